@@ -1,0 +1,3 @@
+"""refit: change Azure VM fleets safely."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,97 @@
+"""Dotted paths into ARM JSON: `properties.storageProfile.osDisk.managedDisk.id`.
+
+Keys are matched exactly first, then case-insensitively (ARM treats property names that way and
+templates written by hand are not always in canonical casing). `[n]` indexes lists.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+_MISSING = object()
+_SEG = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def split_path(path: str) -> list[str | int]:
+    out: list[str | int] = []
+    for m in _SEG.finditer(path):
+        out.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+    return out
+
+
+def _lookup(obj: Any, seg: str | int) -> Any:
+    if isinstance(seg, int):
+        if isinstance(obj, list) and -len(obj) <= seg < len(obj):
+            return obj[seg]
+        return _MISSING
+    if not isinstance(obj, dict):
+        return _MISSING
+    if seg in obj:
+        return obj[seg]
+    low = seg.lower()
+    for k, v in obj.items():
+        if isinstance(k, str) and k.lower() == low:
+            return v
+    return _MISSING
+
+
+def get_path(doc: Any, path: str, default: Any = None) -> Any:
+    cur = doc
+    for seg in split_path(path):
+        cur = _lookup(cur, seg)
+        if cur is _MISSING:
+            return default
+    return cur
+
+
+def has_path(doc: Any, path: str) -> bool:
+    return get_path(doc, path, _MISSING) is not _MISSING
+
+
+def set_path(doc: dict, path: str, value: Any) -> None:
+    """Set a value, creating intermediate objects; reuses the existing key casing."""
+    segs = split_path(path)
+    cur: Any = doc
+    for i, seg in enumerate(segs):
+        last = i == len(segs) - 1
+        if isinstance(seg, int):
+            if not isinstance(cur, list) or seg >= len(cur):
+                raise KeyError(f"list index {seg} out of range in '{path}'")
+            if last:
+                cur[seg] = value
+                return
+            cur = cur[seg]
+            continue
+        key = seg
+        if seg not in cur:
+            for k in cur:
+                if isinstance(k, str) and k.lower() == seg.lower():
+                    key = k
+                    break
+        if last:
+            cur[key] = value
+            return
+        nxt = cur.get(key)
+        if not isinstance(nxt, dict | list):
+            nxt = {}
+            cur[key] = nxt
+        cur = nxt
+
+
+def deep_merge(base: Any, patch: Any) -> Any:
+    """JSON merge-patch semantics as ARM PATCH uses them: objects merge, null deletes, the rest replaces."""
+    if not isinstance(base, dict) or not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = copy.deepcopy(base)
+    for k, v in patch.items():
+        existing = next((ek for ek in out if isinstance(ek, str) and ek.lower() == k.lower()), k)
+        if v is None:
+            out.pop(existing, None)
+        elif isinstance(v, dict) and isinstance(out.get(existing), dict):
+            out[existing] = deep_merge(out[existing], v)
+        else:
+            out.pop(existing, None)
+            out[k if existing == k else existing] = copy.deepcopy(v)
+    return out

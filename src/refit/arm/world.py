@@ -1,0 +1,73 @@
+"""World: an indexed, read-only snapshot of ARM documents (from the emulator, Azure, a template...)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
+
+from refit.arm import views as v
+from refit.arm.ids import ResourceId, id_key
+
+T = TypeVar("T", bound=v.View)
+
+
+class World:
+    def __init__(self, docs: Iterable[dict[str, Any]] = ()):
+        self._by_id: dict[str, dict[str, Any]] = {}
+        self._by_type: dict[str, dict[str, None]] = defaultdict(dict)  # ordered sets
+        for d in docs:
+            self.add(d)
+
+    def add(self, doc: dict[str, Any]) -> None:
+        k = id_key(doc["id"])
+        if k not in self._by_id:
+            self._by_type[(doc.get("type") or ResourceId.parse(doc["id"]).type).lower()][k] = None
+        self._by_id[k] = doc
+
+    def remove(self, rid: str | ResourceId) -> None:
+        k = id_key(rid)
+        doc = self._by_id.pop(k, None)
+        if doc is not None:
+            self._by_type.get((doc.get("type") or ResourceId.parse(doc["id"]).type).lower(), {}).pop(k, None)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._by_id.values())
+
+    def __contains__(self, rid: object) -> bool:
+        return isinstance(rid, str | ResourceId) and id_key(rid) in self._by_id
+
+    def get(self, rid: str | ResourceId | None) -> dict[str, Any] | None:
+        if rid is None:
+            return None
+        return self._by_id.get(id_key(rid))
+
+    def view(self, rid: str | ResourceId | None) -> v.View | None:
+        doc = self.get(rid)
+        return v.view(doc) if doc is not None else None
+
+    def of_type(self, arm_type: str) -> list[dict[str, Any]]:
+        return [self._by_id[k] for k in self._by_type.get(arm_type.lower(), {})]
+
+    def views(self, cls: type[T]) -> list[T]:
+        return [cls(d) for d in self.of_type(cls.arm_type)]
+
+    def children(self, parent: str | ResourceId, arm_type: str) -> list[dict[str, Any]]:
+        prefix = id_key(parent) + "/"
+        return [d for d in self.of_type(arm_type) if id_key(d["id"]).startswith(prefix)]
+
+    # Convenience accessors in Azure's vocabulary.
+    def vms(self) -> list[v.Vm]:
+        return self.views(v.Vm)
+
+    def disks(self) -> list[v.Disk]:
+        return self.views(v.Disk)
+
+    def vmss(self) -> list[v.Vmss]:
+        return self.views(v.Vmss)
+
+    def image_versions(self, definition: str | ResourceId) -> list[v.ImageVersion]:
+        return [v.ImageVersion(d) for d in self.children(definition, v.IMAGE_VERSION)]

@@ -1,0 +1,152 @@
+"""Sessions: one target (Azure or an emulator), its credential, and the SDK clients built for it."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from azure.core.credentials import AccessToken, AccessTokenInfo
+
+from refit.arm.errors import UserError
+
+AZURE_ARM = "https://management.azure.com"
+
+
+class StaticCredential:
+    """A TokenCredential for the emulator, which needs a bearer token but checks nothing in it.
+    refit stores no credential: this one holds no secret."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken("refit-emulator", int(time.time()) + 3600)
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
+        return AccessTokenInfo("refit-emulator", int(time.time()) + 3600)
+
+    def close(self) -> None:
+        pass
+
+
+def default_data_dir() -> Path:
+    """$REFIT_DATA_DIR, else the platform's user data dir (e.g. ~/.local/share/refit/emulator)."""
+    env = os.environ.get("REFIT_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("refit")) / "emulator"
+
+
+@dataclass
+class Session:
+    endpoint: str
+    subscription: str
+    credential: Any
+    verify: str | bool = True
+    emulator: bool = False
+    _server: Any = None  # the embedded EmulatorServer, when refit started one
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    def _kw(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {}
+        if self.endpoint != AZURE_ARM:
+            kw["base_url"] = self.endpoint
+        if self.verify is not True:
+            kw["connection_verify"] = self.verify
+        return kw
+
+    @property
+    def compute(self):
+        if "compute" not in self._clients:
+            from azure.mgmt.compute import ComputeManagementClient
+
+            self._clients["compute"] = ComputeManagementClient(self.credential, self.subscription, **self._kw())
+        return self._clients["compute"]
+
+    @property
+    def graph(self):
+        if "graph" not in self._clients:
+            from azure.mgmt.resourcegraph import ResourceGraphClient
+
+            self._clients["graph"] = ResourceGraphClient(self.credential, **self._kw())
+        return self._clients["graph"]
+
+    @property
+    def resources(self):
+        if "resources" not in self._clients:
+            from azure.mgmt.resource.resources import ResourceManagementClient
+
+            self._clients["resources"] = ResourceManagementClient(self.credential, self.subscription, **self._kw())
+        return self._clients["resources"]
+
+    def graph_query(self, query: str, subscriptions: list[str] | None = None, page_size: int = 1000) -> list[dict[str, Any]]:
+        """Every row of a Resource Graph query, following $skipToken (the seed's scripts saw only the first 100)."""
+        from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
+
+        rows: list[dict[str, Any]] = []
+        token = None
+        while True:
+            opts = QueryRequestOptions(top=page_size, skip_token=token, result_format="objectArray")
+            res = self.graph.resources(QueryRequest(subscriptions=subscriptions or [self.subscription], query=query,
+                                                    options=opts))
+            rows.extend(res.data or [])
+            token = res.skip_token
+            if not token:
+                return rows
+
+    def close(self) -> None:
+        for c in self._clients.values():
+            c.close()
+        self._clients.clear()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(endpoint: str | None = None, azure: bool = False, subscription: str | None = None,
+            data_dir: Path | None = None) -> Session:
+    if azure:
+        if not subscription:
+            raise UserError("--azure needs a subscription: pass --subscription ID or set AZURE_SUBSCRIPTION_ID")
+        from azure.identity import DefaultAzureCredential
+
+        return Session(AZURE_ARM, subscription, DefaultAzureCredential())
+    from refit.emulator.server import EmulatorServer, Endpoint
+
+    if endpoint:
+        endpoint = endpoint.rstrip("/")
+        if not endpoint.startswith("https://"):
+            raise UserError(f"--endpoint must be an https:// URL (the SDK refuses bearer tokens over http), not '{endpoint}'")
+        ep = _endpoint_for(endpoint, data_dir)
+        verify: str | bool = os.environ.get("REQUESTS_CA_BUNDLE") or (ep.cert if ep else True)
+        sub = subscription or (ep.subscription if ep else None)
+        if not sub:
+            raise UserError("no subscription known for that endpoint: pass --subscription ID")
+        return Session(endpoint, sub, StaticCredential(), verify, emulator=True)
+    data = data_dir or default_data_dir()
+    ep = Endpoint.read(data)
+    if ep is not None and ep.alive():
+        return Session(ep.url, subscription or ep.subscription, StaticCredential(), ep.cert, emulator=True)
+    server = EmulatorServer(data).start()
+    e = server.endpoint
+    return Session(e.url, subscription or e.subscription, StaticCredential(), e.cert, emulator=True, _server=server)
+
+
+def _endpoint_for(url: str, data_dir: Path | None):
+    from refit.emulator.server import Endpoint
+
+    for d in [data_dir, default_data_dir()]:
+        if d is None:
+            continue
+        ep = Endpoint.read(d)
+        if ep is not None and ep.url.rstrip("/") == url:
+            return ep
+    return None

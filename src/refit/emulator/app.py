@@ -1,0 +1,150 @@
+"""The emulator's HTTP surface: ARM over HTTPS, the identity routes, and the `/_refit/` control API."""
+
+from __future__ import annotations
+
+import json
+import traceback
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request as HttpRequest
+from starlette.responses import JSONResponse
+from starlette.responses import Response as HttpResponse
+from starlette.routing import Route
+
+from refit.arm.errors import ArmError
+from refit.emulator import control, identity
+from refit.emulator.core import Emulator, Request, Response
+
+JSON = "application/json; charset=utf-8"
+
+
+def _render(resp: Response, extra: dict[str, str] | None = None) -> HttpResponse:
+    headers = {**resp.headers, **(extra or {})}
+    if resp.body is None:
+        return HttpResponse(status_code=resp.status, headers=headers)
+    return HttpResponse(json.dumps(resp.body, separators=(",", ":")), status_code=resp.status, headers=headers,
+                        media_type=JSON)
+
+
+def _error(err: ArmError, headers: dict[str, str] | None = None) -> HttpResponse:
+    return _render(Response(err.status, err.body(), headers or {}))
+
+
+def _base_url(request: HttpRequest) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _query(request: HttpRequest) -> dict[str, str]:
+    # Query parameter names are case-insensitive for api-version in ARM; keep the rest as sent.
+    out: dict[str, str] = {}
+    for k, v in parse_qsl(request.url.query, keep_blank_values=True):
+        out["api-version" if k.lower() == "api-version" else k] = v
+    return out
+
+
+def build_app(emu: Emulator, *, arm: bool = True) -> Starlette:
+    """`arm=False` builds the plain-http identity app (managed identity token routes only)."""
+
+    async def msi_token(request: HttpRequest) -> HttpResponse:
+        q = _query(request)
+        try:
+            body = identity.managed_identity_token(emu.tenant_id, q.get("resource"),
+                                                   request.headers.get("x-identity-header"),
+                                                   emu.settings["identity_header"])
+        except ArmError as e:
+            return JSONResponse({"error": e.code, "error_description": e.message}, status_code=e.status)
+        return JSONResponse(body)
+
+    async def imds_token(request: HttpRequest) -> HttpResponse:
+        q = _query(request)
+        if request.headers.get("metadata", "").lower() != "true":
+            return JSONResponse({"error": "invalid_request", "error_description": "Required metadata header not specified"},
+                                status_code=400)
+        try:
+            return JSONResponse(identity.managed_identity_token(emu.tenant_id, q.get("resource"), None, "", imds=True))
+        except ArmError as e:
+            return JSONResponse({"error": e.code, "error_description": e.message}, status_code=e.status)
+
+    routes = [
+        Route("/msi/token", msi_token, methods=["GET"]),
+        Route("/metadata/identity/oauth2/token", imds_token, methods=["GET"]),
+    ]
+    if not arm:
+        return Starlette(routes=routes)
+
+    async def metadata(request: HttpRequest) -> HttpResponse:
+        return JSONResponse(identity.metadata_endpoints(_base_url(request), _query(request).get("api-version")))
+
+    async def openid(request: HttpRequest) -> HttpResponse:
+        return JSONResponse(identity.openid_configuration(_base_url(request), request.path_params["tenant"]))
+
+    async def instance_discovery(request: HttpRequest) -> HttpResponse:
+        base = _base_url(request)
+        host = request.url.netloc
+        return JSONResponse({"tenant_discovery_endpoint": f"{base}/common/v2.0/.well-known/openid-configuration",
+                             "api-version": "1.1",
+                             "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}]})
+
+    async def token(request: HttpRequest) -> HttpResponse:
+        form = dict(await request.form())
+        try:
+            tenant = request.path_params["tenant"]
+            return JSONResponse(identity.token_response({k: str(v) for k, v in form.items()},
+                                                        emu.tenant_id if tenant in ("common", "organizations") else tenant))
+        except ArmError as e:
+            return JSONResponse({"error": e.code, "error_description": e.message}, status_code=e.status)
+
+    async def control_route(request: HttpRequest) -> HttpResponse:
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            return _error(ArmError(400, "InvalidRequestContent", "The control request body is not JSON."))
+        try:
+            status, out = control.handle(emu, request.method, request.path_params["op"], body, _query(request))
+        except ArmError as e:
+            return _error(e)
+        return JSONResponse(out, status_code=status)
+
+    async def arm_route(request: HttpRequest) -> HttpResponse:
+        req_id = str(uuid.uuid4())
+        ids = {"x-ms-request-id": req_id, "x-ms-correlation-request-id": request.headers.get(
+            "x-ms-correlation-request-id", req_id)}
+        auth = request.headers.get("authorization", "")
+        if not auth.lower().startswith("bearer "):
+            # https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/common-deployment-errors
+            return _error(ArmError(401, "AuthenticationFailed",
+                                   "Authentication failed. The 'Authorization' header is missing."), ids)
+        fault = control.request_fault(emu, request.method, request.url.path)
+        if fault is not None:
+            err, headers = fault
+            return _error(err, {**ids, **headers})
+        raw = await request.body()
+        body: Any = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError as e:
+                return _error(ArmError(400, "InvalidRequestContent",
+                                       f"The request content was invalid and could not be deserialized: '{e}'."), ids)
+        req = Request(method=request.method, path=request.url.path, query=_query(request), body=body,
+                      base_url=_base_url(request), headers=dict(request.headers))
+        try:
+            resp = emu.handle(req)
+        except Exception:  # never a traceback on the wire: an ARM-shaped 500, and the trace in the log
+            traceback.print_exc()
+            return _error(ArmError(500, "InternalServerError", "The emulator hit an internal error; see its log."), ids)
+        return _render(resp, {**ids, **control.ratelimit_headers(request.method)})
+
+    routes += [
+        Route("/metadata/endpoints", metadata, methods=["GET"]),
+        Route("/_refit/{op:path}", control_route, methods=["GET", "POST", "PUT", "DELETE"]),
+        Route("/common/discovery/instance", instance_discovery, methods=["GET"]),
+        Route("/{tenant}/v2.0/.well-known/openid-configuration", openid, methods=["GET"]),
+        Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
+        Route("/{path:path}", arm_route, methods=["GET", "PUT", "PATCH", "DELETE", "POST", "HEAD"]),
+    ]
+    return Starlette(routes=routes)

@@ -1,0 +1,284 @@
+"""Routing ARM paths to the generic resource flows and the provider modules.
+
+Path shapes (case-insensitive, as ARM treats them):
+  /subscriptions[/{sub}]                                       subscriptions
+  /subscriptions/{sub}/resourcegroups[/{rg}]                   resource groups
+  /subscriptions/{sub}/providers/{ns}/locations/{loc}/operations/{id}   operation status
+  /subscriptions/{sub}/providers/{ns}/{type}                   list across the subscription
+  /subscriptions/{sub}/resourceGroups/{rg}/providers/{ns}/{type}[/{name}[/{child}[/{name}...]]][/{action}]
+  {scope}/providers/Microsoft.Resources/tags/default            tags at scope
+  /providers/Microsoft.ResourceGraph/resources                 Resource Graph
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from refit.arm.errors import ArmError
+from refit.arm.ids import ResourceId, id_key
+from refit.emulator.core import Emulator, Operation, Request, Response
+from refit.emulator.providers import handler_for, known_type
+from refit.emulator.providers import resources as rp
+
+PAGE_SIZE = 1000
+OPERATION_SEGMENTS = {"operations", "diskoperations", "capsoperations", "operationstatuses"}
+
+
+def handle(emu: Emulator, req: Request) -> Response:
+    parts = [p for p in req.path.split("/") if p]
+    low = [p.lower() for p in parts]
+    if not parts:
+        raise ArmError(404, "NotFound", "The requested path was not found.")
+    if low[:3] == ["providers", "microsoft.resourcegraph", "resources"] and len(low) == 3:
+        from refit.emulator.providers import graph
+
+        return graph.query(emu, req)
+    if low[0] == "tenants" and len(low) == 1:
+        return rp.tenants(emu, req)
+    if low[0] != "subscriptions":
+        raise ArmError(404, "NotFound", f"The requested path '{req.path}' was not found.")
+    if len(low) == 1:
+        return rp.list_subscriptions(emu, req)
+    sub = parts[1]
+    if not emu.has_subscription(sub):
+        raise ArmError(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+    rest, rlow = parts[2:], low[2:]
+    if not rest:
+        return rp.get_subscription(emu, req, sub)
+    # Tags extension resource at any scope.
+    if len(rlow) >= 4 and rlow[-4:] == ["providers", "microsoft.resources", "tags", "default"]:
+        scope = "/" + "/".join(parts[:-4])
+        return rp.tags(emu, req, scope)
+    if rlow == ["locations"]:
+        return rp.locations(emu, req, sub)
+    if rlow[0] == "providers":
+        if len(rlow) == 6 and rlow[2] == "locations" and rlow[4] in OPERATION_SEGMENTS:
+            return operation_status(emu, req, rest[5])
+        if len(rlow) == 2:
+            return rp.provider(emu, req, rest[1])
+        if len(rlow) == 3:
+            return list_collection(emu, req, sub, None, f"{rest[1]}/{rest[2]}")
+        raise ArmError(404, "NotFound", f"The requested path '{req.path}' was not found.")
+    if rlow[0] != "resourcegroups":
+        raise ArmError(404, "NotFound", f"The requested path '{req.path}' was not found.")
+    if len(rlow) == 1:
+        return rp.list_resource_groups(emu, req, sub)
+    rg = rest[1]
+    if len(rlow) == 2:
+        return rp.resource_group(emu, req, sub, rg)
+    if emu.get(ResourceId(sub, rg)) is None:
+        raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+    tail, tlow = rest[2:], rlow[2:]
+    if tlow == ["resources"]:
+        return rp.list_rg_resources(emu, req, sub, rg)
+    if tlow[0] != "providers" or len(tail) < 3:
+        raise ArmError(404, "NotFound", f"The requested path '{req.path}' was not found.")
+    ns, segs = tail[1], tail[2:]
+    if len(segs) == 1:
+        return list_collection(emu, req, sub, rg, f"{ns}/{segs[0]}")
+    if len(segs) % 2 == 0:
+        rid = ResourceId(sub, rg, ns, tuple((segs[i], segs[i + 1]) for i in range(0, len(segs), 2)))
+        return resource(emu, req, rid)
+    # Odd: a child collection or an action on the resource named by the even prefix.
+    parent = ResourceId(sub, rg, ns, tuple((segs[i], segs[i + 1]) for i in range(0, len(segs) - 1, 2)))
+    last = segs[-1]
+    child_type = f"{parent.type}/{last}"
+    if known_type(child_type):
+        return list_children(emu, req, parent, child_type)
+    return action(emu, req, parent, last)
+
+
+# ---- generic flows -------------------------------------------------------------------------------
+def resource(emu: Emulator, req: Request, rid: ResourceId) -> Response:
+    h = handler_for(rid.type)
+    api = emu.check_api_version(req, h.min_api)
+    parent = rid.parent
+    if parent is not None and parent.namespace and emu.get(parent) is None:
+        raise ArmError(404, "ParentResourceNotFound",
+                       f"Can not perform requested operation on nested resource. Parent resource '{parent.name}' not found.")
+    old = emu.get(rid)
+    m = req.method
+    if m in ("GET", "HEAD"):
+        if old is None:
+            raise not_found(rid)
+        return Response(200, h.render(emu, old, req))
+    if m == "DELETE":
+        return delete(emu, req, rid, old, api)
+    if m not in ("PUT", "PATCH"):
+        raise ArmError(405, "MethodNotAllowed", f"The requested method '{m}' is not allowed for '{rid.type}'.")
+    if m == "PATCH" and old is None:
+        raise not_found(rid)
+    busy = emu.busy(rid)
+    if busy is not None:
+        raise conflict()
+    body = req.body if req.body is not None else {}
+    incoming = h.merge_patch(old, body) if m == "PATCH" else body
+    new = h.prepare(emu, rid, incoming, old, req)
+    sync_err, async_err = emu.validate(old, new)
+    if sync_err is not None:
+        raise sync_err
+    key, seconds = h.duration(emu, old, new)
+    creating = old is None
+    if seconds <= 0 and async_err is None:
+        new.setdefault("properties", {})["provisioningState"] = "Succeeded"
+        h.accept(emu, old, new, None)
+        emu.save(new)
+        done = Operation(id="sync", resource_id=str(rid), kind=m.lower(), name=key, namespace=rid.namespace or "",
+                         region="", start=emu.now(), end=emu.now(), api_version=api)
+        h.finish(emu, new, done)
+        emu.save(new)
+        status = h.put_create_status if (creating and m == "PUT") else (h.put_update_status if m == "PUT" else h.patch_status)
+        if status == 202:
+            status = 200
+        return Response(status, h.render(emu, new, req))
+    new.setdefault("properties", {})["provisioningState"] = "Creating" if creating else "Updating"
+    data: dict[str, Any] = {"old": old}
+    if async_err is not None:
+        data["fail"] = async_err.body()["error"]
+        data["fail_status"] = async_err.status
+    op = emu.begin(str(rid), m.lower(), key, seconds, new.get("location", ""), api, data)
+    if async_err is None:
+        h.accept(emu, old, new, op)
+    emu.save(new)
+    status = h.put_create_status if (creating and m == "PUT") else (h.put_update_status if m == "PUT" else h.patch_status)
+    return lro(emu, req, op, status, h.render(emu, new, req), location=h.location_header_on_write)
+
+
+def delete(emu: Emulator, req: Request, rid: ResourceId, old: dict[str, Any] | None, api: str) -> Response:
+    if old is None:
+        return Response(204)
+    if emu.busy(rid) is not None:
+        raise conflict()
+    h = handler_for(rid.type)
+    h.check_delete(emu, old)
+    _, async_err = emu.validate(old, None)
+    seconds = emu.timing[h.delete_timing]
+    data: dict[str, Any] = {}
+    if async_err is not None:
+        data["fail"] = async_err.body()["error"]
+    op = emu.begin(str(rid), "delete", h.delete_timing, seconds, old.get("location", ""), api, data)
+    old.setdefault("properties", {})["provisioningState"] = "Deleting"
+    emu.save(old)
+    if seconds <= 0:
+        emu.tick()
+        return Response(200)
+    return lro(emu, req, op, h.delete_status, None, location=True)
+
+
+def action(emu: Emulator, req: Request, rid: ResourceId, name: str) -> Response:
+    h = handler_for(rid.type)
+    emu.check_api_version(req, h.min_api)
+    doc = emu.get(rid)
+    if doc is None:
+        raise not_found(rid)
+    if req.method == "GET":
+        r = h.sub_get(emu, doc, name, req)
+        if r is not None:
+            return r
+        raise ArmError(404, "NotFound", f"The requested path '{req.path}' was not found.")
+    if req.method != "POST":
+        raise ArmError(405, "MethodNotAllowed", f"The requested method '{req.method}' is not allowed.")
+    if name.lower() not in {a.lower() for a in h.actions}:
+        raise ArmError(400, "InvalidResourceType",
+                       f"The resource type '{name}' could not be found in the namespace '{rid.namespace}'.")
+    if emu.busy(rid) is not None:
+        raise conflict()
+    return h.action(emu, doc, next(a for a in h.actions if a.lower() == name.lower()), req)
+
+
+def list_collection(emu: Emulator, req: Request, sub: str, rg: str | None, rtype: str) -> Response:
+    if not known_type(rtype):
+        ns = rtype.split("/")[0]
+        raise ArmError(400, "InvalidResourceType",
+                       f"The resource type '{rtype.split('/', 1)[1]}' could not be found in the namespace '{ns}' "
+                       f"for api version '{req.api_version}'.")
+    h = handler_for(rtype)
+    emu.check_api_version(req, h.min_api)
+    prefix = id_key(ResourceId(sub, rg)) + "/"
+    docs = [d for d in emu.world.of_type(rtype) if id_key(d["id"]).startswith(prefix)]
+    return page(emu, req, [h.render(emu, d, req) for d in docs])
+
+
+def list_children(emu: Emulator, req: Request, parent: ResourceId, child_type: str) -> Response:
+    h = handler_for(child_type)
+    emu.check_api_version(req, h.min_api)
+    if emu.get(parent) is None:
+        raise not_found(parent)
+    docs = emu.world.children(parent, child_type)
+    return page(emu, req, [h.render(emu, d, req) for d in docs])
+
+
+def page(emu: Emulator, req: Request, items: list[dict[str, Any]]) -> Response:
+    """ARM list paging: `value` plus an absolute `nextLink` carrying `$skiptoken`."""
+    try:
+        start = int(req.query.get("$skiptoken") or 0)
+    except ValueError as e:
+        raise ArmError(400, "InvalidSkipToken", "The skip token is invalid.") from e
+    chunk = items[start : start + PAGE_SIZE]
+    body: dict[str, Any] = {"value": chunk}
+    if start + PAGE_SIZE < len(items):
+        q = {k: v for k, v in req.query.items() if k != "$skiptoken"}
+        q["$skiptoken"] = str(start + PAGE_SIZE)
+        from urllib.parse import urlencode
+
+        body["nextLink"] = f"{req.base_url}{req.path}?{urlencode(q)}"
+    return Response(200, body)
+
+
+# ---- long-running operations -------------------------------------------------------------------
+def op_urls(req: Request, op: Operation) -> tuple[str, str]:
+    sub = ResourceId.parse(op.resource_id).subscription
+    base = f"{req.base_url}/subscriptions/{sub}/providers/{op.namespace}/locations/{op.region}/operations/{op.id}"
+    return f"{base}?api-version={op.api_version}", f"{base}?monitor=true&api-version={op.api_version}"
+
+
+def poll_hint(emu: Emulator, op: Operation) -> str:
+    """retry-after-ms: the real time left, so clients poll neither blindly nor 30 s apart
+    (azure-core ignores Retry-After: 0 and falls back to 30 s; reference/clients... 'LRO pacing')."""
+    left = emu.clock.real_seconds(op.end - emu.now()) * 1000
+    return str(int(min(1000, max(5, left + 2))))
+
+
+def lro(emu: Emulator, req: Request, op: Operation, status: int, body: Any, location: bool) -> Response:
+    async_url, loc_url = op_urls(req, op)
+    headers = {"Azure-AsyncOperation": async_url, "retry-after-ms": poll_hint(emu, op)}
+    if location:
+        headers["Location"] = loc_url
+    return Response(status, body, headers)
+
+
+def operation_status(emu: Emulator, req: Request, op_id: str) -> Response:
+    op = emu.ops.get(op_id)
+    if op is None:
+        raise ArmError(404, "NotFound", f"The operation '{op_id}' could not be found.")
+    monitor = (req.query.get("monitor") or "").lower() == "true"
+    if not monitor:
+        headers = {"retry-after-ms": poll_hint(emu, op)} if op.status == "InProgress" else {}
+        return Response(200, op.status_body(), headers)
+    # Location polling (L5): 202 while in progress; then the result, or the error with its status.
+    if op.status == "InProgress":
+        _, loc = op_urls(req, op)
+        return Response(202, None, {"Location": loc, "retry-after-ms": poll_hint(emu, op)})
+    if op.status == "Failed":
+        return Response(op.data.get("http_status", 409), {"error": op.error})
+    if op.kind in ("put", "patch"):
+        doc = emu.get(op.resource_id)
+        if doc is not None:
+            return Response(200, handler_for(ResourceId.parse(op.resource_id).type).render(emu, doc, req))
+    return Response(204)
+
+
+# ---- errors ----------------------------------------------------------------------------------------
+def not_found(rid: ResourceId) -> ArmError:
+    return ArmError(404, "ResourceNotFound", _nf_message(rid))
+
+
+def _nf_message(rid: ResourceId) -> str:
+    inner = "/".join([rid.namespace or "", *(f"{t}/{n}" for t, n in rid.types)])
+    return (f"The Resource '{inner}' under resource group '{rid.resource_group}' was not found. "
+            "For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+
+
+def conflict() -> ArmError:
+    # reference/azure-platform-rules.md D10 (kubernetes/kubernetes#50150)
+    return ArmError(409, "Conflict", "The request failed due to conflict with a concurrent request.")

@@ -1,0 +1,64 @@
+"""Resource providers of the emulator: one module per provider family, one handler per type."""
+
+from __future__ import annotations
+
+from refit.arm.errors import ArmError
+from refit.emulator.providers.base import GenericType, ResourceType
+
+_TYPES: dict[str, ResourceType] = {}
+
+
+def register(h: ResourceType) -> ResourceType:
+    _TYPES[h.type.lower()] = h
+    return h
+
+
+def known_type(rtype: str) -> bool:
+    _ensure_loaded()
+    return rtype.lower() in _TYPES
+
+
+def handler_for(rtype: str) -> ResourceType:
+    _ensure_loaded()
+    h = _TYPES.get(rtype.lower())
+    if h is None:
+        ns, _, rest = rtype.partition("/")
+        raise ArmError(400, "InvalidResourceType",
+                       f"The resource type '{rest}' could not be found in the namespace '{ns}'.")
+    return h
+
+
+def all_types() -> list[str]:
+    _ensure_loaded()
+    return [h.type for h in _TYPES.values()]
+
+
+_loaded = False
+
+
+def _ensure_loaded() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from refit.emulator.providers import capacity, disks, galleries, images, resources, vm, vmss  # noqa: F401
+
+    # Stored documents with no behaviour of their own: what checks read and VMs reference.
+    for t, loc in (
+        ("Microsoft.Network/networkInterfaces", True),
+        ("Microsoft.Network/virtualNetworks", True),
+        ("Microsoft.Network/publicIPAddresses", True),
+        ("Microsoft.Network/networkSecurityGroups", True),
+        ("Microsoft.Network/loadBalancers", True),
+        ("Microsoft.Network/applicationGateways", True),
+        ("Microsoft.Compute/snapshots", True),
+        ("Microsoft.Compute/virtualMachines/extensions", True),
+        ("Microsoft.Compute/virtualMachineScaleSets/extensions", False),
+        ("Microsoft.Insights/autoscalesettings", True),
+        ("Microsoft.VirtualMachineImages/imageTemplates", True),
+        ("Microsoft.ManagedIdentity/userAssignedIdentities", True),
+    ):
+        register(GenericType(t, needs_location=loc))
+
+
+__all__ = ["GenericType", "ResourceType", "all_types", "handler_for", "known_type", "register"]

@@ -1,0 +1,183 @@
+"""The generic ARM resource behaviour every type shares; provider modules override the hooks.
+
+Hooks, in the order a write sees them:
+  prepare(emu, rid, body, old, req) -> new document (structural validation, server-set fields)
+  -> the rule catalog (emu.validate)   [synchronous errors answer the request]
+  duration(emu, old, new) -> (timing key, simulated seconds); 0 seconds = completes at once
+  accept(emu, old, new, op)            side effects when the request is accepted
+  finish(emu, doc, op)                 side effects when the operation completes
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+from refit.arm.errors import ArmError
+from refit.arm.ids import ResourceId, id_key
+from refit.arm.paths import deep_merge
+from refit.emulator.core import Emulator, Operation, Request, Response
+
+# Properties that are read-only everywhere: a client may send back its own GET output (az vm update
+# does GET -> PUT), so these are ignored on input rather than rejected.
+READ_ONLY_TOP = ("id", "name", "type", "etag", "managedBy", "systemData")
+
+
+class ResourceType:
+    type = ""
+    min_api = "2014-04-01"
+    needs_location = True
+    put_create_status = 201
+    put_update_status = 200
+    patch_status = 200
+    # Which LRO headers a write answers with: Compute sends Azure-AsyncOperation on PUT/PATCH; the disk
+    # RP sends both plus a 202 (reference/clients-against-a-local-endpoint.md section 4 recordings).
+    location_header_on_write = False
+    create_timing = "delete"  # overridden
+    update_timing = "delete"
+    delete_timing = "delete"
+    delete_status = 202
+    child_types: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+    readonly_properties: tuple[str, ...] = ("provisioningState",)
+
+    # ---- document building ---------------------------------------------------------------------
+    def prepare(self, emu: Emulator, rid: ResourceId, body: dict[str, Any], old: dict[str, Any] | None,
+                req: Request) -> dict[str, Any]:
+        """The stored document after this write (before provider-specific processing)."""
+        if not isinstance(body, dict):
+            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.")
+        doc: dict[str, Any] = {k: copy.deepcopy(v) for k, v in body.items() if k not in READ_ONLY_TOP}
+        props = doc.get("properties")
+        if props is not None and not isinstance(props, dict):
+            raise ArmError(400, "InvalidRequestContent",
+                           "The request content was invalid and could not be deserialized: 'properties' must be an object.")
+        doc["properties"] = {k: v for k, v in (props or {}).items() if k not in self.readonly_properties}
+        if self.needs_location:
+            loc = doc.get("location") or (old or {}).get("location")
+            if not loc:
+                raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
+            if old is not None and norm_region(loc) != norm_region(old.get("location", "")):
+                raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'location' is not allowed.", "location")
+            doc["location"] = old["location"] if old is not None else norm_region(loc)
+        if "tags" in doc and doc["tags"] is not None and not isinstance(doc["tags"], dict):
+            raise ArmError(400, "InvalidRequestContent", "The request content was invalid: 'tags' must be an object.")
+        doc["id"] = str(rid) if old is None else old["id"]
+        doc["name"] = rid.name if old is None else old["name"]
+        doc["type"] = self.type
+        if old is not None:
+            # Server-set properties survive an update that does not mention them.
+            for k in self.server_properties():
+                if k in old.get("properties", {}) and k not in doc["properties"]:
+                    doc["properties"][k] = copy.deepcopy(old["properties"][k])
+            for k in ("managedBy",):
+                if k in old:
+                    doc[k] = old[k]
+        return self.build(emu, rid, doc, old, req)
+
+    def server_properties(self) -> tuple[str, ...]:
+        """Properties the service sets (kept on update even when the client omits them)."""
+        return ("provisioningState", "timeCreated", "uniqueId")
+
+    def build(self, emu: Emulator, rid: ResourceId, doc: dict[str, Any], old: dict[str, Any] | None,
+              req: Request) -> dict[str, Any]:
+        return doc
+
+    def merge_patch(self, old: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.")
+        return deep_merge(old, {k: v for k, v in body.items() if k not in READ_ONLY_TOP})
+
+    # ---- timing and effects ---------------------------------------------------------------------------
+    def duration(self, emu: Emulator, old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[str, float]:
+        key = self.create_timing if old is None else self.update_timing
+        return key, emu.timing[key]
+
+    def accept(self, emu: Emulator, old: dict[str, Any] | None, new: dict[str, Any], op: Operation | None) -> None:
+        """Side effects when a write is accepted (e.g. a VM claims its disks)."""
+
+    def finish(self, emu: Emulator, doc: dict[str, Any], op: Operation) -> None:
+        """Side effects when a write's operation completes."""
+
+    def complete(self, emu: Emulator, op: Operation) -> None:
+        """Finish an operation of this type (called by Emulator.tick)."""
+        fail = op.data.get("fail")
+        if op.kind in ("put", "patch"):
+            doc = emu.get(op.resource_id)
+            if doc is None:
+                return
+            if fail:
+                old = op.data.get("old")
+                if old is None:
+                    doc.setdefault("properties", {})["provisioningState"] = "Failed"
+                    emu.save(doc)
+                else:
+                    self.revert(emu, doc, old)
+                raise ArmError(op.data.get("fail_status", 409), fail["code"], fail["message"], fail.get("target"))
+            doc.setdefault("properties", {})["provisioningState"] = "Succeeded"
+            self.finish(emu, doc, op)
+            emu.save(doc)
+        elif op.kind == "delete":
+            doc = emu.get(op.resource_id)
+            if doc is not None:
+                self.finish_delete(emu, doc, op)
+                emu.remove(op.resource_id)
+        elif op.kind == "action":
+            getattr(self, "finish_" + op.name)(emu, op)
+
+    def revert(self, emu: Emulator, doc: dict[str, Any], old: dict[str, Any]) -> None:
+        """An asynchronously rejected update leaves the previous model in place (INFERRED)."""
+        emu.save(old)
+
+    # ---- delete -----------------------------------------------------------------------------------
+    def check_delete(self, emu: Emulator, doc: dict[str, Any]) -> None:
+        """Raise ArmError when Azure refuses the delete synchronously."""
+        for child in self.child_types:
+            if emu.world.children(doc["id"], self.type + "/" + child):
+                raise ArmError(409, "CannotDeleteResource",
+                               "Can not delete resource before nested resources are deleted.")
+
+    def finish_delete(self, emu: Emulator, doc: dict[str, Any], op: Operation) -> None:
+        """Cleanup when the delete completes (e.g. release disks)."""
+
+    # ---- reading ------------------------------------------------------------------------------------
+    def render(self, emu: Emulator, doc: dict[str, Any], req: Request | None) -> dict[str, Any]:
+        """The document as GET returns it (computed read-only fields added here)."""
+        return doc
+
+    def action(self, emu: Emulator, doc: dict[str, Any], name: str, req: Request) -> Response:
+        raise ArmError(404, "InvalidResourceType",
+                       f"The resource type '{name}' could not be found in the namespace '{ResourceId.parse(doc['id']).namespace}'.")
+
+    def sub_get(self, emu: Emulator, doc: dict[str, Any], name: str, req: Request) -> Response | None:
+        """GET {id}/{name} for a non-collection segment (e.g. instanceView); None if not supported."""
+        return None
+
+
+class GenericType(ResourceType):
+    """A stored document with no behaviour of its own (NICs, extensions, autoscale settings...)."""
+
+    def __init__(self, type_name: str, needs_location: bool = True, min_api: str = "2014-04-01",
+                 sync: bool = True, child_types: tuple[str, ...] = ()):
+        self.type = type_name
+        self.needs_location = needs_location
+        self.min_api = min_api
+        self.sync = sync
+        self.child_types = child_types
+
+    def duration(self, emu: Emulator, old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[str, float]:
+        return ("delete", 0.0) if self.sync else ("delete", emu.timing["delete"])
+
+
+def norm_region(name: str) -> str:
+    """'East US' and 'eastus' are the same region."""
+    return (name or "").replace(" ", "").lower()
+
+
+def new_guid() -> str:
+    return str(uuid.uuid4())
+
+
+def same(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and id_key(a) == id_key(b)

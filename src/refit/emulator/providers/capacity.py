@@ -1,0 +1,117 @@
+"""Microsoft.Compute/capacityReservationGroups and capacityReservations.
+
+A group PUT is synchronous (rules 7a); a reservation PUT is an LRO. `virtualMachinesAssociated` and
+the utilisation (`virtualMachinesAllocated`, `currentCapacity`) are computed from the VMs that
+reference the group, as the service does (C9, capacity-reservation-overview).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from refit.arm import views as v
+from refit.arm.errors import ArmError
+from refit.arm.ids import id_key
+from refit.emulator import regions
+from refit.emulator.providers import register
+from refit.emulator.providers.base import ResourceType, new_guid
+
+
+def associated_vms(emu, group_id: str) -> list[dict[str, Any]]:
+    key = id_key(group_id)
+    return [d for d in emu.world.of_type(v.VM)
+            if id_key(v.Vm(d).capacity_reservation_group_id or "") == key]
+
+
+def _matches(vm: dict[str, Any], cr: dict[str, Any]) -> bool:
+    if (v.Vm(vm).size or "").lower() != ((cr.get("sku") or {}).get("name") or "").lower():
+        return False
+    cr_zones = cr.get("zones") or []
+    return not cr_zones or (vm.get("zones") or [None])[0] in cr_zones
+
+
+class CapacityReservationGroupType(ResourceType):
+    type = v.CAPACITY_RESERVATION_GROUP
+    min_api = "2021-04-01"
+    child_types = ("capacityReservations",)
+    readonly_properties = ("provisioningState", "capacityReservations", "virtualMachinesAssociated", "instanceView")
+
+    def build(self, emu, rid, doc, old, req):
+        zones = doc.get("zones")
+        if old is not None:
+            doc["zones"] = old.get("zones") if zones is None else zones
+        elif zones and not regions.has_zones(doc["location"]):
+            raise ArmError(400, "InvalidParameter",
+                           f"The zone(s) '{','.join(zones)}' is not supported in location '{doc['location']}'.", "zones")
+        return doc
+
+    def duration(self, emu, old, new):
+        return "cr.write", 0.0  # synchronous (no poller in the SDK)
+
+    def render(self, emu, doc, req):
+        out = dict(doc)
+        crs = emu.world.children(doc["id"], v.CAPACITY_RESERVATION)
+        props = {**doc["properties"], "capacityReservations": [{"id": c["id"]} for c in crs],
+                 "virtualMachinesAssociated": [{"id": d["id"]} for d in associated_vms(emu, doc["id"])]}
+        if req is not None and "instanceview" in (req.query.get("$expand") or "").lower():
+            props["instanceView"] = {"capacityReservations": [
+                {"name": c["name"], **_utilization(emu, c)} for c in crs]}
+        out["properties"] = props
+        return out
+
+
+def _utilization(emu, cr: dict[str, Any]) -> dict[str, Any]:
+    from refit.emulator.providers.vm import is_allocated
+
+    group = cr["id"].rsplit("/capacityReservations/", 1)[0]
+    vms = [d for d in associated_vms(emu, group) if _matches(d, cr)]
+    allocated = [d for d in vms if is_allocated(emu, d["id"])]
+    return {"utilizationInfo": {"currentCapacity": len(allocated),
+                                "virtualMachinesAllocated": [{"id": d["id"]} for d in allocated]},
+            "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info",
+                          "displayStatus": "Provisioning succeeded"}]}
+
+
+class CapacityReservationType(ResourceType):
+    type = v.CAPACITY_RESERVATION
+    min_api = "2021-04-01"
+    create_timing = update_timing = "cr.write"
+    readonly_properties = ("provisioningState", "virtualMachinesAssociated", "instanceView", "reservationId",
+                           "provisioningTime", "timeCreated")
+
+    def server_properties(self):
+        return ("provisioningState", "reservationId", "provisioningTime", "timeCreated", "platformFaultDomainCount")
+
+    def build(self, emu, rid, doc, old, req):
+        sku = doc.get("sku")
+        if not isinstance(sku, dict) or not sku.get("name"):
+            raise ArmError(400, "InvalidParameter", "Required parameter 'sku.name' is missing (null).", "sku.name")
+        try:
+            cap = int(sku.get("capacity", 0))
+        except (TypeError, ValueError) as e:
+            raise ArmError(400, "InvalidParameter", "The value of parameter 'sku.capacity' is invalid.", "sku.capacity") from e
+        if cap < 0:
+            raise ArmError(400, "InvalidParameter", "The value of parameter 'sku.capacity' is invalid.", "sku.capacity")
+        doc["sku"] = {"name": sku["name"], "capacity": cap, **({"tier": sku["tier"]} if sku.get("tier") else {})}
+        if old is None:
+            p = doc["properties"]
+            p["reservationId"] = new_guid()
+            p["provisioningTime"] = p["timeCreated"] = emu.now_iso()
+            p.setdefault("platformFaultDomainCount", 1)
+        elif "zones" not in doc and old.get("zones"):
+            doc["zones"] = old["zones"]
+        return doc
+
+    def render(self, emu, doc, req):
+        out = dict(doc)
+        group = doc["id"].rsplit("/capacityReservations/", 1)[0]
+        props = {**doc["properties"], "virtualMachinesAssociated": [
+            {"id": d["id"]} for d in associated_vms(emu, group) if _matches(d, doc)]}
+        if req is not None and "instanceview" in (req.query.get("$expand") or "").lower():
+            props["instanceView"] = _utilization(emu, doc)
+        out["properties"] = props
+        return out
+
+
+register(CapacityReservationGroupType())
+register(CapacityReservationType())

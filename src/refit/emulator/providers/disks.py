@@ -1,0 +1,202 @@
+"""Microsoft.Compute/disks (DiskRP). PUT/PATCH answer 202 with Azure-AsyncOperation and Location, never
+201: AAZ's `az disk create` rejects 201 ('Operation returned an invalid status Created';
+reference/clients-against-a-local-endpoint.md section 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from refit.arm import views as v
+from refit.arm.errors import ArmError
+from refit.arm.ids import ResourceId
+from refit.emulator import regions
+from refit.emulator.providers import register
+from refit.emulator.providers.base import ResourceType, new_guid
+from refit.rules import images
+
+CREATE_OPTIONS = ("Empty", "FromImage", "Copy", "Import", "ImportSecure", "Restore", "Upload", "CopyStart")
+SKUS = ("Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "UltraSSD_LRS", "Premium_ZRS", "StandardSSD_ZRS",
+        "PremiumV2_LRS")
+
+
+def _tier(sku: str, size: int) -> str | None:
+    # Premium SSD performance tiers by size (https://learn.microsoft.com/azure/virtual-machines/disks-types).
+    if not sku.startswith("Premium") or sku == "PremiumV2_LRS":
+        return None
+    for cap, tier in ((4, "P1"), (8, "P2"), (16, "P3"), (32, "P4"), (64, "P6"), (128, "P10"), (256, "P15"),
+                      (512, "P20"), (1024, "P30"), (2048, "P40"), (4096, "P50"), (8192, "P60"), (16384, "P70")):
+        if size <= cap:
+            return tier
+    return "P80"
+
+
+class DiskType(ResourceType):
+    type = v.DISK
+    min_api = "2016-04-30-preview"
+    put_create_status = 202
+    put_update_status = 202
+    patch_status = 202
+    location_header_on_write = True
+    create_timing = "disk.create"
+    update_timing = "disk.update"
+    delete_timing = "disk.delete"
+
+    def server_properties(self):
+        return ("provisioningState", "timeCreated", "uniqueId", "diskState", "diskSizeBytes", "hyperVGeneration",
+                "osType", "creationData", "tier", "encryption", "networkAccessPolicy", "publicNetworkAccess",
+                "supportedCapabilities", "securityProfile", "diskIOPSReadWrite", "diskMBpsReadWrite")
+
+    def build(self, emu, rid, doc, old, req):
+        p = doc["properties"]
+        sku = (doc.get("sku") or {}).get("name") or ((old or {}).get("sku") or {}).get("name") or "Standard_LRS"
+        if sku not in SKUS:
+            raise ArmError(400, "InvalidParameter", f"The value '{sku}' of parameter 'sku.name' is invalid.", "sku.name")
+        doc["sku"] = {"name": sku, "tier": "Premium" if sku.startswith("Premium") else "Standard"}
+        if old is not None:
+            sent = ((req.body or {}).get("properties") or {}).get("creationData") if isinstance(req.body, dict) else None
+            old_opt = (old["properties"]["creationData"].get("createOption") or "").lower()
+            if isinstance(sent, dict) and (sent.get("createOption") or "").lower() != old_opt:
+                # creationData is set at creation only (DiskRP).
+                raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'creationData' is not allowed.",
+                               "creationData")
+            p["creationData"] = old["properties"]["creationData"]
+            size = int(p.get("diskSizeGB") or old["properties"].get("diskSizeGB") or 0)
+            if size < int(old["properties"].get("diskSizeGB") or 0):
+                # Disks can only grow (https://learn.microsoft.com/azure/virtual-machines/linux/expand-disks).
+                raise ArmError(400, "BadRequest", "Disk size reduction is not supported.", "diskSizeGB")
+            p["diskSizeGB"] = size
+            p["diskSizeBytes"] = size * 1024**3
+            p["tier"] = _tier(sku, size)
+            if p["tier"] is None:
+                p.pop("tier")
+            doc["zones"] = old.get("zones") if "zones" not in doc else doc["zones"]
+            return doc
+        cd = p.get("creationData")
+        if not isinstance(cd, dict) or not cd.get("createOption"):
+            raise ArmError(400, "InvalidParameter", "Required parameter 'creationData.createOption' is missing (null).",
+                           "creationData.createOption")
+        opt = next((o for o in CREATE_OPTIONS if o.lower() == str(cd["createOption"]).lower()), None)
+        if opt is None:
+            raise ArmError(400, "InvalidParameter",
+                           f"The value '{cd['createOption']}' of parameter 'creationData.createOption' is invalid.",
+                           "creationData.createOption")
+        cd["createOption"] = opt
+        zones = doc.get("zones")
+        if zones:
+            if not regions.has_zones(doc["location"]):
+                raise ArmError(400, "InvalidParameter",
+                               f"The zone(s) '{','.join(zones)}' for resource '{rid.name}' is not supported in location "
+                               f"'{doc['location']}'.", "zones")
+            if sku.endswith("_ZRS"):
+                # D13 (Azure/terraform-azurerm-avm-res-compute-virtualmachine#236)
+                raise ArmError(409, "OperationNotAllowed",
+                               f"A disk with sku '{sku}' cannot be created in an availability zone.")
+        size = p.get("diskSizeGB")
+        if opt == "Empty":
+            if not size:
+                raise ArmError(400, "InvalidParameter", "Required parameter 'diskSizeGB' is missing (null).", "diskSizeGB")
+        elif opt == "FromImage":
+            ref = cd.get("galleryImageReference") or cd.get("imageReference")
+            if not isinstance(ref, dict) or not ref.get("id"):
+                raise ArmError(400, "InvalidParameter",
+                               "Required parameter 'creationData.imageReference' or 'creationData.galleryImageReference' "
+                               "is missing (null).", "creationData.imageReference")
+            f = images.facts(emu.world, ref, doc["location"])
+            p.setdefault("osType", f.os_type)
+            p["hyperVGeneration"] = f.hyper_v_generation
+            size = max(int(size or 0), f.size_gb)
+        elif opt in ("Copy", "Restore", "CopyStart"):
+            src_id = cd.get("sourceResourceId")
+            src = emu.get(src_id) if src_id else None
+            if src is None:
+                raise ArmError(404, "NotFound", f"Resource '{src_id}' was not found.", "creationData.sourceResourceId")
+            sp = src.get("properties", {})
+            size = max(int(size or 0), int(sp.get("diskSizeGB") or 0))
+            for k in ("osType", "hyperVGeneration"):
+                if k in sp:
+                    p.setdefault(k, sp[k])
+        elif opt in ("Import", "ImportSecure"):
+            if not cd.get("sourceUri"):
+                raise ArmError(400, "InvalidParameter", "Required parameter 'creationData.sourceUri' is missing (null).",
+                               "creationData.sourceUri")
+            size = int(size or 30)
+        elif opt == "Upload":
+            if not cd.get("uploadSizeBytes"):
+                raise ArmError(400, "InvalidParameter", "Required parameter 'creationData.uploadSizeBytes' is missing (null).",
+                               "creationData.uploadSizeBytes")
+            size = int(cd["uploadSizeBytes"]) // 1024**3 or 1
+        size = int(size)
+        p["diskSizeGB"] = size
+        p["diskSizeBytes"] = size * 1024**3
+        t = _tier(sku, size)
+        if t:
+            p["tier"] = t
+        p["timeCreated"] = emu.now_iso()
+        p["uniqueId"] = new_guid()
+        p["diskState"] = "Unattached"
+        p.setdefault("encryption", {"type": "EncryptionAtRestWithPlatformKey"})
+        p.setdefault("networkAccessPolicy", "AllowAll")
+        p.setdefault("publicNetworkAccess", "Enabled")
+        if p.get("osType") or opt == "FromImage":
+            p.setdefault("supportedCapabilities", {"architecture": "x64"})
+        st = (p.get("securityProfile") or {}).get("securityType")
+        if st is not None and st not in ("TrustedLaunch", "ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey",
+                                         "ConfidentialVM_DiskEncryptedWithPlatformKey",
+                                         "ConfidentialVM_DiskEncryptedWithCustomerKey", "ConfidentialVM_NonPersistedTPM",
+                                         "Standard"):
+            raise ArmError(400, "InvalidParameter",
+                           f"The value '{st}' of parameter 'securityProfile.securityType' is invalid.",
+                           "securityProfile.securityType")
+        return doc
+
+    def duration(self, emu, old, new):
+        if old is None and new["properties"]["creationData"]["createOption"] == "FromImage":
+            return "disk.create_from_image", emu.timing["disk.create_from_image"]
+        return super().duration(emu, old, new)
+
+    def check_delete(self, emu, doc):
+        if doc.get("managedBy"):
+            # INFERRED wording; Azure refuses to delete a disk that a VM owns.
+            raise ArmError(409, "OperationNotAllowed",
+                           f"Disk {doc['name']} is attached to VM {doc['managedBy']}.")
+
+
+DISKS = register(DiskType())
+
+
+def attach(emu, disk_id: str, vm_id: str, allocated: bool) -> None:
+    """Bookkeeping: a VM owns the disk (managedBy) and its state follows the VM's allocation."""
+    d = emu.get(disk_id)
+    if d is None:
+        return
+    d["managedBy"] = vm_id
+    d["properties"]["diskState"] = "Attached" if allocated else "Reserved"
+    emu.save(d)
+
+
+def release(emu, disk_id: str) -> None:
+    d = emu.get(disk_id)
+    if d is None:
+        return
+    d.pop("managedBy", None)
+    d["properties"]["diskState"] = "Unattached"
+    emu.save(d)
+
+
+def new_disk_doc(emu, rid: ResourceId, location: str, zones: list[str] | None, sku: str, size: int,
+                 creation: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A disk the platform creates implicitly (a VM's OS disk from an image)."""
+    p: dict[str, Any] = {"creationData": creation, "diskSizeGB": size, "diskSizeBytes": size * 1024**3,
+                         "timeCreated": emu.now_iso(), "uniqueId": new_guid(), "diskState": "Unattached",
+                         "encryption": {"type": "EncryptionAtRestWithPlatformKey"}, "networkAccessPolicy": "AllowAll",
+                         "publicNetworkAccess": "Enabled", "provisioningState": "Succeeded"}
+    p.update(extra or {})
+    t = _tier(sku, size)
+    if t:
+        p["tier"] = t
+    doc: dict[str, Any] = {"id": str(rid), "name": rid.name, "type": v.DISK, "location": location,
+                           "sku": {"name": sku, "tier": "Premium" if sku.startswith("Premium") else "Standard"},
+                           "properties": p}
+    if zones:
+        doc["zones"] = list(zones)
+    return doc

@@ -1,0 +1,234 @@
+"""Microsoft.Compute/galleries, image definitions and image versions (GalleryRP).
+
+Versions replicate region by region on the virtual clock: the source region first ("version.capture"),
+then each further target region ("version.replicate_region", one after the other). The PUT's operation
+stays Creating/Updating until every target region has completed (G16), and `replicationStatus` (returned
+with $expand=ReplicationStatus, G15) reports each region's state and progress.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from refit.arm import views as v
+from refit.arm.errors import ArmError
+from refit.emulator import regions
+from refit.emulator.core import Emulator
+from refit.emulator.providers import register
+from refit.emulator.providers.base import ResourceType
+
+VERSION_NAME = re.compile(r"^\d{1,10}\.\d{1,10}\.\d{1,10}$")
+DEFINITION_SECURITY_TYPES = ("Standard", "TrustedLaunchSupported", "TrustedLaunch", "ConfidentialVmSupported",
+                             "ConfidentialVM", "TrustedLaunchAndConfidentialVmSupported")
+
+
+class GalleryType(ResourceType):
+    type = v.GALLERY
+    min_api = "2018-06-01"
+    create_timing = update_timing = "gallery.write"
+    child_types = ("images",)
+
+    def server_properties(self):
+        return ("provisioningState", "identifier")
+
+    def build(self, emu, rid, doc, old, req):
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.]{0,78}[A-Za-z0-9]|[A-Za-z0-9]", rid.name):
+            raise ArmError(400, "InvalidParameter", f"The gallery name '{rid.name}' is invalid. Gallery names may "
+                           "contain letters, numbers, dots and underscores, and may not start or end with a dot or "
+                           "underscore.", "galleryName")
+        doc["properties"].setdefault("identifier", {"uniqueName": f"{rid.subscription}-{rid.name.upper()}"})
+        return doc
+
+
+class ImageDefinitionType(ResourceType):
+    type = v.IMAGE_DEFINITION
+    min_api = "2018-06-01"
+    create_timing = update_timing = "definition.write"
+    child_types = ("versions",)
+
+    def build(self, emu, rid, doc, old, req):
+        p = doc["properties"]
+        if old is not None:
+            return doc
+        ident = p.get("identifier") or {}
+        for k in ("publisher", "offer", "sku"):
+            if not ident.get(k):
+                raise ArmError(400, "InvalidParameter", f"Required parameter 'identifier.{k}' is missing (null).",
+                               f"identifier.{k}")
+        for k in ("osType", "osState"):
+            if not p.get(k):
+                raise ArmError(400, "InvalidParameter", f"Required parameter '{k}' is missing (null).", k)
+        if p["osType"] not in ("Linux", "Windows"):
+            raise ArmError(400, "InvalidParameter", f"The value '{p['osType']}' of parameter 'osType' is invalid.", "osType")
+        if p["osState"] not in ("Generalized", "Specialized"):
+            raise ArmError(400, "InvalidParameter", f"The value '{p['osState']}' of parameter 'osState' is invalid.", "osState")
+        # Gallery API 2025-03-03+ defaults to V2 + TrustedLaunchSupported when unspecified (rules 1a).
+        new_defaults = (req.api_version or "") >= "2025-03-03"
+        if not p.get("hyperVGeneration"):
+            p["hyperVGeneration"] = "V2" if new_defaults else "V1"
+        if p["hyperVGeneration"] not in ("V1", "V2"):
+            raise ArmError(400, "InvalidParameter",
+                           f"The value '{p['hyperVGeneration']}' of parameter 'hyperVGeneration' is invalid.",
+                           "hyperVGeneration")
+        features = p.get("features") or []
+        sec = next((f for f in features if (f.get("name") or "").lower() == "securitytype"), None)
+        if sec is not None and sec.get("value") not in DEFINITION_SECURITY_TYPES:
+            raise ArmError(400, "InvalidParameter",
+                           f"The value '{sec.get('value')}' of feature 'SecurityType' is invalid.", "features")
+        if sec is None and new_defaults and p["hyperVGeneration"] == "V2":
+            p["features"] = [*features, {"name": "SecurityType", "value": "TrustedLaunchSupported"}]
+        p.setdefault("architecture", "x64")
+        return doc
+
+
+class ImageVersionType(ResourceType):
+    type = v.IMAGE_VERSION
+    min_api = "2018-06-01"
+    create_timing = "version.capture"
+    update_timing = "version.update"
+    readonly_properties = ("provisioningState", "replicationStatus")
+
+    def server_properties(self):
+        return ("provisioningState", "replicationStatus", "storageProfile")
+
+    def build(self, emu, rid, doc, old, req):
+        if not VERSION_NAME.match(rid.name) or any(int(x) > 2**31 - 1 for x in rid.name.split(".")):
+            # G5 (acd troubleshooting-shared-images.md)
+            raise ArmError(400, "InvalidParameter",
+                           "The image version name is invalid. The image version name should follow "
+                           "Major(int).Minor(int).Patch(int) format, for e.g: 1.0.0, 2018.12.1 etc", "galleryImageVersionName")
+        p = doc["properties"]
+        pp = p.setdefault("publishingProfile", {})
+        if old is None:
+            sp = p.get("storageProfile") or {}
+            src = (sp.get("source") or {}).get("id") or ((sp.get("osDiskImage") or {}).get("source") or {}).get("id")
+            uri = (sp.get("source") or {}).get("uri") or ((sp.get("osDiskImage") or {}).get("source") or {}).get("uri")
+            if not src and not uri:
+                raise ArmError(400, "InvalidParameter",
+                               "Required parameter 'storageProfile.source' is missing (null).", "storageProfile.source")
+            size = 30
+            if src:
+                source = emu.get(src)
+                if source is None:
+                    raise ArmError(404, "NotFound", f"The source '{src}' was not found.", "storageProfile.source.id")
+                size = _source_size(emu, source)
+            p["storageProfile"] = {"source": {"id": src} if src else {"uri": uri},
+                                   "osDiskImage": {"sizeInGB": size, "hostCaching": "ReadWrite",
+                                                   "source": {"id": src} if src else {"uri": uri}}}
+            pp["publishedDate"] = emu.now_iso()
+        else:
+            p["storageProfile"] = old["properties"]["storageProfile"]
+            pp.setdefault("publishedDate", old["properties"].get("publishingProfile", {}).get("publishedDate"))
+        targets = pp.get("targetRegions") or [{"name": doc["location"]}]
+        for t in targets:
+            if not t.get("name"):
+                raise ArmError(400, "InvalidParameter", "Required parameter 'targetRegions[].name' is missing (null).",
+                               "publishingProfile.targetRegions")
+            if not regions.known(t["name"]):
+                raise ArmError(400, "InvalidParameter", f"The region '{t['name']}' is not a valid Azure region.",
+                               "publishingProfile.targetRegions")
+            t.setdefault("regionalReplicaCount", pp.get("replicaCount") or 1)
+            t.setdefault("storageAccountType", pp.get("storageAccountType") or "Standard_LRS")
+        pp["targetRegions"] = targets
+        pp.setdefault("replicaCount", 1)
+        pp.setdefault("excludeFromLatest", False)
+        pp.setdefault("storageAccountType", "Standard_LRS")
+        return doc
+
+    # Replication schedule: [(region, start, end)], kept in private state.
+    def _schedule(self, emu: Emulator, old, new) -> list[dict[str, Any]]:
+        now = emu.now()
+        wanted = [regions.normalize(t["name"]) for t in new["properties"]["publishingProfile"]["targetRegions"]]
+        src_region = regions.normalize(new["location"])
+        prev = {s["region"]: s for s in (emu.priv(new["id"]).get("replication") or [])} if old is not None else {}
+        sched: list[dict[str, Any]] = []
+        t = now
+        if old is None:
+            # The source region first (capture), then the others, one after the other.
+            order = [src_region] + [r for r in wanted if r != src_region] if src_region in wanted else wanted
+            for i, r in enumerate(order):
+                d = emu.timing["version.capture"] if i == 0 else emu.timing["version.replicate_region"]
+                sched.append({"region": r, "start": t, "end": t + d})
+                t += d
+            return sched
+        last_end = max([s["end"] for s in prev.values()] + [now])
+        t = last_end
+        for r in wanted:
+            if r in prev:
+                sched.append(prev[r])
+            else:
+                d = emu.timing["version.replicate_region"]
+                sched.append({"region": r, "start": t, "end": t + d})
+                t += d
+        return sched
+
+    def duration(self, emu, old, new):
+        sched = self._schedule(emu, old, new)
+        emu.priv(new["id"])["pending_schedule"] = sched
+        end = max((s["end"] for s in sched), default=emu.now())
+        key = self.create_timing if old is None else self.update_timing
+        return key, max(end - emu.now(), emu.timing["version.update"] if old is not None else 0.0)
+
+    def accept(self, emu, old, new, op):
+        priv = emu.priv(new["id"])
+        priv["replication"] = priv.pop("pending_schedule", [])
+        self._refresh_status(emu, new)
+        now = emu.now()
+        for s in priv["replication"]:
+            if s["end"] > now:  # a timer per region, so the document says "Completed" the moment it is
+                emu.begin(new["id"], "action", "replicated", s["end"] - now, s["region"], op.api_version if op else "",
+                          internal=True)
+
+    def finish_replicated(self, emu, op):
+        doc = emu.get(op.resource_id)
+        if doc is not None:
+            self._refresh_status(emu, doc)
+            emu.save(doc)
+
+    def finish(self, emu, doc, op):
+        self._refresh_status(emu, doc)
+
+    def _refresh_status(self, emu: Emulator, doc: dict[str, Any]) -> None:
+        """Materialise replicationStatus into the document so that rules and Resource Graph see it."""
+        now = emu.now()
+        summary = []
+        states = []
+        for s in emu.priv(doc["id"]).get("replication") or []:
+            if now >= s["end"]:
+                state, progress = "Completed", 100
+            else:
+                span = max(1e-9, s["end"] - s["start"])
+                state, progress = "Replicating", int(max(0.0, min(99.0, 100 * (now - s["start"]) / span)))
+            states.append(state)
+            summary.append({"region": regions.display_name(s["region"]), "state": state,
+                            "details": "", "progress": progress})
+        agg = "Completed" if states and all(s == "Completed" for s in states) else "InProgress"
+        doc["properties"]["replicationStatus"] = {"aggregatedState": agg, "summary": summary}
+
+    def render(self, emu, doc, req):
+        self._refresh_status(emu, doc)
+        if req is not None and "replicationstatus" in (req.query.get("$expand") or "").lower():
+            return doc
+        out = dict(doc)
+        out["properties"] = {k: val for k, val in doc["properties"].items() if k != "replicationStatus"}
+        return out
+
+
+def _source_size(emu: Emulator, source: dict[str, Any]) -> int:
+    t = source.get("type", "").lower()
+    if t == v.DISK.lower() or t == "microsoft.compute/snapshots":
+        return int(source["properties"].get("diskSizeGB") or 30)
+    if t == v.IMAGE.lower():
+        return int(((source["properties"].get("storageProfile") or {}).get("osDisk") or {}).get("diskSizeGB") or 30)
+    if t == v.VM.lower():
+        disk = emu.get(((source["properties"]["storageProfile"]["osDisk"]).get("managedDisk") or {}).get("id") or "")
+        return int((disk or {}).get("properties", {}).get("diskSizeGB") or 30)
+    if t == v.IMAGE_VERSION.lower():
+        return int(source["properties"]["storageProfile"]["osDiskImage"].get("sizeInGB") or 30)
+    return 30
+
+
+register(GalleryType())
+register(ImageDefinitionType())
+register(ImageVersionType())

@@ -1,0 +1,64 @@
+"""Microsoft.Compute/images: legacy managed images (PUT 201/200 with Azure-AsyncOperation)."""
+
+from __future__ import annotations
+
+from refit.arm import views as v
+from refit.arm.errors import ArmError
+from refit.emulator.providers import register
+from refit.emulator.providers.base import ResourceType
+
+
+class ManagedImageType(ResourceType):
+    type = v.IMAGE
+    min_api = "2016-04-30-preview"
+    create_timing = "image.create"
+    update_timing = "vm.update"
+
+    def build(self, emu, rid, doc, old, req):
+        p = doc["properties"]
+        if old is not None:
+            for k in ("sourceVirtualMachine", "storageProfile", "hyperVGeneration"):
+                if k in old["properties"]:
+                    p[k] = old["properties"][k]
+            return doc
+        p["hyperVGeneration"] = p.get("hyperVGeneration") or "V1"  # the API default
+        if p["hyperVGeneration"] not in ("V1", "V2"):
+            raise ArmError(400, "InvalidParameter",
+                           f"The value '{p['hyperVGeneration']}' of parameter 'hyperVGeneration' is invalid.",
+                           "hyperVGeneration")
+        src = (p.get("sourceVirtualMachine") or {}).get("id")
+        osd = (p.get("storageProfile") or {}).get("osDisk")
+        if src:
+            vm = emu.get(src)
+            if vm is None:
+                raise ArmError(404, "NotFound", f"The entity '{src}' was not found.", "sourceVirtualMachine.id")
+            vosd = vm["properties"]["storageProfile"]["osDisk"]
+            disk = emu.get((vosd.get("managedDisk") or {}).get("id") or "") or {}
+            p["storageProfile"] = {
+                "osDisk": {"osType": vosd.get("osType") or "Linux", "osState": "Generalized",
+                           "managedDisk": {"id": (vosd.get("managedDisk") or {}).get("id")},
+                           "caching": "ReadWrite", "storageAccountType": (disk.get("sku") or {}).get("name", "Premium_LRS"),
+                           "diskSizeGB": (disk.get("properties") or {}).get("diskSizeGB", 30)},
+                "dataDisks": [], "zoneResilient": False,
+            }
+        elif isinstance(osd, dict):
+            for k in ("osType", "osState"):
+                if not osd.get(k):
+                    raise ArmError(400, "InvalidParameter", f"Required parameter 'storageProfile.osDisk.{k}' is missing (null).",
+                                   f"storageProfile.osDisk.{k}")
+            ref = (osd.get("managedDisk") or {}).get("id") or (osd.get("snapshot") or {}).get("id")
+            if ref and emu.get(ref) is None:
+                raise ArmError(404, "NotFound", f"The entity '{ref}' was not found.", "storageProfile.osDisk")
+            if not ref and not osd.get("blobUri"):
+                raise ArmError(400, "InvalidParameter",
+                               "One of managedDisk, snapshot or blobUri is required in storageProfile.osDisk.",
+                               "storageProfile.osDisk")
+            if ref and not osd.get("diskSizeGB"):
+                osd["diskSizeGB"] = (emu.get(ref).get("properties") or {}).get("diskSizeGB", 30)
+        else:
+            raise ArmError(400, "InvalidParameter",
+                           "Either 'sourceVirtualMachine' or 'storageProfile.osDisk' is required.", "properties")
+        return doc
+
+
+register(ManagedImageType())

@@ -1,0 +1,459 @@
+"""Microsoft.Compute/virtualMachines: model, power state, OS disk swap, instance view.
+
+Wire behaviour (reference/azure-platform-rules.md 7a): PUT 201 (create) / 200 (update) and PATCH 200,
+each with Azure-AsyncOperation; actions (start, deallocate, powerOff, restart) 202 with
+Azure-AsyncOperation and Location and an empty body; allocation failures on start arrive
+asynchronously as a Failed operation (A5).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from refit.arm import views as v
+from refit.arm.errors import ArmError
+from refit.arm.ids import ResourceId, id_key
+from refit.emulator import regions
+from refit.emulator.core import Emulator, Operation, Request, Response
+from refit.emulator.providers import disks, register
+from refit.emulator.providers.base import ResourceType, new_guid, same
+from refit.rules import images
+
+SECURITY_TYPES = ("TrustedLaunch", "ConfidentialVM", "Standard")
+ALLOCATED = {"running", "stopped", "starting", "stopping", "restarting"}
+POWER_DISPLAY = {
+    "running": "VM running", "deallocated": "VM deallocated", "stopped": "VM stopped", "starting": "VM starting",
+    "deallocating": "VM deallocating", "stopping": "VM stopping", "restarting": "VM starting",
+}
+
+
+def power_state(emu: Emulator, vm_id: str) -> str:
+    return emu.priv(vm_id).get("power", "running")
+
+
+def is_allocated(emu: Emulator, vm_id: str) -> bool:
+    return power_state(emu, vm_id) in ALLOCATED
+
+
+def _required(path: str) -> ArmError:
+    return ArmError(400, "InvalidParameter", f"Required parameter '{path}' is missing (null).", path)
+
+
+class VirtualMachineType(ResourceType):
+    type = v.VM
+    min_api = "2015-06-15"
+    create_timing = "vm.create"
+    update_timing = "vm.update"
+    delete_timing = "vm.delete"
+    child_types = ("extensions",)
+    actions = ("start", "deallocate", "powerOff", "restart", "reapply", "redeploy")
+    readonly_properties = ("provisioningState", "instanceView")
+
+    def server_properties(self):
+        return ("provisioningState", "timeCreated", "vmId")
+
+    # ---- building the model -------------------------------------------------------------------
+    def build(self, emu, rid, doc, old, req):
+        p = doc["properties"]
+        loc = doc["location"]
+        if not regions.known(loc):
+            raise ArmError(400, "LocationNotAvailableForResourceType",
+                           f"The provided location '{loc}' is not available for resource type "
+                           f"'Microsoft.Compute/virtualMachines'.")
+        if not (p.get("hardwareProfile") or {}).get("vmSize"):
+            raise _required("hardwareProfile.vmSize")
+        sec = (p.get("securityProfile") or {}).get("securityType")
+        if sec is not None and sec not in SECURITY_TYPES:
+            raise ArmError(400, "InvalidParameter",
+                           f"The value '{sec}' of parameter 'securityProfile.securityType' is invalid.",
+                           "securityProfile.securityType")
+        zones = doc.get("zones")
+        if old is not None:
+            doc["zones"] = old.get("zones") if zones is None else zones
+        elif zones and not regions.has_zones(loc):
+            raise ArmError(400, "InvalidParameter",
+                           f"The zone(s) '{','.join(zones)}' for resource '{rid.name}' is not supported in location '{loc}'.",
+                           "zones")
+        sp = p.get("storageProfile")
+        if not isinstance(sp, dict) or not isinstance(sp.get("osDisk"), dict):
+            raise _required("storageProfile.osDisk")
+        self._network(emu, p, old)
+        crg = ((p.get("capacityReservation") or {}).get("capacityReservationGroup") or {}).get("id")
+        if crg and emu.get(crg) is None:
+            raise ArmError(404, "NotFound", f"The Capacity Reservation Group '{crg}' could not be found.",
+                           "capacityReservation.capacityReservationGroup.id")
+        if old is None:
+            p["vmId"] = new_guid()
+            p["timeCreated"] = emu.now_iso()
+            self._create_storage(emu, rid, doc)
+        else:
+            self._update_storage(emu, rid, doc, old)
+        return doc
+
+    def _network(self, emu, p, old):
+        np_ = p.get("networkProfile")
+        if old is None and not isinstance(np_, dict):
+            raise _required("networkProfile")
+        for nic in (np_ or {}).get("networkInterfaces") or []:
+            nic_id = (nic or {}).get("id")
+            if not nic_id:
+                raise _required("networkProfile.networkInterfaces[].id")
+            if emu.get(nic_id) is None:
+                # The message Azure returns for a missing referenced resource (network RP family).
+                raise ArmError(400, "InvalidResourceReference",
+                               f"Resource {nic_id} referenced by resource was not found. Please make sure that the "
+                               "referenced resource exists, and that both resources are in the same region.",
+                               "networkProfile.networkInterfaces")
+
+    def _create_storage(self, emu, rid, doc):
+        p, loc = doc["properties"], doc["location"]
+        sp = p["storageProfile"]
+        osd = sp["osDisk"]
+        opt = str(osd.get("createOption") or "")
+        sec = (p.get("securityProfile") or {}).get("securityType") or "Standard"
+        plan: list[dict[str, Any]] = []  # disks to create or attach when accepted
+        if opt.lower() == "fromimage":
+            if not sp.get("imageReference"):
+                raise _required("storageProfile.imageReference")
+            f = images.facts(emu.world, sp["imageReference"], loc)
+            name = osd.get("name") or f"{rid.name}_OsDisk_1_{uuid.uuid4().hex}"
+            disk_id = str(ResourceId.build(rid.subscription, rid.resource_group, v.DISK, name))
+            if emu.get(disk_id) is not None:
+                raise ArmError(409, "Conflict", f"Disk '{name}' already exists in resource group "
+                               f"'{rid.resource_group}'. Only CreateOption.Attach is supported.", "osDisk.name")
+            sku = (osd.get("managedDisk") or {}).get("storageAccountType") or "Premium_LRS"  # INFERRED default
+            size = int(osd.get("diskSizeGB") or f.size_gb)
+            creation = {"createOption": "FromImage"}
+            if f.kind == "gallery-version":
+                creation["galleryImageReference"] = {"id": sp["imageReference"].get("id")}
+            elif f.kind == "managed-image":
+                creation["sourceResourceId"] = f.source_id
+            else:
+                creation["imageReference"] = {"id": f.source_id}
+            extra: dict[str, Any] = {"osType": f.os_type, "hyperVGeneration": f.hyper_v_generation,
+                                     "supportedCapabilities": {"architecture": "x64"}}
+            if sec != "Standard":
+                extra["securityProfile"] = {"securityType": sec}
+            plan.append({"create": disks.new_disk_doc(emu, ResourceId.parse(disk_id), loc, doc.get("zones"), sku,
+                                                      size, creation, extra)})
+            osd.update({"name": name, "createOption": "FromImage", "osType": f.os_type, "diskSizeGB": size,
+                        "caching": osd.get("caching") or "ReadWrite",
+                        "managedDisk": {"storageAccountType": sku, "id": disk_id}})
+            osd.setdefault("deleteOption", "Detach")
+        elif opt.lower() == "attach":
+            disk_id = (osd.get("managedDisk") or {}).get("id")
+            if not disk_id:
+                raise _required("storageProfile.osDisk.managedDisk.id")
+            d = self._existing_disk(emu, disk_id, loc)
+            osd.update({"name": d["name"], "createOption": "Attach", "osType": osd.get("osType") or d["properties"].get("osType"),
+                        "diskSizeGB": d["properties"].get("diskSizeGB")})
+            osd["managedDisk"] = {"storageAccountType": d["sku"]["name"], "id": d["id"]}
+            osd.setdefault("deleteOption", "Detach")
+            plan.append({"attach": d["id"]})
+        else:
+            raise ArmError(400, "InvalidParameter",
+                           f"The value '{opt}' of parameter 'storageProfile.osDisk.createOption' is invalid.",
+                           "storageProfile.osDisk.createOption")
+        plan += self._data_disks(emu, rid, doc, [])
+        emu.priv(rid)["pending_disks"] = plan
+
+    def _data_disks(self, emu, rid, doc, old_list) -> list[dict[str, Any]]:
+        p, loc = doc["properties"], doc["location"]
+        out: list[dict[str, Any]] = []
+        old_by_lun = {dd.get("lun"): dd for dd in old_list}
+        seen = set()
+        for dd in p["storageProfile"].get("dataDisks") or []:
+            lun = dd.get("lun")
+            if lun is None:
+                raise _required("storageProfile.dataDisks[].lun")
+            if lun in seen:
+                raise ArmError(400, "InvalidParameter", f"A disk at LUN {lun} already exists.", "dataDisks")
+            seen.add(lun)
+            prev = old_by_lun.get(lun)
+            if prev and same((prev.get("managedDisk") or {}).get("id"), (dd.get("managedDisk") or {}).get("id")):
+                continue
+            if prev and not (dd.get("managedDisk") or {}).get("id"):
+                dd["managedDisk"] = prev["managedDisk"]
+                continue
+            opt = str(dd.get("createOption") or "").lower()
+            if opt == "empty":
+                if not dd.get("diskSizeGB"):
+                    raise _required("storageProfile.dataDisks[].diskSizeGB")
+                name = dd.get("name") or f"{rid.name}_disk{lun + 2}_{uuid.uuid4().hex}"
+                did = str(ResourceId.build(rid.subscription, rid.resource_group, v.DISK, name))
+                sku = (dd.get("managedDisk") or {}).get("storageAccountType") or "Premium_LRS"
+                out.append({"create": disks.new_disk_doc(emu, ResourceId.parse(did), loc, doc.get("zones"), sku,
+                                                         int(dd["diskSizeGB"]), {"createOption": "Empty"})})
+                dd.update({"name": name, "createOption": "Empty", "managedDisk": {"storageAccountType": sku, "id": did}})
+            elif opt == "attach":
+                did = (dd.get("managedDisk") or {}).get("id")
+                if not did:
+                    raise _required("storageProfile.dataDisks[].managedDisk.id")
+                d = self._existing_disk(emu, did, loc)
+                dd.update({"name": d["name"], "diskSizeGB": d["properties"].get("diskSizeGB"),
+                           "managedDisk": {"storageAccountType": d["sku"]["name"], "id": d["id"]}})
+                out.append({"attach": d["id"]})
+            else:
+                raise ArmError(400, "InvalidParameter",
+                               f"The value '{dd.get('createOption')}' of parameter 'dataDisks[].createOption' is invalid.",
+                               "storageProfile.dataDisks[].createOption")
+            dd.setdefault("caching", "None")
+            dd.setdefault("deleteOption", "Detach")
+        return out
+
+    def _existing_disk(self, emu, disk_id, loc) -> dict[str, Any]:
+        d = emu.get(disk_id)
+        if d is None:
+            raise ArmError(404, "NotFound", f"Disk {disk_id} was not found.", disk_id)
+        if regions.normalize(d["location"]) != regions.normalize(loc):
+            # D7: INFERRED (no captured text)
+            raise ArmError(400, "InvalidParameter",
+                           f"Disk {disk_id} cannot be attached to the VM because it is in location '{d['location']}' "
+                           f"and the VM is in location '{loc}'.", disk_id)
+        return d
+
+    def _update_storage(self, emu, rid, doc, old):
+        sp, osp = doc["properties"]["storageProfile"], old["properties"]["storageProfile"]
+        osd, old_osd = sp["osDisk"], osp["osDisk"]
+        new_id = (osd.get("managedDisk") or {}).get("id")
+        old_id = (old_osd.get("managedDisk") or {}).get("id")
+        plan: list[dict[str, Any]] = []
+        if new_id and not same(new_id, old_id):
+            d = self._existing_disk(emu, new_id, doc["location"])
+            # An OS disk swap: only the managed disk id (and with it the name) changes (D2).
+            osd["managedDisk"] = {**(osd.get("managedDisk") or {}), "id": d["id"],
+                                  "storageAccountType": d["sku"]["name"]}
+            osd["name"] = d["name"]
+            osd["diskSizeGB"] = d["properties"].get("diskSizeGB")
+            plan.append({"release": old_id})
+            plan.append({"attach": d["id"]})
+        elif not new_id:
+            osd["managedDisk"] = old_osd.get("managedDisk")
+        for k in ("createOption", "osType"):
+            if k not in osd and k in old_osd:
+                osd[k] = old_osd[k]
+        if "imageReference" not in sp and "imageReference" in osp:
+            sp["imageReference"] = osp["imageReference"]
+        old_data = osp.get("dataDisks") or []
+        new_ids = {id_key((dd.get("managedDisk") or {}).get("id") or "") for dd in sp.get("dataDisks") or []}
+        plan += self._data_disks(emu, rid, doc, old_data)
+        for dd in old_data:
+            did = (dd.get("managedDisk") or {}).get("id")
+            if did and id_key(did) not in new_ids and not any(
+                    same(did, (n.get("managedDisk") or {}).get("id")) for n in sp.get("dataDisks") or []):
+                plan.append({"release": did})
+        emu.priv(rid)["pending_disks"] = plan
+
+    # ---- effects ------------------------------------------------------------------------------------
+    def duration(self, emu, old, new):
+        if old is None:
+            return "vm.create", emu.timing["vm.create"]
+        plan = emu.priv(new["id"]).get("pending_disks") or []
+        swapping = any("release" in s for s in plan) and any("attach" in s for s in plan)
+        if swapping and is_allocated(emu, new["id"]):
+            return "vm.swap_os_disk", emu.timing["vm.swap_os_disk"]
+        return "vm.update", emu.timing["vm.update"]
+
+    def accept(self, emu, old, new, op):
+        priv = emu.priv(new["id"])
+        plan = priv.pop("pending_disks", [])
+        if old is None:
+            priv["power"] = "starting"
+        allocated = old is None or is_allocated(emu, new["id"])
+        for step in plan:
+            if "create" in step:
+                emu.save(step["create"])
+                disks.attach(emu, step["create"]["id"], new["id"], allocated)
+            elif "attach" in step:
+                disks.attach(emu, step["attach"], new["id"], allocated)
+            elif "release" in step:
+                disks.release(emu, step["release"])
+
+    def finish(self, emu, doc, op):
+        priv = emu.priv(doc["id"])
+        if op.kind == "put" and op.data.get("old") is None:
+            priv["power"] = "running"
+        priv.pop("failure", None)
+
+    def revert(self, emu, doc, old):
+        # The write is rejected: the disks go back to how the old model had them.
+        for did in _disk_ids(doc):
+            if did not in _disk_ids(old):
+                disks.release(emu, did)
+        for did in _disk_ids(old):
+            disks.attach(emu, did, old["id"], is_allocated(emu, old["id"]))
+        old["properties"]["provisioningState"] = "Succeeded"
+        emu.save(old)
+
+    def finish_delete(self, emu, doc, op):
+        sp = doc["properties"]["storageProfile"]
+        for d in [sp.get("osDisk") or {}, *(sp.get("dataDisks") or [])]:
+            did = (d.get("managedDisk") or {}).get("id")
+            if not did:
+                continue
+            if (d.get("deleteOption") or "Detach").lower() == "delete":
+                emu.remove(did)
+            else:
+                disks.release(emu, did)
+        for ext in emu.world.children(doc["id"], "Microsoft.Compute/virtualMachines/extensions"):
+            emu.remove(ext["id"])
+
+    def check_delete(self, emu, doc):
+        pass  # extensions are deleted with the VM
+
+    # ---- actions ------------------------------------------------------------------------------------
+    def action(self, emu: Emulator, doc: dict[str, Any], name: str, req: Request) -> Response:
+        from refit.emulator.dispatch import lro
+
+        priv = emu.priv(doc["id"])
+        power = priv.get("power", "running")
+        if name == "start":
+            key, transitional = "vm.start", "starting"
+            seconds = 1.0 if power == "running" else emu.timing[key]
+        elif name == "deallocate":
+            key, transitional = "vm.deallocate", "deallocating"
+            seconds = 1.0 if power == "deallocated" else emu.timing[key]
+        elif name == "powerOff":
+            if power == "deallocated":
+                key, transitional, seconds = "vm.powerOff", "deallocated", 1.0
+            else:
+                key, transitional = "vm.powerOff", "stopping"
+                seconds = 1.0 if power == "stopped" else emu.timing[key]
+        elif name == "restart":
+            if power in ("deallocated", "stopped"):
+                # INFERRED: Azure refuses a restart of a VM that is not running.
+                raise ArmError(409, "OperationNotAllowed",
+                               f"Operation 'restart' is not allowed on VM '{doc['name']}' since the VM is {power}.")
+            key, transitional, seconds = "vm.restart", "restarting", emu.timing["vm.restart"]
+        else:  # reapply, redeploy: no model change
+            key, transitional, seconds = "vm.update", power, emu.timing["vm.update"]
+        priv["before"] = power
+        priv["power"] = transitional
+        doc["properties"]["provisioningState"] = "Updating"
+        emu.save(doc)
+        op = emu.begin(doc["id"], "action", name, seconds, doc["location"], req.api_version or "")
+        return lro(emu, req, op, 202, None, location=True)
+
+    def _settle(self, emu, op, power):
+        doc = emu.get(op.resource_id)
+        if doc is None:
+            return None
+        priv = emu.priv(doc["id"])
+        priv["power"] = power
+        priv.pop("failure", None)
+        doc["properties"]["provisioningState"] = "Succeeded"
+        allocated = power in ALLOCATED
+        for did in _disk_ids(doc):
+            disks.attach(emu, did, doc["id"], allocated)
+        emu.save(doc)
+        return doc
+
+    def finish_start(self, emu: Emulator, op: Operation) -> None:
+        doc = emu.get(op.resource_id)
+        if doc is None:
+            return
+        err = allocation_fault(emu, doc)
+        if err is not None:
+            priv = emu.priv(doc["id"])
+            priv["power"] = priv.get("before", "deallocated")
+            if priv["power"] in ("starting", "running"):
+                priv["power"] = "deallocated"
+            priv["failure"] = err.body()["error"]
+            doc["properties"]["provisioningState"] = "Failed"
+            emu.save(doc)
+            raise err
+        self._settle(emu, op, "running")
+
+    def finish_deallocate(self, emu, op):
+        self._settle(emu, op, "deallocated")
+
+    def finish_powerOff(self, emu, op):
+        self._settle(emu, op, "deallocated" if emu.priv(op.resource_id).get("before") == "deallocated" else "stopped")
+
+    def finish_restart(self, emu, op):
+        self._settle(emu, op, "running")
+
+    def finish_reapply(self, emu, op):
+        self._settle(emu, op, emu.priv(op.resource_id).get("before", "running"))
+
+    finish_redeploy = finish_reapply
+
+    # ---- reading ----------------------------------------------------------------------------------
+    def render(self, emu, doc, req):
+        if req is not None and "instanceview" in (req.query.get("$expand") or "").lower():
+            out = dict(doc)
+            out["properties"] = {**doc["properties"], "instanceView": instance_view(emu, doc)}
+            return out
+        return doc
+
+    def sub_get(self, emu, doc, name, req):
+        if name.lower() == "instanceview":
+            return Response(200, instance_view(emu, doc))
+        return None
+
+
+def _disk_ids(doc: dict[str, Any]) -> list[str]:
+    sp = doc.get("properties", {}).get("storageProfile") or {}
+    out = []
+    for d in [sp.get("osDisk") or {}, *(sp.get("dataDisks") or [])]:
+        did = (d.get("managedDisk") or {}).get("id")
+        if did:
+            out.append(did)
+    return out
+
+
+def allocation_fault(emu: Emulator, doc: dict[str, Any]) -> ArmError | None:
+    """The `allocation_failed` fault (control API): fail this start with Azure's allocation error (A1/A2)."""
+    f = (emu.settings.get("faults") or {}).get("allocation_failed")
+    if not f:
+        return None
+    targets = [t.lower() for t in f.get("vms") or []]
+    if targets and doc["name"].lower() not in targets and id_key(doc["id"]) not in targets:
+        return None
+    if f.get("remaining") is not None:
+        if f["remaining"] <= 0:
+            return None
+        f["remaining"] -= 1
+    elif emu.rng.random() >= float(f.get("fraction", 1.0)):
+        return None
+    if doc.get("zones"):
+        return ArmError(409, "ZonalAllocationFailed",
+                        "Allocation failed. We do not have sufficient capacity for the requested VM size in this zone. "
+                        "Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance")
+    return ArmError(409, "AllocationFailed",
+                    "Allocation failed. We do not have sufficient capacity for the requested VM size in this region. "
+                    "Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance")
+
+
+def instance_view(emu: Emulator, doc: dict[str, Any]) -> dict[str, Any]:
+    priv = emu.priv(doc["id"])
+    power = priv.get("power", "running")
+    ps = doc["properties"].get("provisioningState") or "Succeeded"
+    t = emu.now_iso()
+    failure = priv.get("failure")
+    if failure:
+        prov = {"code": f"ProvisioningState/failed/{failure['code']}", "level": "Error",
+                "displayStatus": "Provisioning failed", "message": failure["message"], "time": t}
+    else:
+        prov = {"code": f"ProvisioningState/{ps.lower()}", "level": "Info",
+                "displayStatus": "Provisioning succeeded" if ps == "Succeeded" else ps, "time": t}
+    view: dict[str, Any] = {
+        "computerName": ((doc["properties"].get("osProfile") or {}).get("computerName") or doc["name"]),
+        "osName": (doc["properties"]["storageProfile"]["osDisk"].get("osType") or "Linux").lower(),
+        "disks": [{"name": d.rsplit("/", 1)[-1],
+                   "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info",
+                                 "displayStatus": "Provisioning succeeded", "time": t}]} for d in _disk_ids(doc)],
+        "statuses": [prov, {"code": f"PowerState/{'starting' if power == 'restarting' else power}", "level": "Info",
+                            "displayStatus": POWER_DISPLAY.get(power, power)}],
+    }
+    gen = None
+    osd = emu.get((doc["properties"]["storageProfile"]["osDisk"].get("managedDisk") or {}).get("id") or "")
+    if osd is not None:
+        gen = osd["properties"].get("hyperVGeneration")
+    if gen:
+        view["hyperVGeneration"] = gen
+    return view
+
+
+VMS = register(VirtualMachineType())

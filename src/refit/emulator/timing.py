@@ -1,0 +1,61 @@
+"""The timing model: simulated seconds each operation takes.
+
+No authoritative public figures exist for most of these (reference/azure-platform-rules.md section 8:
+"no authoritative figure found ... INFERRED"); the values are practitioners' typical ones, chosen so
+that relative costs are right (a deallocate/start cycle is minutes, a cross-region replication is tens
+of minutes). Replication is calibrated on hashicorp/packer#7865 ("just over an hour" for 3 regions).
+A scenario or the control API may override any entry (`timing:` in the scenario YAML).
+"""
+
+from __future__ import annotations
+
+DEFAULTS: dict[str, float] = {
+    # Microsoft.Compute/virtualMachines (INFERRED, section 8)
+    "vm.create": 120.0,
+    "vm.update": 10.0,  # a model change that touches no disk
+    "vm.swap_os_disk": 30.0,  # PATCH/PUT that swaps the OS disk (includes the implicit restart)
+    "vm.deallocate": 45.0,
+    "vm.start": 40.0,
+    "vm.powerOff": 20.0,
+    "vm.restart": 60.0,
+    "vm.delete": 60.0,
+    # Microsoft.Compute/disks
+    "disk.create": 5.0,  # Empty / Copy
+    "disk.create_from_image": 60.0,
+    "disk.update": 3.0,
+    "disk.delete": 5.0,
+    # images and galleries
+    "image.create": 90.0,
+    "gallery.write": 10.0,
+    "definition.write": 10.0,
+    "version.capture": 300.0,  # until the version exists in its source region
+    "version.replicate_region": 1500.0,  # each further target region, one after the other
+    "version.update": 10.0,
+    # scale sets
+    "vmss.create": 180.0,
+    "vmss.update": 30.0,
+    "vmss.delete": 120.0,
+    # capacity reservations (INFERRED)
+    "cr.write": 30.0,
+    # generic
+    "delete": 10.0,
+    "rg.delete": 30.0,
+}
+
+
+class Timing:
+    def __init__(self, overrides: dict[str, float] | None = None):
+        self.table = dict(DEFAULTS)
+        if overrides:
+            self.update(overrides)
+
+    def update(self, overrides: dict[str, float]) -> None:
+        for k, v in overrides.items():
+            if k not in DEFAULTS:
+                raise ValueError(f"unknown timing entry '{k}' (known: {', '.join(sorted(DEFAULTS))})")
+            if float(v) < 0:
+                raise ValueError(f"timing entry '{k}' must be >= 0")
+            self.table[k] = float(v)
+
+    def __getitem__(self, key: str) -> float:
+        return self.table[key]

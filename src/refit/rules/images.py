@@ -1,0 +1,139 @@
+"""Platform facts about image references: what an `imageReference` / `galleryImageReference` resolves to.
+
+G13 "latest" resolution: the highest Major.Minor.Patch, excluding versions with
+publishingProfile.excludeFromLatest, and per region those with targetRegions[i].excludeFromLatest or
+not replicated there. G14: a version is usable only in regions where its replication has completed;
+elsewhere 404 GalleryImageNotFound. (reference/azure-platform-rules.md section 3; acd
+shared-image-galleries.md, troubleshooting-shared-images.md; confidential-containers/cloud-api-adaptor#1709.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from refit.arm import views as v
+from refit.arm.errors import ArmError
+from refit.arm.ids import ResourceId
+from refit.arm.world import World
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What a disk or VM built from an image inherits."""
+
+    source_id: str  # the resolved resource (a version, a managed image) or the platform image urn
+    kind: str  # gallery-version | managed-image | platform
+    os_type: str
+    os_state: str
+    hyper_v_generation: str
+    security_type: str  # of the gallery definition (Standard for managed/platform images)
+    size_gb: int
+
+
+def ref_kind(image_id: str) -> str:
+    """Classify an image id: version | definition | managed-image | platform | unknown."""
+    try:
+        rid = ResourceId.parse(image_id)
+    except ArmError:
+        return "unknown"
+    t = rid.type.lower()
+    if t == v.IMAGE_VERSION.lower():
+        return "version"
+    if t == v.IMAGE_DEFINITION.lower():
+        return "definition"
+    if t == v.IMAGE.lower():
+        return "managed-image"
+    if "/publishers/" in image_id.lower():
+        return "platform"
+    return "unknown"
+
+
+def not_available(version_id: str, region: str) -> ArmError:
+    return ArmError(404, "GalleryImageNotFound",
+                    f"The gallery image {version_id} is not available in {region} region. Please contact image owner "
+                    "to replicate to this region, or change your requested region.", "imageReference")
+
+
+def available_in(version: v.ImageVersion, region: str) -> bool:
+    return version.regional_state(region) == "Completed"
+
+
+def latest_version(world: World, definition_id: str, region: str) -> v.ImageVersion | None:
+    candidates = [iv for iv in world.image_versions(definition_id)
+                  if iv.version >= (0, 0, 0) and not iv.exclude_from_latest
+                  and not iv.region_excluded_from_latest(region) and available_in(iv, region)]
+    return max(candidates, key=lambda iv: iv.version, default=None)
+
+
+def resolve_gallery(world: World, image_id: str, region: str) -> v.ImageVersion:
+    """The version an image reference means in `region` (latest for a definition or .../versions/latest)."""
+    rid = ResourceId.parse(image_id)
+    if rid.type.lower() == v.IMAGE_VERSION.lower() and rid.name.lower() == "latest":
+        rid = rid.parent  # type: ignore[assignment]
+    if rid.type.lower() == v.IMAGE_DEFINITION.lower():
+        if world.get(rid) is None:
+            raise ArmError(404, "GalleryImageNotFound",
+                           f"The gallery image {rid} is not found.", "imageReference")
+        latest = latest_version(world, str(rid), region)
+        if latest is None:
+            raise ArmError(404, "GalleryImageNotFound",
+                           f'There is no latest image version exists for "{rid}"', "imageReference")
+        return latest
+    doc = world.get(rid)
+    if doc is None:
+        raise ArmError(404, "GalleryImageNotFound", f"The gallery image {rid} is not found.", "imageReference")
+    ver = v.ImageVersion(doc)
+    if not available_in(ver, region):
+        raise not_available(str(rid), region)
+    return ver
+
+
+def facts(world: World, image: dict[str, Any] | str, region: str) -> ImageFacts:
+    """Facts of an imageReference dict ({id} or publisher/offer/sku/version) or an image id."""
+    ref = {"id": image} if isinstance(image, str) else (image or {})
+    image_id = ref.get("id") or ref.get("sharedGalleryImageId") or ref.get("communityGalleryImageId")
+    if image_id and ref.get("version") and ref_kind(image_id) in ("version", "definition"):
+        # G21: ad#68214
+        raise ArmError(400, "InvalidParameter",
+                       "The property 'imageReference.id' cannot be used together with property 'imageReference.version'",
+                       "imageReference")
+    if image_id:
+        kind = ref_kind(image_id)
+        if kind in ("version", "definition"):
+            ver = resolve_gallery(world, image_id, region)
+            definition = v.ImageDefinition(world.get(ver.rid.parent) or {})
+            size = ver.get("properties.storageProfile.osDiskImage.sizeInGB") or 30
+            return ImageFacts(ver.id, "gallery-version", definition.os_type or "Linux", definition.os_state or "Generalized",
+                              definition.hyper_v_generation, definition.security_type, int(size))
+        if kind == "managed-image":
+            doc = world.get(image_id)
+            if doc is None:
+                raise ArmError(404, "NotFound", f"The Image '{image_id}' cannot be found in '{region}' region.",
+                               "imageReference")
+            img = v.ManagedImage(doc)
+            size = img.get("properties.storageProfile.osDisk.diskSizeGB") or 30
+            return ImageFacts(img.id, "managed-image", img.os_type or "Linux", img.os_state or "Generalized",
+                              img.hyper_v_generation, "Standard", int(size))
+        if kind == "platform":
+            parts = image_id.split("/")
+            low = [p.lower() for p in parts]
+            pub = parts[low.index("publishers") + 1]
+            sku = parts[low.index("skus") + 1] if "skus" in low else ""
+            return _platform(image_id, pub, sku)
+        raise ArmError(400, "InvalidParameter", f"The value of parameter imageReference is invalid: '{image_id}'.",
+                       "imageReference")
+    if ref.get("publisher") and ref.get("offer") and ref.get("sku"):
+        urn = ":".join(str(ref.get(k, "")) for k in ("publisher", "offer", "sku", "version"))
+        return _platform(urn, ref["publisher"], ref["sku"])
+    raise ArmError(400, "InvalidParameter", "The value of parameter imageReference is invalid.", "imageReference")
+
+
+def _platform(urn: str, publisher: str, sku: str) -> ImageFacts:
+    # Marketplace images publish Gen2 as separate SKUs named '*gen2*' / '*-g2' (INFERRED naming convention,
+    # e.g. Canonical 22_04-lts-gen2, MicrosoftWindowsServer 2022-datacenter-g2).
+    s = sku.lower()
+    gen = "V2" if ("gen2" in s or s.endswith("-g2") or "-g2-" in s) else "V1"
+    windows = publisher.lower().startswith("microsoftwindows")
+    return ImageFacts(urn, "platform", "Windows" if windows else "Linux", "Generalized", gen, "Standard",
+                      127 if windows else 30)
