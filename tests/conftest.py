@@ -33,3 +33,22 @@ def session(server):
 @pytest.fixture
 def sub(server):
     return server.endpoint.subscription
+
+
+@pytest.fixture
+def raw(server):
+    """Plain HTTPS client for wire-level assertions (status codes, headers, bodies)."""
+    import ssl
+
+    import httpx
+
+    with httpx.Client(base_url=server.url, verify=ssl.create_default_context(cafile=str(server.cert)), headers={"Authorization": "Bearer t"},
+                      timeout=30) as c:
+        yield c
+
+
+def put_rg(raw, sub, rg="rg1", location="eastus"):
+    r = raw.put(f"/subscriptions/{sub}/resourceGroups/{rg}", params={"api-version": "2024-11-01"},
+                json={"location": location})
+    assert r.status_code in (200, 201), r.text
+    return r.json()

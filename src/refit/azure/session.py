@@ -96,6 +96,12 @@ class Session:
             if not token:
                 return rows
 
+    def control(self, method: str, op: str, body: Any = None) -> Any:
+        """Call the emulator's control API (/_refit/...); refused against real Azure."""
+        if not self.emulator:
+            raise UserError("this needs the local emulator; it is not available against real Azure")
+        return control_call(self.endpoint, self.verify, method, op, body)
+
     def close(self) -> None:
         for c in self._clients.values():
             c.close()
@@ -150,3 +156,26 @@ def _endpoint_for(url: str, data_dir: Path | None):
         if ep is not None and ep.url.rstrip("/") == url:
             return ep
     return None
+
+
+def control_call(endpoint: str, verify: str | bool, method: str, op: str, body: Any = None) -> Any:
+    import json
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    ctx = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else ssl.create_default_context()
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"{endpoint}/_refit/{op}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=600) as r:
+            return json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        try:
+            err = json.loads(e.read())["error"]
+        except (ValueError, KeyError):
+            raise UserError(f"the emulator answered {e.code} to {method} /_refit/{op}") from e
+        raise UserError(f"{err.get('message')}") from e
+    except urllib.error.URLError as e:
+        raise UserError(f"cannot reach the emulator at {endpoint}: {e.reason}") from e

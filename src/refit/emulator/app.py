@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import traceback
 import uuid
 from typing import Any
@@ -89,10 +90,11 @@ def build_app(emu: Emulator, *, arm: bool = True) -> Starlette:
                              "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}]})
 
     async def token(request: HttpRequest) -> HttpResponse:
-        form = dict(await request.form())
+        # urlencoded form, parsed here (starlette's form parser would pull in python-multipart).
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
         try:
             tenant = request.path_params["tenant"]
-            return JSONResponse(identity.token_response({k: str(v) for k, v in form.items()},
+            return JSONResponse(identity.token_response(form,
                                                         emu.tenant_id if tenant in ("common", "organizations") else tenant))
         except ArmError as e:
             return JSONResponse({"error": e.code, "error_description": e.message}, status_code=e.status)
@@ -147,4 +149,18 @@ def build_app(emu: Emulator, *, arm: bool = True) -> Starlette:
         Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
         Route("/{path:path}", arm_route, methods=["GET", "PUT", "PATCH", "DELETE", "POST", "HEAD"]),
     ]
-    return Starlette(routes=routes)
+    return CollapseSlashes(Starlette(routes=routes))
+
+
+class CollapseSlashes:
+    """ARM tolerates '//' in paths; clients build them (az appends '/metadata/endpoints' to an endpoint
+    that ends in '/')."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and "//" in scope["path"]:
+            path = re.sub(r"/{2,}", "/", scope["path"])
+            scope = {**scope, "path": path, "raw_path": path.encode()}
+        await self.app(scope, receive, send)

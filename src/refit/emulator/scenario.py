@@ -21,15 +21,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from refit.arm.errors import ArmError
+from refit.arm.errors import ArmError, UserError
 from refit.arm.ids import ResourceId
 from refit.emulator.core import Emulator, Operation, Request
 
 LATEST_API = "2026-04-01"
 
 
-class ScenarioError(Exception):
-    pass
+class ScenarioError(UserError):
+    """A scenario that cannot be loaded: a user error (one line, exit 2)."""
 
 
 class Scenario(BaseModel):

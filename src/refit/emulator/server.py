@@ -104,9 +104,10 @@ class EmulatorServer:
 
     def _make_servers(self) -> list[uvicorn.Server]:
         https = uvicorn.Config(build_app(self.emulator), ssl_certfile=str(self.cert), ssl_keyfile=str(self.key),
-                               log_level="warning", lifespan="off", access_log=False, timeout_keep_alive=30)
+                               log_level="warning", lifespan="off", access_log=False, timeout_keep_alive=30,
+                               timeout_graceful_shutdown=2)
         http = uvicorn.Config(build_app(self.emulator, arm=False), log_level="warning", lifespan="off",
-                              access_log=False)
+                              access_log=False, timeout_graceful_shutdown=2)
         servers = [uvicorn.Server(https), uvicorn.Server(http)]
         for s in servers:
             s.install_signal_handlers = lambda: None  # type: ignore[method-assign]

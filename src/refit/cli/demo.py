@@ -1,0 +1,87 @@
+"""`refit demo`: a guided tour on a throwaway emulator (nothing outside a temp dir is touched).
+
+Each capability adds its step here: the fleet and its Resource Graph view; then (as they land) the
+seed 000 plan, a refresh wave, doctor findings.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from refit.azure import connect
+from refit.cli.common import console, emit_json, globals_of
+
+SEED_003_QUERY = ('Resources | where type =~ "microsoft.compute/virtualmachines" and tags.AutoRefresh =~ "true" '
+                  "| project id, name, location, resourceGroup, currentOsDiskName=properties.storageProfile.osDisk.name, "
+                  "newOsDiskName=tags.OsDiskName")
+
+
+def demo(ctx: typer.Context, vms: int = typer.Option(6, help="VMs in the disk-swap part of the demo.")) -> None:
+    """Walk through refit on a throwaway local Azure emulator."""
+    g = globals_of(ctx)
+    if vms < 1 or vms > 500:
+        from refit.arm.errors import UserError
+
+        raise UserError("--vms must be between 1 and 500")
+    with tempfile.TemporaryDirectory(prefix="refit-demo-") as tmp, connect(data_dir=Path(tmp)) as s:
+        report = _tour(s, vms, quiet=g.json)
+    if g.json:
+        emit_json(report)
+
+
+def _tour(s, vms: int, quiet: bool) -> dict:
+    say = (lambda *a, **k: None) if quiet else console.print
+    say(Panel.fit("[bold]refit[/] changes Azure VM fleets safely.\nThis demo runs against a local Azure emulator "
+                  f"(HTTPS on {s.endpoint}) in a throwaway directory:\nthe real Azure SDK talks to it; nothing "
+                  "leaves this machine.", title="refit demo"))
+    s.control("POST", "scenario", {"name": "deadlock", "reset": True})
+    s.control("POST", "scenario", {"name": "disk-swap", "reset": False, "params": {"vms": vms}})
+    compute = s.compute
+
+    say("\n[bold]1. The fleet[/] (read through azure-mgmt-compute)")
+    vm_table = Table("VM", "resource group", "zone", "power", "security type", "OS disk", "tags")
+    vm_rows = []
+    for vm in compute.virtual_machines.list_all():
+        rg = vm.id.split("/")[4]
+        view = compute.virtual_machines.instance_view(rg, vm.name)
+        power = next((st.code.split("/", 1)[1] for st in view.statuses if st.code.startswith("PowerState/")), "?")
+        sec = (vm.security_profile.security_type if vm.security_profile else None) or "Standard"
+        row = {"name": vm.name, "resourceGroup": rg, "zone": ",".join(vm.zones or []), "power": power,
+               "securityType": sec, "osDisk": vm.storage_profile.os_disk.name, "tags": vm.tags or {}}
+        vm_rows.append(row)
+        vm_table.add_row(vm.name, rg, row["zone"], power, sec, row["osDisk"],
+                         ", ".join(f"{k}={v}" for k, v in (vm.tags or {}).items()))
+    say(vm_table)
+    ss_rows = []
+    for ss in compute.virtual_machine_scale_sets.list_all():
+        prof = ss.virtual_machine_profile
+        sec = (prof.security_profile.security_type if prof.security_profile else None) or "Standard"
+        img = prof.storage_profile.image_reference.id.rsplit("/", 2)
+        ss_rows.append({"name": ss.name, "securityType": sec, "image": "/".join(img[-2:])})
+        say(f"Scale set [bold]{ss.name}[/]: {ss.sku.capacity} x {ss.sku.name}, security type [yellow]{sec}[/], "
+            f"image {'/'.join(img[-2:])}")
+
+    say("\n[bold]2. The Resource Graph view[/] (seed 003's query, real KQL, paged)")
+    rows = s.graph_query(SEED_003_QUERY)
+    g_table = Table("name", "location", "resourceGroup", "currentOsDiskName", "newOsDiskName")
+    for r in rows:
+        g_table.add_row(r["name"], r["location"], r["resourceGroup"], r["currentOsDiskName"], r["newOsDiskName"] or "")
+    say(g_table)
+
+    say(Panel.fit(
+        f"{len(vm_rows)} VMs, {len(ss_rows)} scale set(s) on the emulator; {len(rows)} VMs in scope for OS disk refresh.\n"
+        "The scale set is stuck (seed 000): Standard, on a legacy managed image, while the only Trusted Launch "
+        "image is TL-only.\n\n"
+        "[bold]Go further[/]\n"
+        "  refit emulator start --scenario deadlock        # a long-lived emulator\n"
+        '  eval "$(refit emulator env)"                    # point the SDK, az and refit at it\n'
+        "  refit emulator az-login                         # the real az CLI against it\n"
+        "  refit inventory                                 # what is there\n"
+        "  refit tf migrate-keys --help                    # Terraform index keys -> stable keys",
+        title="summary"))
+    return {"endpoint": s.endpoint, "vms": vm_rows, "scaleSets": ss_rows, "graph": rows}

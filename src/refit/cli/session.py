@@ -1,0 +1,13 @@
+"""Opening the session a command runs against, from the global options."""
+
+from __future__ import annotations
+
+import typer
+
+from refit.azure import Session, connect
+from refit.cli.common import globals_of
+
+
+def open_session(ctx: typer.Context) -> Session:
+    g = globals_of(ctx)
+    return connect(endpoint=g.endpoint, azure=g.azure, subscription=g.subscription)
