@@ -100,6 +100,7 @@ class Emulator:
         self._heap: list[tuple[float, int, str]] = []
         self._seq = 0
         self.version = 0  # bumped on every change (Resource Graph caches on it)
+        self._flushed_version = 0
         self.timing = Timing()
         self.rng = random.Random(0)
         self.settings: dict[str, Any] = {}
@@ -307,7 +308,10 @@ class Emulator:
                 resp = dispatch.handle(self, req)
             except ArmError as e:
                 resp = Response(e.status, e.body())
-            self._save_meta()
+            if self.version != self._flushed_version:
+                # Only writes reach SQLite: a read must not pay for a commit (that cost 40 ms per GET).
+                self._flushed_version = self.version
+                self._save_meta()
             self.store.flush()
             return resp
 
