@@ -50,3 +50,16 @@ def test_bad_query_is_a_400(raw):
     assert err["details"][0]["code"] == "InvalidQuery"
     r = raw.post(Q, params=P, json={"query": "Resources", "options": {"$top": 5000}})
     assert r.status_code == 400 and r.json()["error"]["code"] == "BadRequest"
+
+
+def test_power_state_as_resource_graph_shows_it(raw, session, sub):
+    session.control("POST", "scenario", {"name": "disk-swap", "params": {"vms": 2}})
+    session.compute.virtual_machines.begin_deallocate("rg-refresh", "vm-02").result()
+    rows = raw.post(Q, params=P, json={"query": "Resources | where type =~ 'microsoft.compute/virtualmachines' "
+                                                 "| project name, power=tostring(properties.extended.instanceView.powerState.code)"
+                                                 " | order by name asc"}).json()["data"]
+    assert rows == [{"name": "vm-01", "power": "PowerState/running"}, {"name": "vm-02", "power": "PowerState/deallocated"}]
+    # ARM's GET does not return `extended` (only Resource Graph does).
+    vm = raw.get(f"/subscriptions/{sub}/resourceGroups/rg-refresh/providers/Microsoft.Compute/virtualMachines/vm-02",
+                 params={"api-version": "2026-04-01"}).json()
+    assert "extended" not in vm["properties"]

@@ -117,6 +117,22 @@ class Vm(View):
         return self.get("properties.capacityReservation.capacityReservationGroup.id")
 
     @property
+    def power_state(self) -> str | None:
+        """'running', 'deallocated', ... as Resource Graph shows it (properties.extended.instanceView),
+        or from an instance view ($expand=instanceView); None when the document does not say."""
+        code = self.get("properties.extended.instanceView.powerState.code")
+        if not code:
+            for st in self.get("properties.instanceView.statuses") or []:
+                if (st.get("code") or "").startswith("PowerState/"):
+                    code = st["code"]
+        return code.split("/", 1)[1] if code else None
+
+    @property
+    def hyper_v_generation(self) -> str | None:
+        """From the instance view when present (Azure reports it there)."""
+        return self.get("properties.instanceView.hyperVGeneration")
+
+    @property
     def nic_ids(self) -> list[str]:
         return [n["id"] for n in self.get("properties.networkProfile.networkInterfaces") or [] if n.get("id")]
 

@@ -213,8 +213,10 @@ def create_now(emu: Emulator, body: dict[str, Any], private: dict[str, Any] | No
     emu.save(new)
     if rid.type.lower() == "microsoft.compute/virtualmachines":
         from refit.emulator.providers import disks
-        from refit.emulator.providers.vm import ALLOCATED, _disk_ids
+        from refit.emulator.providers.vm import ALLOCATED, _disk_ids, set_power
 
+        set_power(emu, new, priv.get("power", "running"))
+        emu.save(new)
         for did in _disk_ids(new):
             disks.attach(emu, did, new["id"], priv.get("power", "running") in ALLOCATED)
     return new

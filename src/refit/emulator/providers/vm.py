@@ -32,6 +32,16 @@ def power_state(emu: Emulator, vm_id: str) -> str:
     return emu.priv(vm_id).get("power", "running")
 
 
+def set_power(emu: Emulator, doc: dict[str, Any], power: str) -> None:
+    """Record a VM's power state, privately and where Resource Graph shows it
+    (`properties.extended.instanceView.powerState`, which ARM's GET does not return), so that the rule
+    catalog and the planner read it from the document like any other fact."""
+    emu.priv(doc["id"])["power"] = power
+    code = "starting" if power == "restarting" else power
+    doc["properties"].setdefault("extended", {})["instanceView"] = {
+        "powerState": {"code": f"PowerState/{code}", "level": "Info", "displayStatus": POWER_DISPLAY.get(power, power)}}
+
+
 def is_allocated(emu: Emulator, vm_id: str) -> bool:
     return power_state(emu, vm_id) in ALLOCATED
 
@@ -48,10 +58,7 @@ class VirtualMachineType(ResourceType):
     delete_timing = "vm.delete"
     child_types = ("extensions",)
     actions = ("start", "deallocate", "powerOff", "restart", "reapply", "redeploy")
-    readonly_properties = ("provisioningState", "instanceView")
-
-    def server_properties(self):
-        return ("provisioningState", "timeCreated", "vmId")
+    readonly_properties = ("provisioningState", "instanceView", "extended")
 
     # ---- building the model -------------------------------------------------------------------
     def build(self, emu, rid, doc, old, req):
@@ -259,7 +266,9 @@ class VirtualMachineType(ResourceType):
         priv = emu.priv(new["id"])
         plan = priv.pop("pending_disks", [])
         if old is None:
-            priv["power"] = "starting"
+            set_power(emu, new, "starting")
+        else:
+            set_power(emu, new, priv.get("power", "running"))
         allocated = old is None or is_allocated(emu, new["id"])
         for step in plan:
             if "create" in step:
@@ -273,7 +282,7 @@ class VirtualMachineType(ResourceType):
     def finish(self, emu, doc, op):
         priv = emu.priv(doc["id"])
         if op.kind == "put" and op.data.get("old") is None:
-            priv["power"] = "running"
+            set_power(emu, doc, "running")
         priv.pop("failure", None)
 
     def revert(self, emu, doc, old):
@@ -329,7 +338,7 @@ class VirtualMachineType(ResourceType):
         else:  # reapply, redeploy: no model change
             key, transitional, seconds = "vm.update", power, emu.timing["vm.update"]
         priv["before"] = power
-        priv["power"] = transitional
+        set_power(emu, doc, transitional)
         doc["properties"]["provisioningState"] = "Updating"
         emu.save(doc)
         op = emu.begin(doc["id"], "action", name, seconds, doc["location"], req.api_version or "")
@@ -340,7 +349,7 @@ class VirtualMachineType(ResourceType):
         if doc is None:
             return None
         priv = emu.priv(doc["id"])
-        priv["power"] = power
+        set_power(emu, doc, power)
         priv.pop("failure", None)
         doc["properties"]["provisioningState"] = "Succeeded"
         allocated = power in ALLOCATED
@@ -356,9 +365,8 @@ class VirtualMachineType(ResourceType):
         err = allocation_fault(emu, doc)
         if err is not None:
             priv = emu.priv(doc["id"])
-            priv["power"] = priv.get("before", "deallocated")
-            if priv["power"] in ("starting", "running"):
-                priv["power"] = "deallocated"
+            before = priv.get("before", "deallocated")
+            set_power(emu, doc, "deallocated" if before in ("starting", "running") else before)
             priv["failure"] = err.body()["error"]
             doc["properties"]["provisioningState"] = "Failed"
             emu.save(doc)
@@ -380,12 +388,17 @@ class VirtualMachineType(ResourceType):
     finish_redeploy = finish_reapply
 
     # ---- reading ----------------------------------------------------------------------------------
+    def server_properties(self):
+        return ("provisioningState", "timeCreated", "vmId", "extended")
+
     def render(self, emu, doc, req):
-        if req is not None and "instanceview" in (req.query.get("$expand") or "").lower():
-            out = dict(doc)
-            out["properties"] = {**doc["properties"], "instanceView": instance_view(emu, doc)}
-            return out
-        return doc
+        if req is None:
+            return doc  # Resource Graph and the rule catalog see `properties.extended`
+        out = dict(doc)
+        out["properties"] = {k: v for k, v in doc["properties"].items() if k != "extended"}
+        if "instanceview" in (req.query.get("$expand") or "").lower():
+            out["properties"]["instanceView"] = instance_view(emu, doc)
+        return out
 
     def sub_get(self, emu, doc, name, req):
         if name.lower() == "instanceview":
