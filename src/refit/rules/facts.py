@@ -1,0 +1,122 @@
+"""Platform facts as data: the tables the rules, the planner and the doctor all read.
+
+Every table cites its source (reference/azure-platform-rules.md row ids; the documents they quote).
+Nothing here raises or answers requests: the rules (validators) in this package do that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from refit.arm.paths import get_path
+
+# ---- security types (section 1a/1b; acd shared-image-galleries.md SecurityType table) -----------------
+VM_SECURITY_TYPES = ("Standard", "TrustedLaunch", "ConfidentialVM")
+DEFINITION_SECURITY_TYPES = ("Standard", "TrustedLaunchSupported", "TrustedLaunch", "ConfidentialVmSupported",
+                             "ConfidentialVM", "TrustedLaunchAndConfidentialVmSupported")
+
+# Which VM/VMSS security types may boot an image of a given definition security type (table 1b).
+# Standard-on-Gen1 is further limited by generation (see `image_allows`).
+DEFINITION_ALLOWS: dict[str, frozenset[str]] = {
+    "Standard": frozenset({"Standard"}),
+    "TrustedLaunchSupported": frozenset({"Standard", "TrustedLaunch"}),
+    "TrustedLaunch": frozenset({"TrustedLaunch"}),
+    "ConfidentialVmSupported": frozenset({"Standard", "ConfidentialVM"}),
+    "ConfidentialVM": frozenset({"ConfidentialVM"}),
+    "TrustedLaunchAndConfidentialVmSupported": frozenset({"Standard", "TrustedLaunch", "ConfidentialVM"}),
+}
+
+# Definitions whose versions carry VM guest state (VMGS): private sharing only, sourced from a VM/disk/snapshot
+# of that security type (table 1b "Typical source of versions").
+GUEST_STATE_DEFINITIONS = frozenset({"TrustedLaunch", "ConfidentialVM"})
+
+# Which version sources a definition of each security type accepts (S9, S10, table 1b).
+# Source kinds: vhd, managed-image, gallery-version, vm, disk, snapshot.
+VERSION_SOURCES: dict[str, frozenset[str]] = {
+    "Standard": frozenset({"vhd", "managed-image", "gallery-version", "vm", "disk", "snapshot"}),
+    "TrustedLaunchSupported": frozenset({"vhd", "managed-image", "gallery-version"}),  # S9
+    "TrustedLaunchAndConfidentialVmSupported": frozenset({"vhd", "managed-image", "gallery-version"}),  # INFERRED as S9
+    "ConfidentialVmSupported": frozenset({"vhd", "managed-image", "gallery-version"}),  # INFERRED as S9
+    "TrustedLaunch": frozenset({"vm", "disk", "snapshot"}),  # sources that carry VMGS (1b, section 10 row 2)
+    "ConfidentialVM": frozenset({"vm", "disk", "snapshot"}),  # S10
+}
+
+
+def image_allows(definition_security_type: str, hyper_v_generation: str, vm_security_type: str) -> bool:
+    """May a VM/VMSS of `vm_security_type` boot an image with these properties? (S1-S3, S7, table 1b)"""
+    if vm_security_type in ("TrustedLaunch", "ConfidentialVM") and hyper_v_generation != "V2":
+        return False  # S1/S2: Trusted Launch and CVM need Gen2
+    return vm_security_type in DEFINITION_ALLOWS.get(definition_security_type or "Standard", frozenset({"Standard"}))
+
+
+def disk_security_type_for(vm_security_type: str) -> str | None:
+    """The managed disk securityProfile.securityType an OS disk needs for a VM of that type (S4/D4)."""
+    return {"TrustedLaunch": "TrustedLaunch", "ConfidentialVM": "ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey"}.get(
+        vm_security_type)
+
+
+def disk_matches_vm(disk_security_type: str | None, vm_security_type: str) -> bool:
+    """S4/D4: a TL VM needs a TL disk, a CVM a ConfidentialVM_* disk, a Standard VM a disk without either."""
+    d = disk_security_type or "Standard"
+    if vm_security_type == "TrustedLaunch":
+        return d == "TrustedLaunch"
+    if vm_security_type == "ConfidentialVM":
+        return d.startswith("ConfidentialVM")
+    return d in ("Standard",)
+
+
+# ---- VM sizes (S1, S12; https://aka.ms/TrustedLaunch-FAQ, confidential VM sizes) ----------------------
+# Families without Trusted Launch support (Gen1-only or excluded series). INFERRED from the TL FAQ list.
+TL_UNSUPPORTED_SIZE_PREFIXES = ("Standard_A", "Standard_Basic_A", "Standard_M", "Standard_G", "Standard_NV_",
+                                "Standard_NC6", "Standard_H")
+CVM_SIZE_MARKERS = ("DCas", "DCads", "ECas", "ECads", "DCes", "DCedsv", "ECes", "ECeds", "NCCads")
+
+
+def size_supports(size: str, security_type: str) -> bool:
+    if security_type == "TrustedLaunch":
+        return not any(size.startswith(p) for p in TL_UNSUPPORTED_SIZE_PREFIXES)
+    if security_type == "ConfidentialVM":
+        return any(m in size for m in CVM_SIZE_MARKERS)
+    return True
+
+
+# ---- scale set policy ranges (section 4b; specs virtualMachineScaleSet.json) --------------------------
+ROLLING_POLICY_RANGES: dict[str, tuple[int, int, int]] = {
+    # field: (min, max, default)
+    "maxBatchInstancePercent": (5, 100, 20),
+    "maxUnhealthyInstancePercent": (5, 100, 20),
+    "maxUnhealthyUpgradedInstancePercent": (0, 100, 20),
+}
+AUTOMATIC_REPAIRS_GRACE_MINUTES = (10, 90)  # PT10M (default) .. PT90M
+EXTENSIONS_TIME_BUDGET_MINUTES = (15, 120)  # PT15M .. PT120M, default PT1H30M
+HEALTH_EXTENSION_TYPES = ("ApplicationHealthLinux", "ApplicationHealthWindows")
+HEALTH_EXTENSION_PUBLISHER = "Microsoft.ManagedServices"
+
+
+def health_sources(vmss: dict[str, Any], extensions: list[dict[str, Any]] | None = None) -> list[str]:
+    """The health sources of a scale set (H1/H2): 'probe' (networkProfile.healthProbe) and/or 'extension'
+    (Application Health extension in extensionProfile or as child extension resources)."""
+    out = []
+    if get_path(vmss, "properties.virtualMachineProfile.networkProfile.healthProbe.id"):
+        out.append("probe")
+    exts = list(get_path(vmss, "properties.virtualMachineProfile.extensionProfile.extensions") or [])
+    exts += extensions or []
+    for e in exts:
+        t = get_path(e, "properties.type") or ""
+        if t in HEALTH_EXTENSION_TYPES:
+            out.append("extension")
+            break
+    return out
+
+
+def iso_minutes(duration: str | None) -> float | None:
+    """ISO-8601 duration (PT10M, PT1H30M, PT90S) in minutes; None when absent or not a time duration."""
+    import re
+
+    if not duration:
+        return None
+    m = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?", duration.strip())
+    if not m or not any(m.groups()):
+        return None
+    d, h, mi, s = (float(x) if x else 0.0 for x in m.groups())
+    return d * 1440 + h * 60 + mi + s / 60
