@@ -36,11 +36,13 @@ def _globals(
 
 def _register() -> None:
     # Imported here so that `refit --help` stays fast and import cycles stay impossible.
-    from refit.cli import demo, emulator, inventory
+    from refit.cli import demo, emulator, inventory, plan
 
     app.add_typer(emulator.app, name="emulator", help="Local Azure: start, env, seed, reset, az-login.")
     app.command("inventory")(inventory.inventory)
     app.command("demo")(demo.demo)
+    app.command("plan")(plan.plan)
+    app.command("apply")(plan.apply)
 
 
 def main(argv: list[str] | None = None) -> None:

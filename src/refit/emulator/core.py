@@ -87,12 +87,14 @@ class Request:
 class Emulator:
     """The whole emulated cloud. Thread-safe: every entry point takes `self.lock`."""
 
-    def __init__(self, data_dir: Path | None = None, time_scale: float = 1000.0):
+    def __init__(self, data_dir: Path | None = None, time_scale: float = 1000.0, store: Store | None = None):
         self.lock = threading.RLock()
         self.data_dir = data_dir
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store(data_dir / "state.sqlite" if data_dir else None)
+        self.store = store if store is not None else Store(data_dir / "state.sqlite" if data_dir else None)
+        self.strict = False  # the planner's simulations also apply rules Azure cannot enforce (Rule.enforced)
+        self.last_violations: list = []  # what the catalog said about the last write (the planner cites it)
         self.world = World()
         self.private: dict[str, dict[str, Any]] = {}
         self.ops: dict[str, Operation] = {}
@@ -291,7 +293,10 @@ class Emulator:
     def validate(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[ArmError | None, ArmError | None]:
         """(synchronous error, asynchronous error) from the rule catalog, the first of each."""
         sync_err = async_err = None
-        for v in validate_write(self.world, old, new):
+        violations = (validate_write(self.world, old, new, include_unenforced=True) if self.strict
+                      else validate_write(self.world, old, new))
+        self.last_violations = violations
+        for v in violations:
             if v.rule.asynchronous:
                 async_err = async_err or v.error
             else:

@@ -19,6 +19,7 @@ DEFAULTS: dict[str, float] = {
     "vm.powerOff": 20.0,
     "vm.restart": 60.0,
     "vm.delete": 60.0,
+    "vm.run_command": 90.0,  # Run Command (e.g. the guest MBR -> GPT conversion)
     # Microsoft.Compute/disks
     "disk.create": 5.0,  # Empty / Copy
     "disk.create_from_image": 60.0,
@@ -35,6 +36,7 @@ DEFAULTS: dict[str, float] = {
     "vmss.create": 180.0,
     "vmss.update": 30.0,
     "vmss.delete": 120.0,
+    "vmss.update_instances": 300.0,  # manualupgrade of every instance (in place)
     # capacity reservations (INFERRED)
     "cr.write": 30.0,
     # generic

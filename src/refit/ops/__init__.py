@@ -1,1 +1,10 @@
-"""refit.ops"""
+"""refit.ops: the operation vocabulary. Each op is ONE concrete ARM request with its expected cost.
+
+The planner composes ops; the simulator (refit.plan.sim) and `refit apply` execute exactly the request
+an op carries, so what was planned is what runs.
+"""
+
+from refit.ops import vocabulary
+from refit.ops.op import API_VERSIONS, Op, Request
+
+__all__ = ["API_VERSIONS", "Op", "Request", "vocabulary"]

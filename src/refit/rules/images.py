@@ -133,7 +133,12 @@ def _platform(urn: str, publisher: str, sku: str) -> ImageFacts:
     # Marketplace images publish Gen2 as separate SKUs named '*gen2*' / '*-g2' (INFERRED naming convention,
     # e.g. Canonical 22_04-lts-gen2, MicrosoftWindowsServer 2022-datacenter-g2).
     s = sku.lower()
-    gen = "V2" if ("gen2" in s or s.endswith("-g2") or "-g2-" in s) else "V1"
+    cvm = "cvm" in s
+    gen = "V2" if ("gen2" in s or s.endswith("-g2") or "-g2-" in s or cvm) else "V1"
     windows = publisher.lower().startswith("microsoftwindows")
-    return ImageFacts(urn, "platform", "Windows" if windows else "Linux", "Generalized", gen, "Standard",
+    # Marketplace Gen2 images support Trusted Launch (they behave as TrustedLaunchSupported: acd
+    # trusted-launch.md "supported operating systems"); '*cvm*' SKUs are the confidential-VM images
+    # (e.g. Canonical 0001-com-ubuntu-confidential-vm-jammy 22_04-lts-cvm). Gen1 images are Standard. INFERRED mapping.
+    sec = "TrustedLaunchAndConfidentialVmSupported" if cvm else ("TrustedLaunchSupported" if gen == "V2" else "Standard")
+    return ImageFacts(urn, "platform", "Windows" if windows else "Linux", "Generalized", gen, sec,
                       127 if windows else 30)

@@ -26,6 +26,7 @@ class Rule:
     validate: Validator
     asynchronous: bool = False  # Azure accepts the request and fails its operation
     operations: tuple[str, ...] = ("create", "update")  # which writes it applies to: create/update/delete
+    enforced: bool = True  # False: a fact Azure cannot check (the guest's disk layout); planner-only
 
 
 @dataclass
@@ -38,20 +39,22 @@ RULES: dict[str, Rule] = {}
 
 
 def rule(id: str, resource_type: str, title: str, source: str, *, asynchronous: bool = False,
-         operations: tuple[str, ...] = ("create", "update")) -> Callable[[Validator], Validator]:
+         operations: tuple[str, ...] = ("create", "update"), enforced: bool = True) -> Callable[[Validator], Validator]:
     """Decorator: register a validator as a rule of the catalog."""
 
     def deco(fn: Validator) -> Validator:
         if id in RULES:
             raise ValueError(f"duplicate rule id {id}")
-        RULES[id] = Rule(id, resource_type, title, source, fn, asynchronous, operations)
+        RULES[id] = Rule(id, resource_type, title, source, fn, asynchronous, operations, enforced)
         return fn
 
     return deco
 
 
-def validate_write(world: World, old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[Violation]:
-    """Every rule that governs the written resource's type, in registration order."""
+def validate_write(world: World, old: dict[str, Any] | None, new: dict[str, Any] | None,
+                   include_unenforced: bool = False) -> list[Violation]:
+    """Every rule that governs the written resource's type, in registration order. The emulator asks
+    for what Azure enforces; the planner also for rules Azure cannot check (`include_unenforced`)."""
     doc = new if new is not None else old
     if doc is None:
         return []
@@ -60,6 +63,8 @@ def validate_write(world: World, old: dict[str, Any] | None, new: dict[str, Any]
     out: list[Violation] = []
     for r in RULES.values():
         if r.resource_type.lower() != rtype or op not in r.operations:
+            continue
+        if not r.enforced and not include_unenforced:
             continue
         out.extend(Violation(r, e) for e in r.validate(world, old, new))
     return out

@@ -1,1 +1,1 @@
-"""refit.run"""
+"""refit.run: campaigns and plan execution."""

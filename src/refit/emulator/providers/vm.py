@@ -57,7 +57,7 @@ class VirtualMachineType(ResourceType):
     update_timing = "vm.update"
     delete_timing = "vm.delete"
     child_types = ("extensions",)
-    actions = ("start", "deallocate", "powerOff", "restart", "reapply", "redeploy")
+    actions = ("start", "deallocate", "powerOff", "restart", "reapply", "redeploy", "runCommand")
     readonly_properties = ("provisioningState", "instanceView", "extended")
 
     # ---- building the model -------------------------------------------------------------------
@@ -335,6 +335,16 @@ class VirtualMachineType(ResourceType):
                 raise ArmError(409, "OperationNotAllowed",
                                f"Operation 'restart' is not allowed on VM '{doc['name']}' since the VM is {power}.")
             key, transitional, seconds = "vm.restart", "restarting", emu.timing["vm.restart"]
+        elif name == "runCommand":
+            # https://learn.microsoft.com/azure/virtual-machines/run-command-overview: needs a running VM
+            # (the agent executes the script). INFERRED error wording.
+            body = req.body if isinstance(req.body, dict) else {}
+            if not body.get("commandId"):
+                raise ArmError(400, "InvalidParameter", "Required parameter 'commandId' is missing (null).", "commandId")
+            if power != "running":
+                raise ArmError(409, "OperationNotAllowed",
+                               f"Run command cannot be executed on VM '{doc['name']}' because it is not running.")
+            key, transitional, seconds = "vm.run_command", power, emu.timing["vm.run_command"]
         else:  # reapply, redeploy: no model change
             key, transitional, seconds = "vm.update", power, emu.timing["vm.update"]
         priv["before"] = power
@@ -386,6 +396,9 @@ class VirtualMachineType(ResourceType):
         self._settle(emu, op, emu.priv(op.resource_id).get("before", "running"))
 
     finish_redeploy = finish_reapply
+
+    def finish_runCommand(self, emu, op):  # Azure's action name
+        self._settle(emu, op, emu.priv(op.resource_id).get("before", "running"))
 
     # ---- reading ----------------------------------------------------------------------------------
     def server_properties(self):

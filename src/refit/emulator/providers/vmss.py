@@ -20,6 +20,27 @@ class ScaleSetType(ResourceType):
     update_timing = "vmss.update"
     delete_timing = "vmss.delete"
     child_types = ("extensions",)
+    actions = ("manualupgrade",)
+
+    def action(self, emu, doc, name, req):
+        from refit.emulator.dispatch import lro
+
+        # manualupgrade (updateInstances): instances are not modelled yet; the operation takes the time an
+        # in-place upgrade of every instance takes.
+        body = req.body if isinstance(req.body, dict) else {}
+        if not body.get("instanceIds"):
+            raise ArmError(400, "InvalidParameter", "Required parameter 'instanceIds' is missing (null).", "instanceIds")
+        doc["properties"]["provisioningState"] = "Updating"
+        emu.save(doc)
+        op = emu.begin(doc["id"], "action", name, emu.timing["vmss.update_instances"], doc["location"],
+                       req.api_version or "")
+        return lro(emu, req, op, 202, None, location=True)
+
+    def finish_manualupgrade(self, emu, op):
+        doc = emu.get(op.resource_id)
+        if doc is not None:
+            doc["properties"]["provisioningState"] = "Succeeded"
+            emu.save(doc)
 
     def server_properties(self):
         return ("provisioningState", "timeCreated", "uniqueId")

@@ -1,0 +1,147 @@
+"""The operation vocabulary (issue 3): constructors that each produce ONE concrete ARM request.
+
+Names follow Azure's: imageReference, securityProfile, targetRegions, excludeFromLatest,
+capacityReservationGroup. Rollbacks are requests too, where Azure has one.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from refit.arm.ids import ResourceId
+from refit.arm.paths import get_path, set_path
+from refit.ops.op import Op, Request, api_version_for
+
+TL_UEFI = {"secureBootEnabled": True, "vTpmEnabled": True}  # docs recommend both (rules 1a, U1)
+PARTITION_TAG = "refit-partition-style"  # rule U5's convention: the guest OS disk was converted to GPT
+
+
+def body_from_paths(props: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for path, value in props.items():
+        set_path(body, path, copy.deepcopy(value))
+    return body
+
+
+def _with_security_defaults(rtype: str, props: dict[str, Any]) -> dict[str, Any]:
+    """A securityType change carries its uefiSettings (U1/V1: TL with vTPM+secure boot; U4/V5: back to
+    Standard with uefiSettings null)."""
+    out = dict(props)
+    prefix = "properties.virtualMachineProfile.securityProfile" if rtype.endswith("virtualMachineScaleSets") else \
+        "properties.securityProfile"
+    st = out.get(prefix + ".securityType")
+    if st is not None and not any(k.startswith(prefix + ".uefiSettings") for k in out):
+        out[prefix + ".uefiSettings"] = dict(TL_UEFI) if st in ("TrustedLaunch", "ConfidentialVM") else None
+    return out
+
+
+def patch(doc: dict[str, Any], props: dict[str, Any], summary: str = "") -> Op:
+    rid = doc["id"]
+    props = _with_security_defaults(doc["type"], props)
+    old = {p: get_path(doc, p) for p in props}
+    return Op("patch", rid, Request("PATCH", rid, api_version_for(rid), body_from_paths(props)),
+              rollback=Request("PATCH", rid, api_version_for(rid), body_from_paths(old)),
+              meta={"summary": summary or f"PATCH {ResourceId.parse(rid).name}: " + ", ".join(
+                  f"{'.'.join(p.split('.')[-2:])}={_short(v)}" for p, v in props.items() if not p.endswith("uefiSettings")),
+                  "props": props})
+
+
+def put(rid: str, body: dict[str, Any], summary: str, temporary: bool = False, name: str = "create") -> Op:
+    return Op(name, rid, Request("PUT", rid, api_version_for(rid), body), temporary=temporary, creates=rid,
+              rollback=Request("DELETE", rid, api_version_for(rid)), meta={"summary": summary})
+
+
+def delete(rid: str, summary: str = "", name: str = "delete") -> Op:
+    return Op(name, rid, Request("DELETE", rid, api_version_for(rid)),
+              meta={"summary": summary or f"delete {ResourceId.parse(rid).name}"})
+
+
+def action(rid: str, verb: str, body: Any = None, summary: str = "", rollback_verb: str | None = None) -> Op:
+    rb = Request("POST", f"{rid}/{rollback_verb}", api_version_for(rid)) if rollback_verb else None
+    return Op(verb, rid, Request("POST", f"{rid}/{verb}", api_version_for(rid), body), rollback=rb,
+              meta={"summary": summary or f"{verb} {ResourceId.parse(rid).name}"})
+
+
+def deallocate(vm_id: str) -> Op:
+    return action(vm_id, "deallocate", rollback_verb="start")
+
+
+def start(vm_id: str) -> Op:
+    return action(vm_id, "start", rollback_verb="deallocate")
+
+
+def guest_mbr_to_gpt(vm: dict[str, Any]) -> Op:
+    """Convert the guest's OS disk from MBR to GPT (U5, acd trusted-launch-existing-vm-gen-1.md), through
+    Run Command; the follow-up tags the OS disk so that rule U5 (which Azure cannot check) sees it. One-way."""
+    windows = (get_path(vm, "properties.storageProfile.osDisk.osType") or "Linux").lower() == "windows"
+    body = ({"commandId": "RunPowerShellScript", "script": ["MBR2GPT /validate /allowFullOS",
+                                                             "MBR2GPT /convert /allowFullOS"]} if windows else
+            {"commandId": "RunShellScript", "script": ["set -euo pipefail", "sgdisk --mbrtogpt /dev/sda",
+                                                        "grub-install --target=x86_64-efi --efi-directory=/boot/efi"]})
+    op = action(vm["id"], "runCommand", body, summary=f"convert {vm['name']}'s OS disk MBR -> GPT in the guest")
+    op.name = "guest_mbr_to_gpt"
+    op.irreversible = True
+    disk = get_path(vm, "properties.storageProfile.osDisk.managedDisk.id")
+    op.meta["followup"] = Request("PATCH", f"{disk}/providers/Microsoft.Resources/tags/default", "2024-11-01",
+                                  {"operation": "Merge", "properties": {"tags": {PARTITION_TAG: "GPT"}}}).to_json()
+    op.rollback_note = "none: the MBR -> GPT conversion cannot be undone (the VM cannot go back to Gen1)"
+    return op
+
+
+def create_image_definition(gallery: dict[str, Any], name: str, security_type: str, generation: str, os_type: str,
+                            os_state: str, temporary: bool) -> Op:
+    rid = f"{gallery['id']}/images/{name}"
+    body = {"location": gallery["location"], "properties": {
+        "osType": os_type, "osState": os_state, "hyperVGeneration": generation,
+        "identifier": {"publisher": "refit", "offer": name, "sku": security_type},
+        "features": [{"name": "SecurityType", "value": security_type}]}}
+    return put(rid, body, f"create image definition {name} ({security_type}, {generation})", temporary,
+               name="create_image_definition")
+
+
+def create_image_version(definition: dict[str, Any], version: str, source_id: str, regions: list[str],
+                         temporary: bool) -> Op:
+    rid = f"{definition['id']}/versions/{version}"
+    body = {"location": definition["location"], "properties": {
+        "publishingProfile": {"targetRegions": [{"name": r, "regionalReplicaCount": 1} for r in regions]},
+        "storageProfile": {"source": {"id": source_id}}}}
+    src = ResourceId.parse(source_id)
+    return put(rid, body, f"create image version {definition['name']}/{version} from {src.types[-1][0]} {src.name}",
+               temporary, name="create_image_version")
+
+
+def replicate_version(version: dict[str, Any], region: str) -> Op:
+    targets = copy.deepcopy(get_path(version, "properties.publishingProfile.targetRegions") or [])
+    targets.append({"name": region, "regionalReplicaCount": 1})
+    op = patch(version, {"properties.publishingProfile.targetRegions": targets},
+               summary=f"replicate {version['name']} to {region}")
+    op.name = "replicate_version"
+    return op
+
+
+def create_disk_from_image(disk_id: str, location: str, image_id: str, zone: str | None, security_type: str | None,
+                           sku: str, extra: dict[str, Any] | None = None) -> Op:
+    body: dict[str, Any] = {"location": location, "sku": {"name": sku}, "properties": {
+        "creationData": {"createOption": "FromImage", "galleryImageReference": {"id": image_id}}}}
+    if zone:
+        body["zones"] = [zone]
+    if security_type:
+        body["properties"]["securityProfile"] = {"securityType": security_type}
+    for p, v in (extra or {}).items():
+        set_path(body, p, v)
+    where = f"zone {zone}" if zone else "no zone"
+    return put(disk_id, body, f"create disk {ResourceId.parse(disk_id).name} from {ResourceId.parse(image_id).name} "
+               f"({where}{', ' + security_type if security_type else ''})", name="create_disk_from_image")
+
+
+def update_instances(vmss_id: str) -> Op:
+    """Manual upgrade mode: bring every instance to the latest model (V2)."""
+    return action(vmss_id, "manualupgrade", {"instanceIds": ["*"]},
+                  summary=f"update all instances of {ResourceId.parse(vmss_id).name} to the latest model")
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, str) and v.startswith("/subscriptions/"):
+        return ResourceId.parse(v).name
+    return str(v)

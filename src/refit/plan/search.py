@@ -1,0 +1,137 @@
+"""Dijkstra over simulated states. Cost, compared in this order (issue 3): downtime, irreversible
+steps, duration, writes. A state is the semantic content of the resources involved (volatile fields such
+as timestamps dropped), so two orders that end in the same fleet are one state."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass, field
+
+from refit.arm import views as v
+from refit.arm.errors import ArmError
+from refit.arm.ids import id_key
+from refit.ops.op import Op
+from refit.plan import generate as gen
+from refit.plan.sim import Sim
+
+
+@dataclass
+class Attempt:
+    """A candidate the catalog refused: what Azure would have answered."""
+
+    op: Op
+    error: ArmError
+    rules: tuple[str, ...]
+
+
+@dataclass
+class Result:
+    path: list[Op] | None
+    final: Sim | None
+    expansions: int
+    refused: list[Attempt] = field(default_factory=list)  # refused from the initial state (why no path)
+
+
+def step_costs(sim_before: Sim, sim_after: Sim, op: Op, ctx: gen.Context, duration: float) -> tuple[float, int, float, int]:
+    """(downtime seconds, irreversible, duration, writes) of one step."""
+    down = 0.0
+    for key, p0 in ctx.initial_power.items():
+        if p0 != "running":
+            continue
+        before = sim_before.power(key) if sim_before.get(key) else "running"
+        after = sim_after.power(key) if sim_after.get(key) else "deleted"
+        if before != "running" or after != "running":
+            down = duration  # a VM that ran is down during this step
+            break
+    if op.name == "update_instances" or (op.request.path.lower().endswith("/manualupgrade")):
+        down = max(down, duration)  # Manual mode upgrades every instance in place at once (INFERRED)
+    return (down, 1 if op.irreversible else 0, duration, 1)
+
+
+def _mark(child: Sim, op: Op) -> None:
+    if op.temporary and op.creates:
+        child.emu.priv(op.creates)["refit_temporary"] = True
+    doc = child.get(op.resource)
+    if doc is not None and doc["type"].lower() == v.VMSS.lower():
+        if op.request.method == "PATCH" and v.Vmss(doc).upgrade_mode == "Manual" and any(
+                "virtualMachineProfile" in p for p in (op.meta.get("props") or {})):
+            child.emu.priv(doc["id"])["model_dirty"] = True
+        if op.request.path.lower().endswith("/manualupgrade"):
+            child.emu.priv(doc["id"]).pop("model_dirty", None)
+
+
+def _fingerprint(sim: Sim, keys: list[str]) -> str:
+    base = sim.fingerprint(keys)
+    flags = sorted((k, sorted(p.items())) for k, p in sim.emu.private.items()
+                   if p.get("model_dirty") or p.get("refit_temporary"))
+    return base + repr(flags)
+
+
+def search(start: Sim, ctx: gen.Context, keys: list[str], max_expansions: int = 3000, max_depth: int = 10) -> Result:
+    counter = itertools.count()
+    zero = (0.0, 0, 0.0, 0)
+    heap: list = [(zero, next(counter), start, [])]
+    best = {_fingerprint(start, keys): zero}
+    refused: list[Attempt] = []
+    expansions = 0
+    while heap:
+        cost, _, sim, path = heapq.heappop(heap)
+        if gen.satisfied(sim, ctx):
+            return Result(path, sim, expansions, refused)
+        if len(path) >= max_depth or expansions >= max_expansions:
+            continue
+        expansions += 1
+        for op in gen.candidates(sim, ctx):
+            child = sim.fork()
+            out = child.run(op)
+            if not out.ok:
+                if not path and out.error is not None:
+                    refused.append(Attempt(op, out.error, out.rules))
+                continue
+            _mark(child, op)
+            step = Op(**{**op.__dict__})
+            step.duration_s = out.duration
+            c = step_costs(sim, child, op, ctx, out.duration)
+            step.downtime_s = c[0]
+            new = (cost[0] + c[0], cost[1] + c[1], cost[2] + c[2], cost[3] + c[3])
+            fp = _fingerprint(child, keys)
+            if fp in best and best[fp] <= new:
+                continue
+            best[fp] = new
+            heapq.heappush(heap, (new, next(counter), child, [*path, step]))
+    return Result(None, None, expansions, refused)
+
+
+def relevant_keys(sim: Sim, ctx: gen.Context) -> list[str]:
+    """The resources whose content makes a state: the goals and everything they reference, transitively
+    (one level of children for galleries and definitions so bridges are seen)."""
+    keys: set[str] = set()
+    frontier = [g.resource for g in ctx.goals]
+    for _ in range(3):
+        nxt = []
+        for rid in frontier:
+            k = id_key(rid)
+            if k in keys:
+                continue
+            keys.add(k)
+            doc = sim.get(rid)
+            if doc is None:
+                continue
+            nxt += [s for s in _refs(doc) if sim.get(s) is not None]
+        frontier = nxt
+    return sorted(keys)
+
+
+def _refs(doc) -> list[str]:
+    out = []
+    stack = [doc]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+        elif isinstance(x, str) and x.lower().startswith("/subscriptions/") and x.lower() != doc["id"].lower():
+            out.append(x)
+    return out
