@@ -43,12 +43,24 @@ def _register() -> None:
     app.command("demo")(demo.demo)
     app.command("plan")(plan.plan)
     app.command("apply")(plan.apply)
+    from refit.cli import tf
+    app.add_typer(tf.app, name="tf", help="Terraform: index keys -> stable keys, with proof.")
 
 
 def main(argv: list[str] | None = None) -> None:
     _register()
+    import click
+
     try:
-        app(args=argv, standalone_mode=False)
+        import typer._click.exceptions as tclick  # typer >= 0.29 bundles its own click
+        click_errors: tuple[type[BaseException], ...] = (click.exceptions.ClickException, tclick.ClickException)
+        aborts: tuple[type[BaseException], ...] = (typer.Abort, click.exceptions.Abort)
+    except ImportError:
+        click_errors = (click.exceptions.ClickException,)
+        aborts = (typer.Abort, click.exceptions.Abort)
+    try:
+        # standalone_mode=False: click returns (not raises) the code of a typer.Exit, so pass it on.
+        rc = app(args=argv, standalone_mode=False)
     except UserError as e:
         err_console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
         sys.exit(2)
@@ -57,13 +69,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except typer.Exit as e:
         sys.exit(e.exit_code)
-    except typer.Abort:
+    except aborts:
         err_console.print("aborted")
         sys.exit(1)
-    except Exception as e:  # click usage errors carry exit code 2 already
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        raise
+    except click_errors as e:  # usage errors: one line, exit 2
+        e.show()
+        sys.exit(e.exit_code)
+    sys.exit(rc if isinstance(rc, int) else 0)
