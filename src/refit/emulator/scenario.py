@@ -100,6 +100,8 @@ def _eval(node: ast.AST, env: dict[str, Any]) -> Any:
         return _eval(node.value, env)[_eval(node.slice, env)]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS and not node.keywords:
         return _FUNCS[node.func.id](*(_eval(a, env) for a in node.args))
+    if isinstance(node, ast.List | ast.Tuple):
+        return [_eval(e, env) for e in node.elts]
     if isinstance(node, ast.IfExp):
         return _eval(node.body, env) if _eval(node.test, env) else _eval(node.orelse, env)
     if isinstance(node, ast.Compare) and len(node.ops) == 1:

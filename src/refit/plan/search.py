@@ -46,7 +46,20 @@ def step_costs(sim_before: Sim, sim_after: Sim, op: Op, ctx: gen.Context, durati
             break
     if op.name == "update_instances" or (op.request.path.lower().endswith("/manualupgrade")):
         down = max(down, duration)  # Manual mode upgrades every instance in place at once (INFERRED)
+    if _reboots(sim_before, op):
+        down = max(down, duration)
     return (down, 1 if op.irreversible else 0, duration, 1)
+
+
+def _reboots(sim: Sim, op: Op) -> bool:
+    """A swap of the OS disk (D1) or a security change of a running VM restarts it: that is downtime."""
+    if op.request.method not in ("PATCH", "PUT") or "/virtualmachines/" not in op.resource.lower():
+        return False
+    if sim.get(op.resource) is None or sim.power(op.resource) != "running":
+        return False
+    props = op.meta.get("props") or {}
+    return any(p.startswith("properties.storageProfile.osDisk") or p.startswith("properties.securityProfile")
+               for p in props)
 
 
 def _mark(child: Sim, op: Op) -> None:

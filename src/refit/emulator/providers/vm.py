@@ -284,6 +284,28 @@ class VirtualMachineType(ResourceType):
         if op.kind == "put" and op.data.get("old") is None:
             set_power(emu, doc, "running")
         priv.pop("failure", None)
+        old = op.data.get("old")
+        if old is not None:
+            self._convert_os_disk(emu, old, doc)
+
+    def _convert_os_disk(self, emu, old, doc) -> None:
+        """An in-place security type change converts the OS disk: Standard -> TrustedLaunch gives it VM guest
+        state (securityProfile TrustedLaunch), and a Gen1 VM becomes Gen2 (U5, one-way); the rollback to
+        Standard removes the disk's security type (U4). acd trusted-launch-existing-vm(-gen-1).md"""
+        before = (old["properties"].get("securityProfile") or {}).get("securityType") or "Standard"
+        after = (doc["properties"].get("securityProfile") or {}).get("securityType") or "Standard"
+        if before == after:
+            return
+        disk = emu.get((doc["properties"]["storageProfile"]["osDisk"].get("managedDisk") or {}).get("id") or "")
+        if disk is None:
+            return
+        dp = disk["properties"]
+        if after == "TrustedLaunch":
+            dp["securityProfile"] = {**(dp.get("securityProfile") or {}), "securityType": "TrustedLaunch"}
+            dp["hyperVGeneration"] = "V2"
+        elif after == "Standard":
+            dp.pop("securityProfile", None)
+        emu.save(disk)
 
     def revert(self, emu, doc, old):
         # The write is rejected: the disks go back to how the old model had them.
