@@ -42,8 +42,11 @@ def satisfied(sim: Sim, ctx: Context) -> bool:
         if unmet(sim.get(g.resource), g):
             return False
     for vm_key, p0 in ctx.initial_power.items():
-        if p0 == "running" and sim.get(vm_key) is not None and sim.power(vm_key) != "running":
-            return False  # every VM that ran before runs after
+        if sim.get(vm_key) is None:
+            continue
+        running = sim.power(vm_key) == "running"
+        if (p0 == "running") != running:
+            return False  # every VM ends as it started: running if it ran, not running if it did not
     for d in sim.world.of_type(v.VMSS):
         if sim.emu.priv(d["id"]).get("model_dirty"):
             return False  # Manual mode: instances must be brought to the new model (V2)
@@ -146,10 +149,18 @@ def _vm_enablers(sim: Sim, ctx: Context, vm: dict[str, Any], pending: dict[str, 
 
 
 def _restarts(sim: Sim, ctx: Context) -> list[Op]:
+    """Power moves for the VMs of the goals: start one that is down (to end as it started, or because a
+    step such as the guest conversion needs it running), deallocate one that was down before."""
     out = []
     for key, p0 in ctx.initial_power.items():
-        if p0 == "running" and sim.get(key) is not None and sim.power(key) in ("deallocated", "stopped"):
-            out.append(voc.start(sim.get(key)["id"]))
+        doc = sim.get(key)
+        if doc is None:
+            continue
+        now = sim.power(key)
+        if now in ("deallocated", "stopped"):
+            out.append(voc.start(doc["id"]))
+        elif now == "running" and p0 != "running":
+            out.append(voc.deallocate(doc["id"]))
     return out
 
 
