@@ -50,7 +50,7 @@ def _tour(s, vms: int, quiet: bool) -> dict:
         rg = vm.id.split("/")[4]
         view = compute.virtual_machines.instance_view(rg, vm.name)
         power = next((st.code.split("/", 1)[1] for st in view.statuses if st.code.startswith("PowerState/")), "?")
-        sec = (vm.security_profile.security_type if vm.security_profile else None) or "Standard"
+        sec = _val(vm.security_profile.security_type if vm.security_profile else None) or "Standard"
         row = {"name": vm.name, "resourceGroup": rg, "zone": ",".join(vm.zones or []), "power": power,
                "securityType": sec, "osDisk": vm.storage_profile.os_disk.name, "tags": vm.tags or {}}
         vm_rows.append(row)
@@ -60,7 +60,7 @@ def _tour(s, vms: int, quiet: bool) -> dict:
     ss_rows = []
     for ss in compute.virtual_machine_scale_sets.list_all():
         prof = ss.virtual_machine_profile
-        sec = (prof.security_profile.security_type if prof.security_profile else None) or "Standard"
+        sec = _val(prof.security_profile.security_type if prof.security_profile else None) or "Standard"
         img = prof.storage_profile.image_reference.id.rsplit("/", 2)
         ss_rows.append({"name": ss.name, "securityType": sec, "image": "/".join(img[-2:])})
         say(f"Scale set [bold]{ss.name}[/]: {ss.sku.capacity} x {ss.sku.name}, security type [yellow]{sec}[/], "
@@ -73,15 +73,47 @@ def _tour(s, vms: int, quiet: bool) -> dict:
         g_table.add_row(r["name"], r["location"], r["resourceGroup"], r["currentOsDiskName"], r["newOsDiskName"] or "")
     say(g_table)
 
+    say("\n[bold]3. Plan seed 000's upgrade[/]: vmss-app to Trusted Launch on the gallery image app-tl")
+    from refit.azure.fleet import load_world
+    from refit.plan.goal import parse
+    from refit.plan.planner import make_plan
+    from refit.run import apply as runner
+
+    base = ss_id = None
+    for ss in compute.virtual_machine_scale_sets.list_all():
+        ss_id = ss.id
+        base = ss.id.split("/providers/")[0]
+    goal = parse({"goals": [{"resource": ss_id, "properties": {
+        "properties.virtualMachineProfile.securityProfile.securityType": "TrustedLaunch",
+        "properties.virtualMachineProfile.storageProfile.imageReference.id":
+            f"{base}/providers/Microsoft.Compute/galleries/galProd/images/app-tl"}}]})
+    plan = make_plan(load_world(s), goal)
+    p_table = Table("#", "step", "why", "downtime")
+    for st in plan.steps:
+        p_table.add_row(str(st.n), st.summary + (" (temporary)" if st.temporary else ""), st.why,
+                        f"{st.downtime_seconds:.0f} s")
+    say(p_table)
+    applied = runner.run(s, plan, cleanup=True)
+    after = compute.virtual_machine_scale_sets.get(ss_id.split("/")[4], ss_id.rsplit("/", 1)[-1])
+    sec_after = _val(after.virtual_machine_profile.security_profile.security_type)
+    say(f"applied {len(applied.done)} steps (+ clean-up): vmss-app is now [green]{sec_after}[/], never deleted.")
+
     say(Panel.fit(
         f"{len(vm_rows)} VMs, {len(ss_rows)} scale set(s) on the emulator; {len(rows)} VMs in scope for OS disk refresh.\n"
-        "The scale set is stuck (seed 000): Standard, on a legacy managed image, while the only Trusted Launch "
-        "image is TL-only.\n\n"
+        f"Seed 000's deadlocked scale set reached Trusted Launch in {len(plan.steps)} steps with "
+        f"{plan.totals()['downtime_seconds']:.0f} s of downtime.\n\n"
         "[bold]Go further[/]\n"
         "  refit emulator start --scenario deadlock        # a long-lived emulator\n"
         '  eval "$(refit emulator env)"                    # point the SDK, az and refit at it\n'
         "  refit emulator az-login                         # the real az CLI against it\n"
         "  refit inventory                                 # what is there\n"
+        "  refit plan goal.yaml -o plan.json && refit apply plan.json   # any goal, the safe path\n"
         "  refit tf migrate-keys --help                    # Terraform index keys -> stable keys",
         title="summary"))
-    return {"endpoint": s.endpoint, "vms": vm_rows, "scaleSets": ss_rows, "graph": rows}
+    return {"endpoint": s.endpoint, "vms": vm_rows, "scaleSets": ss_rows, "graph": rows,
+            "plan": [st.summary for st in plan.steps], "applied": applied.ok, "scaleSetSecurityTypeAfter": sec_after}
+
+
+def _val(x):
+    """SDK enums print as 'SecurityTypes.TRUSTED_LAUNCH'; Azure's own value is what users know."""
+    return getattr(x, "value", x)

@@ -62,7 +62,9 @@ def _goal_bits(op: Op, ctx: gen.Context) -> str:
     if g is not None:
         for p, val in props.items():
             if p in g.properties and equal(val, g.properties[p]):
-                bits.append(f"{p} = {val}")
+                from refit.ops.vocabulary import _short
+
+                bits.append(f"{'.'.join(p.split('.')[-2:])} = {_short(val)}")
         if op.creates and op.creates.lower() == g.resource.lower():
             bits.append("create " + op.resource.rsplit("/", 1)[-1])
     return "; ".join(bits)
