@@ -40,6 +40,8 @@ def explain(start: Sim, path: list[Op], ctx: gen.Context) -> None:
             need = "without it the goal is not reached"
             if op.name == "start":
                 need = "the VM was running before the change and must run after it"
+            elif op.name == "set_reservation_capacity":
+                need = "reserves the VMs just associated (C3: associate with capacity 0, then raise it)"
             elif op.name == "update_instances":
                 need = "Manual upgrade mode: instances keep the old model until updated (V2)"
         else:

@@ -154,16 +154,14 @@ class Sim:
     def power(self, vm_id: str) -> str:
         return self.emu.priv(vm_id).get("power", "running")
 
-    def fingerprint(self, keys: list[str]) -> str:
-        """A state key over the semantic content of the given resources (volatile fields dropped)."""
+    def fingerprint(self, keys: list[str] | None = None) -> str:
+        """A state key over the semantic content of every resource in the simulation (volatile fields such as
+        timestamps dropped): the planner simulates a goal's neighbourhood only, so this stays small."""
         import json
 
-        parts = []
-        for k in sorted(keys):
-            doc = self.emu.world.get(k)
-            parts.append([k, _semantic(doc) if doc else None, self.emu.priv(k).get("power") if doc else None])
-        extra = sorted(id_key(d["id"]) for d in self.emu.world if d["id"].lower() not in {x.lower() for x in keys})
-        return json.dumps([parts, extra], sort_keys=True, default=str)
+        parts = sorted(([id_key(d["id"]), _semantic(d), self.emu.priv(d["id"]).get("power")] for d in self.emu.world),
+                       key=lambda x: x[0])
+        return json.dumps(parts, sort_keys=True, default=str)
 
 
 _VOLATILE = {"timeCreated", "uniqueId", "vmId", "publishedDate", "provisioningTime", "reservationId", "time",
