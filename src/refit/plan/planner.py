@@ -47,9 +47,28 @@ def _components(goals: GoalSet) -> list[list]:
     return list(groups.values())
 
 
-def _neighborhood(world: World, goals: list) -> World:
+class _Index:
+    """What `_neighborhood` looks up, indexed once per plan instead of scanning the fleet per goal."""
+
+    def __init__(self, world: World):
+        self.images_by_rg: dict[str, list[dict]] = {}
+        self.vms_by_crg: dict[str, list[dict]] = {}
+        for d in world:
+            t = d.get("type", "").lower()
+            if t.startswith("microsoft.compute/galleries") or t == v.IMAGE.lower():
+                rid = ResourceId.parse(d["id"])
+                self.images_by_rg.setdefault(id_key(ResourceId(rid.subscription, rid.resource_group)), []).append(d)
+            elif t == v.VM.lower():
+                crg = v.Vm(d).capacity_reservation_group_id
+                if crg:
+                    self.vms_by_crg.setdefault(id_key(crg), []).append(d)
+
+
+def _neighborhood(world: World, goals: list, index: _Index | None = None) -> World:
     """The documents a group of goals can touch: the goals, what they reference (transitively), their
-    ancestors, their resource groups, and the galleries (with definitions and versions) of those groups."""
+    ancestors, their resource groups, the galleries (with definitions and versions) and managed images of
+    those groups, and the VMs sharing a capacity reservation group with them."""
+    index = index or _Index(world)
     keys: set[str] = set()
     frontier = [g.resource for g in goals] + [val for g in goals for val in g.properties.values()
                                                 if isinstance(val, str) and val.lower().startswith("/subscriptions/")]
@@ -75,18 +94,17 @@ def _neighborhood(world: World, goals: list) -> World:
             if doc is not None:
                 nxt += search._refs(doc)
         frontier = nxt
-    docs = {}
-    for d in world:
-        k = id_key(d["id"])
-        t = d.get("type", "").lower()
-        in_rg = any(k.startswith(rg + "/") for rg in rgs)
-        if k in keys or k in rgs or (in_rg and t.startswith("microsoft.compute/galleries")) or (
-                in_rg and t == v.IMAGE.lower()):
+    docs: dict[str, dict] = {}
+    for k in keys | rgs:
+        d = world.get(k)
+        if d is not None:
             docs[k] = d
-        if t == v.VM.lower():  # VMs sharing a capacity reservation group with a goal VM
-            crg = v.Vm(d).capacity_reservation_group_id
-            if crg and id_key(crg) in keys:
-                docs[k] = d
+    for rg in rgs:
+        for d in index.images_by_rg.get(rg, []):
+            docs[id_key(d["id"])] = d
+    for k in list(keys):
+        for d in index.vms_by_crg.get(k, []):
+            docs[id_key(d["id"])] = d
     return World(docs.values())
 
 
@@ -97,8 +115,9 @@ def make_plan(world: World, goals: GoalSet, max_expansions: int = 3000) -> Plan:
     master = Sim.from_world(world)
     temporaries: list[Op] = []
     n = 0
+    index = _Index(master.world)
     for group_no, comp in enumerate(_components(goals), start=1):
-        sub = Sim.from_world(_neighborhood(master.world, comp), now=master.now())
+        sub = Sim.from_world(_neighborhood(master.world, comp, index), now=master.now())
         ctx = generate.Context(goals=comp, initial_power={id_key(d["id"]): sub.power(d["id"])
                                                           for d in sub.world.of_type(v.VM)})
         keys = search.relevant_keys(sub, ctx)
@@ -118,6 +137,8 @@ def make_plan(world: World, goals: GoalSet, max_expansions: int = 3000) -> Plan:
             plan.steps.append(Step.from_op(n, op, group_no))
             if op.temporary:
                 temporaries.append(op)
+        if any(op.creates for op in res.path):
+            index = _Index(master.world)  # later groups must see what this one created
     plan.cleanup = _cleanup(master, temporaries)
     plan.planning_seconds = time.perf_counter() - t0
     return plan
