@@ -45,6 +45,8 @@ def _register() -> None:
     app.command("apply")(plan.apply)
     from refit.cli import tf
     app.add_typer(tf.app, name="tf", help="Terraform: index keys -> stable keys, with proof.")
+    from refit.cli import doctor
+    app.command("doctor")(doctor.doctor)
 
 
 def main(argv: list[str] | None = None) -> None:

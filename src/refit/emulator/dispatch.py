@@ -151,7 +151,9 @@ def delete(emu: Emulator, req: Request, rid: ResourceId, old: dict[str, Any] | N
         raise conflict()
     h = handler_for(rid.type)
     h.check_delete(emu, old)
-    _, async_err = emu.validate(old, None)
+    sync_err, async_err = emu.validate(old, None)
+    if sync_err is not None:
+        raise sync_err  # e.g. rules G12 and C10 (delete order)
     seconds = emu.timing[h.delete_timing]
     data: dict[str, Any] = {}
     if async_err is not None:

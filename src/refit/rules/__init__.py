@@ -2,8 +2,21 @@
 
 Used by the emulator (would Azure reject this write?), the planner (which next operations are legal?)
 and the doctor. `validate_write` is the single hook every write the emulator accepts goes through.
+Importing the package registers the whole catalog: one module per family of the reference
+(security types, VMs and OS disks, disks, scale sets, galleries, capacity reservations). The order of
+registration is the order the emulator reports violations in (it answers with the first).
 """
 
-from refit.rules.registry import RULES, Rule, Violation, rule, validate_write
+from refit.rules.registry import RULES, ErrorTemplate, Rule, Violation, rule, validate_write
 
-__all__ = ["RULES", "Rule", "Violation", "rule", "validate_write"]
+# Registration (import for the side effect), in reporting order.
+# isort: off
+from refit.rules import vm  # noqa: F401
+from refit.rules import security  # noqa: F401
+from refit.rules import disks  # noqa: F401
+from refit.rules import vmss  # noqa: F401
+from refit.rules import gallery  # noqa: F401
+from refit.rules import capacity  # noqa: F401
+# isort: on
+
+__all__ = ["RULES", "ErrorTemplate", "Rule", "Violation", "rule", "validate_write"]

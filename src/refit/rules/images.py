@@ -16,6 +16,23 @@ from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId
 from refit.arm.world import World
+from refit.rules.registry import ErrorTemplate
+
+# What resolving an image reference answers (rules G13, G14/G23, G21 return these; see refit.rules.gallery).
+NOT_AVAILABLE = ErrorTemplate(404, "GalleryImageNotFound",
+                              "The gallery image {image} is not available in {region} region. Please contact image owner "
+                              "to replicate to this region, or change your requested region.", "imageReference")
+NOT_FOUND = ErrorTemplate(404, "GalleryImageNotFound", "The gallery image {image} is not found.", "imageReference")
+NO_LATEST = ErrorTemplate(404, "GalleryImageNotFound", 'There is no latest image version exists for "{definition}"',
+                          "imageReference")
+ID_AND_VERSION = ErrorTemplate(400, "InvalidParameter",
+                               "The property 'imageReference.id' cannot be used together with property "
+                               "'imageReference.version'", "imageReference")
+MANAGED_IMAGE_NOT_FOUND = ErrorTemplate(404, "NotFound", "The Image '{image}' cannot be found in '{region}' region.",
+                                        "imageReference")
+INVALID_ID = ErrorTemplate(400, "InvalidParameter", "The value of parameter imageReference is invalid: '{image}'.",
+                           "imageReference")
+INVALID = ErrorTemplate(400, "InvalidParameter", "The value of parameter imageReference is invalid.", "imageReference")
 
 
 @dataclass(frozen=True)
@@ -50,9 +67,7 @@ def ref_kind(image_id: str) -> str:
 
 
 def not_available(version_id: str, region: str) -> ArmError:
-    return ArmError(404, "GalleryImageNotFound",
-                    f"The gallery image {version_id} is not available in {region} region. Please contact image owner "
-                    "to replicate to this region, or change your requested region.", "imageReference")
+    return NOT_AVAILABLE(image=version_id, region=region)
 
 
 def available_in(version: v.ImageVersion, region: str) -> bool:
@@ -73,16 +88,14 @@ def resolve_gallery(world: World, image_id: str, region: str) -> v.ImageVersion:
         rid = rid.parent  # type: ignore[assignment]
     if rid.type.lower() == v.IMAGE_DEFINITION.lower():
         if world.get(rid) is None:
-            raise ArmError(404, "GalleryImageNotFound",
-                           f"The gallery image {rid} is not found.", "imageReference")
+            raise NOT_FOUND(image=rid)
         latest = latest_version(world, str(rid), region)
         if latest is None:
-            raise ArmError(404, "GalleryImageNotFound",
-                           f'There is no latest image version exists for "{rid}"', "imageReference")
+            raise NO_LATEST(definition=rid)
         return latest
     doc = world.get(rid)
     if doc is None:
-        raise ArmError(404, "GalleryImageNotFound", f"The gallery image {rid} is not found.", "imageReference")
+        raise NOT_FOUND(image=rid)
     ver = v.ImageVersion(doc)
     if not available_in(ver, region):
         raise not_available(str(rid), region)
@@ -94,10 +107,7 @@ def facts(world: World, image: dict[str, Any] | str, region: str) -> ImageFacts:
     ref = {"id": image} if isinstance(image, str) else (image or {})
     image_id = ref.get("id") or ref.get("sharedGalleryImageId") or ref.get("communityGalleryImageId")
     if image_id and ref.get("version") and ref_kind(image_id) in ("version", "definition"):
-        # G21: ad#68214
-        raise ArmError(400, "InvalidParameter",
-                       "The property 'imageReference.id' cannot be used together with property 'imageReference.version'",
-                       "imageReference")
+        raise ID_AND_VERSION()  # G21: ad#68214
     if image_id:
         kind = ref_kind(image_id)
         if kind in ("version", "definition"):
@@ -109,8 +119,7 @@ def facts(world: World, image: dict[str, Any] | str, region: str) -> ImageFacts:
         if kind == "managed-image":
             doc = world.get(image_id)
             if doc is None:
-                raise ArmError(404, "NotFound", f"The Image '{image_id}' cannot be found in '{region}' region.",
-                               "imageReference")
+                raise MANAGED_IMAGE_NOT_FOUND(image=image_id, region=region)
             img = v.ManagedImage(doc)
             size = img.get("properties.storageProfile.osDisk.diskSizeGB") or 30
             return ImageFacts(img.id, "managed-image", img.os_type or "Linux", img.os_state or "Generalized",
@@ -121,12 +130,11 @@ def facts(world: World, image: dict[str, Any] | str, region: str) -> ImageFacts:
             pub = parts[low.index("publishers") + 1]
             sku = parts[low.index("skus") + 1] if "skus" in low else ""
             return _platform(image_id, pub, sku)
-        raise ArmError(400, "InvalidParameter", f"The value of parameter imageReference is invalid: '{image_id}'.",
-                       "imageReference")
+        raise INVALID_ID(image=image_id)
     if ref.get("publisher") and ref.get("offer") and ref.get("sku"):
         urn = ":".join(str(ref.get(k, "")) for k in ("publisher", "offer", "sku", "version"))
         return _platform(urn, ref["publisher"], ref["sku"])
-    raise ArmError(400, "InvalidParameter", "The value of parameter imageReference is invalid.", "imageReference")
+    raise INVALID()
 
 
 def _platform(urn: str, publisher: str, sku: str) -> ImageFacts:

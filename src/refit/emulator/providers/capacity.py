@@ -48,6 +48,9 @@ class CapacityReservationGroupType(ResourceType):
     def duration(self, emu, old, new):
         return "cr.write", 0.0  # synchronous (no poller in the SDK)
 
+    def check_delete(self, emu, doc):
+        pass  # the delete order (reservations first, no associated VMs) is rule C10 of the catalog
+
     def render(self, emu, doc, req):
         out = dict(doc)
         crs = emu.world.children(doc["id"], v.CAPACITY_RESERVATION)

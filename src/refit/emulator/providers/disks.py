@@ -82,15 +82,11 @@ class DiskType(ResourceType):
                            "creationData.createOption")
         cd["createOption"] = opt
         zones = doc.get("zones")
-        if zones:
-            if not regions.has_zones(doc["location"]):
-                raise ArmError(400, "InvalidParameter",
-                               f"The zone(s) '{','.join(zones)}' for resource '{rid.name}' is not supported in location "
-                               f"'{doc['location']}'.", "zones")
-            if sku.endswith("_ZRS"):
-                # D13 (Azure/terraform-azurerm-avm-res-compute-virtualmachine#236)
-                raise ArmError(409, "OperationNotAllowed",
-                               f"A disk with sku '{sku}' cannot be created in an availability zone.")
+        if zones and not regions.has_zones(doc["location"]):
+            raise ArmError(400, "InvalidParameter",
+                           f"The zone(s) '{','.join(zones)}' for resource '{rid.name}' is not supported in location "
+                           f"'{doc['location']}'.", "zones")
+        # A ZRS disk in a zone is rule D13 of the catalog (refit.rules.disks).
         size = p.get("diskSizeGB")
         if opt == "Empty":
             if not size:
@@ -101,10 +97,14 @@ class DiskType(ResourceType):
                 raise ArmError(400, "InvalidParameter",
                                "Required parameter 'creationData.imageReference' or 'creationData.galleryImageReference' "
                                "is missing (null).", "creationData.imageReference")
-            f = images.facts(emu.world, ref, doc["location"])
-            p.setdefault("osType", f.os_type)
-            p["hyperVGeneration"] = f.hyper_v_generation
-            size = max(int(size or 0), f.size_gb)
+            try:
+                f = images.facts(emu.world, ref, doc["location"])
+            except ArmError:
+                f = None  # an image that does not resolve here is the catalog's answer (rules G13, G21, G23)
+            if f is not None:
+                p.setdefault("osType", f.os_type)
+                p["hyperVGeneration"] = f.hyper_v_generation
+                size = max(int(size or 0), f.size_gb)
         elif opt in ("Copy", "Restore", "CopyStart"):
             src_id = cd.get("sourceResourceId")
             src = emu.get(src_id) if src_id else None
@@ -125,7 +125,7 @@ class DiskType(ResourceType):
                 raise ArmError(400, "InvalidParameter", "Required parameter 'creationData.uploadSizeBytes' is missing (null).",
                                "creationData.uploadSizeBytes")
             size = int(cd["uploadSizeBytes"]) // 1024**3 or 1
-        size = int(size)
+        size = int(size or 30)  # an unresolvable image leaves no size; the catalog answers such a write
         p["diskSizeGB"] = size
         p["diskSizeBytes"] = size * 1024**3
         t = _tier(sku, size)

@@ -18,7 +18,6 @@ from refit.emulator.core import Emulator
 from refit.emulator.providers import register
 from refit.emulator.providers.base import ResourceType
 
-VERSION_NAME = re.compile(r"^\d{1,10}\.\d{1,10}\.\d{1,10}$")
 DEFINITION_SECURITY_TYPES = ("Standard", "TrustedLaunchSupported", "TrustedLaunch", "ConfidentialVmSupported",
                              "ConfidentialVM", "TrustedLaunchAndConfidentialVmSupported")
 
@@ -31,6 +30,9 @@ class GalleryType(ResourceType):
 
     def server_properties(self):
         return ("provisioningState", "identifier")
+
+    def check_delete(self, emu, doc):
+        pass  # the delete order (definitions first) is rule G12 of the catalog
 
     def build(self, emu, rid, doc, old, req):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.]{0,78}[A-Za-z0-9]|[A-Za-z0-9]", rid.name):
@@ -46,6 +48,9 @@ class ImageDefinitionType(ResourceType):
     min_api = "2018-06-01"
     create_timing = update_timing = "definition.write"
     child_types = ("versions",)
+
+    def check_delete(self, emu, doc):
+        pass  # the delete order (versions first) is rule G12 of the catalog
 
     def build(self, emu, rid, doc, old, req):
         p = doc["properties"]
@@ -93,11 +98,7 @@ class ImageVersionType(ResourceType):
         return ("provisioningState", "replicationStatus", "storageProfile")
 
     def build(self, emu, rid, doc, old, req):
-        if not VERSION_NAME.match(rid.name) or any(int(x) > 2**31 - 1 for x in rid.name.split(".")):
-            # G5 (acd troubleshooting-shared-images.md)
-            raise ArmError(400, "InvalidParameter",
-                           "The image version name is invalid. The image version name should follow "
-                           "Major(int).Minor(int).Patch(int) format, for e.g: 1.0.0, 2018.12.1 etc", "galleryImageVersionName")
+        # The version name (rule G5) and the rest of the platform rules are the catalog's (refit.rules.gallery).
         p = doc["properties"]
         pp = p.setdefault("publishingProfile", {})
         if old is None:
@@ -118,7 +119,20 @@ class ImageVersionType(ResourceType):
                                                    "source": {"id": src} if src else {"uri": uri}}}
             pp["publishedDate"] = emu.now_iso()
         else:
-            p["storageProfile"] = old["properties"]["storageProfile"]
+            sp = p.get("storageProfile") or {}
+            via_source = bool(sp.get("source"))
+            sent = (sp.get("source") or {}) if via_source else ((sp.get("osDiskImage") or {}).get("source") or {})
+            kept = old["properties"]["storageProfile"]
+            was = kept.get("source") or {}
+            if (sent.get("id") or sent.get("uri")) and str(sent.get("id") or sent.get("uri")).lower() != str(
+                    was.get("id") or was.get("uri")).lower():
+                # A different source reaches the catalog as sent, which refuses it (rule G8).
+                if via_source:
+                    kept = {**kept, "source": sent}
+                else:
+                    kept = {k: x for k, x in kept.items() if k != "source"}
+                    kept["osDiskImage"] = {**(kept.get("osDiskImage") or {}), "source": sent}
+            p["storageProfile"] = kept
             pp.setdefault("publishedDate", old["properties"].get("publishingProfile", {}).get("publishedDate"))
         targets = pp.get("targetRegions") or [{"name": doc["location"]}]
         for t in targets:

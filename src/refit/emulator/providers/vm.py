@@ -123,7 +123,12 @@ class VirtualMachineType(ResourceType):
         if opt.lower() == "fromimage":
             if not sp.get("imageReference"):
                 raise _required("storageProfile.imageReference")
-            f = images.facts(emu.world, sp["imageReference"], loc)
+            try:
+                f = images.facts(emu.world, sp["imageReference"], loc)
+            except ArmError:
+                # An image that does not resolve here is the catalog's answer (rules G13, G14, G21).
+                emu.priv(rid)["pending_disks"] = []
+                return
             name = osd.get("name") or f"{rid.name}_OsDisk_1_{uuid.uuid4().hex}"
             disk_id = str(ResourceId.build(rid.subscription, rid.resource_group, v.DISK, name))
             if emu.get(disk_id) is not None:
@@ -213,11 +218,7 @@ class VirtualMachineType(ResourceType):
         d = emu.get(disk_id)
         if d is None:
             raise ArmError(404, "NotFound", f"Disk {disk_id} was not found.", disk_id)
-        if regions.normalize(d["location"]) != regions.normalize(loc):
-            # D7: INFERRED (no captured text)
-            raise ArmError(400, "InvalidParameter",
-                           f"Disk {disk_id} cannot be attached to the VM because it is in location '{d['location']}' "
-                           f"and the VM is in location '{loc}'.", disk_id)
+        # Region, zone, ownership and security type of the disk are the catalog's (rules D3-D9, D12, S4).
         return d
 
     def _update_storage(self, emu, rid, doc, old):
@@ -308,9 +309,10 @@ class VirtualMachineType(ResourceType):
         emu.save(disk)
 
     def revert(self, emu, doc, old):
-        # The write is rejected: the disks go back to how the old model had them.
+        # The write is rejected: the disks go back to how the old model had them. A disk the rejected model
+        # named but this VM never got (D8: another VM owns it) stays with its owner.
         for did in _disk_ids(doc):
-            if did not in _disk_ids(old):
+            if did not in _disk_ids(old) and same((emu.get(did) or {}).get("managedBy"), old["id"]):
                 disks.release(emu, did)
         for did in _disk_ids(old):
             disks.attach(emu, did, old["id"], is_allocated(emu, old["id"]))

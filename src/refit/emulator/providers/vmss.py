@@ -8,7 +8,6 @@ from refit.arm.errors import ArmError
 from refit.emulator import regions
 from refit.emulator.providers import register
 from refit.emulator.providers.base import ResourceType, new_guid
-from refit.rules import images
 
 UPGRADE_MODES = ("Automatic", "Manual", "Rolling")
 
@@ -74,10 +73,7 @@ class ScaleSetType(ResourceType):
         if old is None and p["orchestrationMode"] == "Uniform" and not isinstance(profile, dict):
             raise ArmError(400, "InvalidParameter", "Required parameter 'virtualMachineProfile' is missing (null).",
                            "virtualMachineProfile")
-        ref = ((profile or {}).get("storageProfile") or {}).get("imageReference")
-        old_ref = (((old or {}).get("properties", {}).get("virtualMachineProfile") or {}).get("storageProfile") or {}).get("imageReference")
-        if ref and ref != old_ref:
-            images.facts(emu.world, ref, loc)  # the image must exist and be usable here (404 otherwise)
+        # Whether the image exists and is usable here is the catalog's answer (rules G13, G14, G21).
         sec = ((profile or {}).get("securityProfile") or {}).get("securityType")
         if sec is not None and sec not in ("TrustedLaunch", "ConfidentialVM", "Standard"):
             raise ArmError(400, "InvalidParameter",

@@ -1,0 +1,1 @@
+"""The checks, one per module (checkov style); discovered by refit.checks.registry."""

@@ -1,0 +1,38 @@
+"""RF-VM-001: a VM not on Trusted Launch."""
+
+from __future__ import annotations
+
+from refit.arm import views as v
+from refit.checks.model import Check, Eval, Fix
+from refit.checks.registry import register
+
+
+class VmNotTrustedLaunch(Check):
+    id = "RF-VM-001"
+    title = "VM not on Trusted Launch"
+    severity = "medium"
+    resource_types = (v.VM,)
+    rationale = (
+        "Trusted Launch (Secure Boot, vTPM) protects the boot chain and makes boot measurable. A Gen2 VM moves "
+        "in place (deallocate, update the security type, start); a Gen1 VM needs its disk converted first and "
+        "cannot go back. `refit plan` computes the steps and the downtime.")
+    recommendation = ("Plan the move with `refit plan --resource <id> --set "
+                      "properties.securityProfile.securityType=TrustedLaunch` and apply it in a maintenance window.")
+    fix = Fix(
+        az="refit plan --resource $VM_ID --set properties.securityProfile.securityType=TrustedLaunch -o plan.json\n"
+           "refit apply plan.json   # or: az vm deallocate; az vm update --security-type TrustedLaunch "
+           "--enable-secure-boot true --enable-vtpm true; az vm start",
+        arm='"securityProfile": {"securityType": "TrustedLaunch", "uefiSettings": {"secureBootEnabled": true, '
+            '"vTpmEnabled": true}}',
+        terraform="secure_boot_enabled = true\nvtpm_enabled        = true")
+    source = "seed 001 security notes; reference section 1d (U1-U5)"
+
+    def evaluate(self, ev: Eval):
+        sec = ev.get("properties.securityProfile.securityType") or "Standard"
+        if sec == "Standard":
+            return self.failed("security type Standard; plan the move: refit plan --resource "
+                               f"{ev.id} --set properties.securityProfile.securityType=TrustedLaunch")
+        return self.ok()
+
+
+check = register(VmNotTrustedLaunch())
