@@ -133,7 +133,7 @@ def connect(endpoint: str | None = None, azure: bool = False, subscription: str 
             raise UserError(f"--endpoint must be an https:// URL (the SDK refuses bearer tokens over http), not '{endpoint}'")
         ep = _endpoint_for(endpoint, data_dir)
         verify: str | bool = os.environ.get("REQUESTS_CA_BUNDLE") or (ep.cert if ep else True)
-        sub = subscription or (ep.subscription if ep else None)
+        sub = subscription or (ep.subscription if ep else None) or _only_subscription(endpoint, verify)
         if not sub:
             raise UserError("no subscription known for that endpoint: pass --subscription ID")
         return Session(endpoint, sub, StaticCredential(), verify, emulator=True)
@@ -179,3 +179,20 @@ def control_call(endpoint: str, verify: str | bool, method: str, op: str, body: 
         raise UserError(f"{err.get('message')}") from e
     except urllib.error.URLError as e:
         raise UserError(f"cannot reach the emulator at {endpoint}: {e.reason}") from e
+
+
+def _only_subscription(endpoint: str, verify: str | bool) -> str | None:
+    """The endpoint's subscription when it has exactly one (what `az login` would pick too)."""
+    import json
+    import ssl
+    import urllib.request
+
+    ctx = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else ssl.create_default_context()
+    req = urllib.request.Request(f"{endpoint}/subscriptions?api-version=2022-12-01",
+                                 headers={"Authorization": "Bearer refit-emulator"})
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+            subs = [x["subscriptionId"] for x in json.loads(r.read()).get("value", [])]
+    except (OSError, ValueError, KeyError) as e:
+        raise UserError(f"cannot reach {endpoint}: {e}; is the emulator running (`refit emulator start`)?") from e
+    return subs[0] if len(subs) == 1 else None

@@ -106,11 +106,12 @@ def apply(
         if g.json:
             emit_json({"dry_run": True, "requests": [s.request for s in steps]})
         else:
-            for s in steps:
-                console.print(f"{s.n}. {s.request['method']} {s.request['path']}?api-version={s.request['api_version']}",
-                              highlight=False)
+            import json
+
+            for s in steps:  # plain lines, never wrapped: they are requests to copy
+                typer.echo(f"{s.n}. {s.request['method']} {s.request['path']}?api-version={s.request['api_version']}")
                 if s.request.get("body") is not None:
-                    console.print_json(data=s.request["body"])
+                    typer.echo(json.dumps(s.request["body"], indent=2))
         return
     if not yes:
         if not sys.stdin.isatty():
