@@ -76,8 +76,7 @@ def _bfs_reaches(world: World, goals, depth: int = 6) -> bool:
     for comp in [[g] for g in goals.goals]:
         ctx = generate.Context(goals=comp, initial_power={id_key(d["id"]): start.power(d["id"])
                                                           for d in start.world.of_type("Microsoft.Compute/virtualMachines")})
-        keys = search.relevant_keys(start, ctx)
-        frontier, seen = [start], {search._fingerprint(start, keys)}
+        frontier, seen = [start], {search._fingerprint(start)}
         reached = generate.satisfied(start, ctx)
         for _ in range(depth):
             if reached:
@@ -89,7 +88,7 @@ def _bfs_reaches(world: World, goals, depth: int = 6) -> bool:
                     if not child.run(op).ok:
                         continue
                     search._mark(child, op)
-                    fp = search._fingerprint(child, keys)
+                    fp = search._fingerprint(child)
                     if fp in seen:
                         continue
                     seen.add(fp)

@@ -120,10 +120,9 @@ def make_plan(world: World, goals: GoalSet, max_expansions: int = 3000) -> Plan:
         sub = Sim.from_world(_neighborhood(master.world, comp, index), now=master.now())
         ctx = generate.Context(goals=comp, initial_power={id_key(d["id"]): sub.power(d["id"])
                                                           for d in sub.world.of_type(v.VM)})
-        keys = search.relevant_keys(sub, ctx)
         if generate.satisfied(sub, ctx):
             continue
-        res = search.search(sub, ctx, keys, max_expansions=max_expansions)
+        res = search.search(sub, ctx, max_expansions=max_expansions)
         plan.expansions += res.expansions
         if res.path is None:
             plan.impossible += _impossible(sub, ctx, res)

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from refit.arm import views as v
 from refit.arm.errors import ArmError
-from refit.arm.ids import id_key
 from refit.ops.op import Op
 from refit.plan import generate as gen
 from refit.plan.sim import Sim
@@ -74,18 +73,18 @@ def _mark(child: Sim, op: Op) -> None:
             child.emu.priv(doc["id"]).pop("model_dirty", None)
 
 
-def _fingerprint(sim: Sim, keys: list[str]) -> str:
-    base = sim.fingerprint(keys)
+def _fingerprint(sim: Sim) -> str:
+    base = sim.fingerprint()
     flags = sorted((k, sorted(p.items())) for k, p in sim.emu.private.items()
                    if p.get("model_dirty") or p.get("refit_temporary"))
     return base + repr(flags)
 
 
-def search(start: Sim, ctx: gen.Context, keys: list[str], max_expansions: int = 3000, max_depth: int = 10) -> Result:
+def search(start: Sim, ctx: gen.Context, max_expansions: int = 3000, max_depth: int = 10) -> Result:
     counter = itertools.count()
     zero = (0.0, 0, 0.0, 0)
     heap: list = [(zero, next(counter), start, [])]
-    best = {_fingerprint(start, keys): zero}
+    best = {_fingerprint(start): zero}
     refused: list[Attempt] = []
     expansions = 0
     while heap:
@@ -108,32 +107,12 @@ def search(start: Sim, ctx: gen.Context, keys: list[str], max_expansions: int = 
             c = step_costs(sim, child, op, ctx, out.duration)
             step.downtime_s = c[0]
             new = (cost[0] + c[0], cost[1] + c[1], cost[2] + c[2], cost[3] + c[3])
-            fp = _fingerprint(child, keys)
+            fp = _fingerprint(child)
             if fp in best and best[fp] <= new:
                 continue
             best[fp] = new
             heapq.heappush(heap, (new, next(counter), child, [*path, step]))
     return Result(None, None, expansions, refused)
-
-
-def relevant_keys(sim: Sim, ctx: gen.Context) -> list[str]:
-    """The resources whose content makes a state: the goals and everything they reference, transitively
-    (one level of children for galleries and definitions so bridges are seen)."""
-    keys: set[str] = set()
-    frontier = [g.resource for g in ctx.goals]
-    for _ in range(3):
-        nxt = []
-        for rid in frontier:
-            k = id_key(rid)
-            if k in keys:
-                continue
-            keys.add(k)
-            doc = sim.get(rid)
-            if doc is None:
-                continue
-            nxt += [s for s in _refs(doc) if sim.get(s) is not None]
-        frontier = nxt
-    return sorted(keys)
 
 
 def _refs(doc) -> list[str]:

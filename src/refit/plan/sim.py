@@ -154,7 +154,7 @@ class Sim:
     def power(self, vm_id: str) -> str:
         return self.emu.priv(vm_id).get("power", "running")
 
-    def fingerprint(self, keys: list[str] | None = None) -> str:
+    def fingerprint(self) -> str:
         """A state key over the semantic content of every resource in the simulation (volatile fields such as
         timestamps dropped): the planner simulates a goal's neighbourhood only, so this stays small."""
         import json
