@@ -96,7 +96,8 @@ def _tour(s, vms: int, quiet: bool) -> dict:
     applied = runner.run(s, plan, cleanup=True)
     after = compute.virtual_machine_scale_sets.get(ss_id.split("/")[4], ss_id.rsplit("/", 1)[-1])
     sec_after = _val(after.virtual_machine_profile.security_profile.security_type)
-    say(f"applied {len(applied.done)} steps (+ clean-up): vmss-app is now [green]{sec_after}[/], never deleted.")
+    say(f"applied {len(plan.steps)} steps and {len(plan.cleanup)} clean-up steps: vmss-app is now "
+        f"[green]{sec_after}[/], never deleted.")
 
     say(Panel.fit(
         f"{len(vm_rows)} VMs, {len(ss_rows)} scale set(s) on the emulator; {len(rows)} VMs in scope for OS disk refresh.\n"
