@@ -45,6 +45,10 @@ def _register() -> None:
     app.command("apply")(plan.apply)
     from refit.cli import tf
     app.add_typer(tf.app, name="tf", help="Terraform: index keys -> stable keys, with proof.")
+    from refit.cli import refresh
+    app.add_typer(refresh.app, name="refresh", help="Tag-driven OS disk refresh (AutoRefresh / OsDiskName).")
+    from refit.cli import reserve
+    app.command("reserve")(reserve.reserve)
     from refit.cli import doctor
     app.command("doctor")(doctor.doctor)
 

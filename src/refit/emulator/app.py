@@ -16,7 +16,7 @@ from starlette.responses import Response as HttpResponse
 from starlette.routing import Route
 
 from refit.arm.errors import ArmError
-from refit.emulator import control, identity
+from refit.emulator import control, identity, throttle
 from refit.emulator.core import Emulator, Request, Response
 
 JSON = "application/json; charset=utf-8"
@@ -124,6 +124,9 @@ def build_app(emu: Emulator, *, arm: bool = True) -> Starlette:
         if fault is not None:
             err, headers = fault
             return _error(err, {**ids, **headers})
+        throttled, limits = throttle.admit(emu, request.method, request.url.path, auth)  # issue 4: section 6
+        if throttled is not None:
+            return _error(throttled, {**ids, **limits})
         raw = await request.body()
         body: Any = None
         if raw:
@@ -139,7 +142,7 @@ def build_app(emu: Emulator, *, arm: bool = True) -> Starlette:
         except Exception:  # never a traceback on the wire: an ARM-shaped 500, and the trace in the log
             traceback.print_exc()
             return _error(ArmError(500, "InternalServerError", "The emulator hit an internal error; see its log."), ids)
-        return _render(resp, {**ids, **control.ratelimit_headers(request.method)})
+        return _render(resp, {**ids, **control.ratelimit_headers(request.method), **limits})
 
     routes += [
         Route("/metadata/endpoints", metadata, methods=["GET"]),

@@ -8,6 +8,8 @@
   GET|PUT /_refit/faults              {"throttle": {"fraction", "retry_after"}, "server_error": {"fraction"},
                                        "allocation_failed": {"fraction"|"remaining", "vms": [...]}}; all off by default
   GET|PUT /_refit/timing              the timing model (timing.py) with overrides
+  GET|PUT /_refit/health-model        per-image-version health settings (health.py)
+  GET|PUT /_refit/throttling          {"enabled": bool}: ARM and Compute token buckets (throttle.py)
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ def _dispatch(emu: Emulator, method: str, op: str, body: dict[str, Any]) -> tupl
         if method == "PUT":
             emu.settings["faults"] = validate_faults(body)
         return 200, emu.settings.get("faults") or {}
+    if op in ("health-model", "throttling"):  # issue 4: the refresh health model and throttling on/off
+        from refit.emulator import health, throttle
+
+        return (health if op == "health-model" else throttle).control(emu, method, body)
     if op == "timing":
         if method == "PUT":
             try:

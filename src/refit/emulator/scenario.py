@@ -39,6 +39,7 @@ class Scenario(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     subscriptions: list[dict[str, str]] = Field(default_factory=list)
     timing: dict[str, float] = Field(default_factory=dict)
+    health: dict[str, Any] = Field(default_factory=dict)  # the health model (health.py), issue 4
     resources: list[dict[str, Any]]
 
 
@@ -159,6 +160,13 @@ def apply(emu: Emulator, sc: Scenario, params: dict[str, Any]) -> dict[str, Any]
             emu.timing.update(sc.timing)
         except ValueError as e:
             raise ScenarioError(str(e)) from e
+    if sc.health:
+        from refit.emulator import health
+
+        try:
+            health.configure(emu, render(sc.health, env))
+        except ArmError as e:
+            raise ScenarioError(f"health: {e.message}") from e
     created = 0
     with emu.lock:
         for n, entry in enumerate(sc.resources):

@@ -20,6 +20,7 @@ DEFAULTS: dict[str, float] = {
     "vm.restart": 60.0,
     "vm.delete": 60.0,
     "vm.run_command": 90.0,  # Run Command (e.g. the guest MBR -> GPT conversion)
+    "vm.boot": 30.0,  # start done -> the Application Health extension reports (initializing until then)
     # Microsoft.Compute/disks
     "disk.create": 5.0,  # Empty / Copy
     "disk.create_from_image": 60.0,

@@ -396,7 +396,9 @@ class VirtualMachineType(ResourceType):
         doc = emu.get(op.resource_id)
         if doc is None:
             return
-        err = allocation_fault(emu, doc)
+        from refit.emulator import health  # refresh health model (issue 4)
+
+        err = allocation_fault(emu, doc) or health.start_fault(emu, doc)
         if err is not None:
             priv = emu.priv(doc["id"])
             before = priv.get("before", "deallocated")
@@ -406,6 +408,7 @@ class VirtualMachineType(ResourceType):
             emu.save(doc)
             raise err
         self._settle(emu, op, "running")
+        health.started(emu, doc)
 
     def finish_deallocate(self, emu, op):
         self._settle(emu, op, "deallocated")
@@ -503,6 +506,11 @@ def instance_view(emu: Emulator, doc: dict[str, Any]) -> dict[str, Any]:
         gen = osd["properties"].get("hyperVGeneration")
     if gen:
         view["hyperVGeneration"] = gen
+    from refit.emulator import health  # Application Health extension -> vmHealth (issue 4)
+
+    vm_health = health.vm_health(emu, doc)
+    if vm_health is not None:
+        view["vmHealth"] = vm_health
     return view
 
 

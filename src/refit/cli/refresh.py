@@ -1,0 +1,517 @@
+"""`refit refresh disks|tag|swap|rollback|status|prune`: tag-driven OS disk refresh (seed 003)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from refit.arm.errors import UserError
+from refit.cli.common import console, emit_json, err_console, globals_of
+from refit.cli.session import open_session
+
+app = typer.Typer(no_args_is_help=True)
+
+RG_HELP = "Only VMs in this resource group (repeatable)."
+WHERE_HELP = "Only VMs with this tag value, KEY=VALUE (repeatable)."
+VM_HELP = "Only this VM, by name or id (repeatable)."
+OUT_HELP = "text or json (overrides the global --output)."
+
+
+@app.callback()
+def _tags(
+    ctx: typer.Context,
+    scope_tag: str = typer.Option("AutoRefresh", "--scope-tag", envvar="REFIT_SCOPE_TAG",
+                                  help="Tag that puts a VM in scope."),
+    scope_value: str = typer.Option("true", "--scope-value", envvar="REFIT_SCOPE_VALUE",
+                                    help="Its value (compared case-insensitively)."),
+    disk_tag: str = typer.Option("OsDiskName", "--disk-tag", envvar="REFIT_DISK_TAG",
+                                 help="Tag naming the OS disk a VM should run."),
+    previous_tag: str = typer.Option("OsDiskPrevious", "--previous-tag", envvar="REFIT_PREVIOUS_TAG",
+                                     help="Tag where refit records the disk a VM ran before its last swap."),
+    critical_tag: str = typer.Option("tier=critical", "--critical-tag", envvar="REFIT_CRITICAL_TAG",
+                                     help="KEY=VALUE marking VMs that should have a capacity reservation."),
+) -> None:
+    from refit.run.campaign import Tags
+
+    ctx.meta["refresh.tags"] = Tags(scope_tag, scope_value, disk_tag, previous_tag, critical_tag)
+
+
+# ---- shared plumbing -----------------------------------------------------------------------------------------------
+def _tags_of(ctx: typer.Context):
+    from refit.run.campaign import Tags
+
+    return ctx.meta.get("refresh.tags") or Tags()
+
+
+def _json(ctx: typer.Context, output: str | None) -> bool:
+    if output is not None and output not in ("text", "json"):
+        raise UserError(f"--output must be 'text' or 'json', not '{output}'")
+    return (output or globals_of(ctx).output) == "json"
+
+
+def _selection(rg: list[str], where: list[str], vm: list[str]):
+    from refit.run.refresh import Selection
+
+    return Selection(list(rg), list(where), list(vm))
+
+
+def _confirm(yes: bool, question: str) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UserError("refusing to change anything without confirmation: pass --yes (or --dry-run to look first)")
+    if not typer.confirm(question):
+        raise typer.Exit(1)
+
+
+def _open(ctx: typer.Context):
+    """(session, clock, paced client, journal)."""
+    from refit.azure.clock import clock_for
+    from refit.azure.pacing import PacedClient
+    from refit.run.journal import Journal
+
+    s = open_session(ctx)
+    try:
+        clock = clock_for(s, stepped=os.environ.get("REFIT_CLOCK") == "stepped")
+        return s, clock, PacedClient(s, clock), Journal()
+    except BaseException:
+        s.close()
+        raise
+
+
+def _close(s, clock, client, journal) -> None:
+    if hasattr(clock, "close"):
+        clock.close()
+    client.close()
+    journal.close()
+    s.close()
+
+
+def _printer(json_out: bool) -> Callable[..., None]:
+    def on_event(kind: str, **kw: Any) -> None:
+        if json_out:
+            return
+        if kind == "vm":
+            colour = {"done": "green", "rolled-back": "yellow", "failed": "red", "rollback-failed": "red",
+                      "waiting-for-capacity": "yellow"}.get(kw["state"], "")
+            state = f"[{colour}]{kw['state']}[/]" if colour else kw["state"]
+            if kw["state"] in ("running", "verifying", "pending"):
+                return
+            console.print(f"  {kw['vm']}: {state}" + (f" ({kw['detail']})" if kw.get("detail") else ""), highlight=False)
+        elif kind == "wave":
+            label = "canary" if kw["n"] == 0 else f"wave {kw['n']}"
+            zone = f" zone {kw['zone']}" if kw.get("zone") else ""
+            if kw["status"] == "running":
+                console.print(f"[bold]{label}[/]{zone}: {kw['size']} VM(s)")
+            else:
+                console.print(f"[bold]{label}[/]{zone}: done, {kw.get('failed', 0)} failed")
+        elif kind == "soak":
+            console.print(f"soak {kw['seconds']:.0f} s")
+        elif kind == "halt":
+            console.print(f"[bold red]halt[/]: {kw['message']}", highlight=False)
+        elif kind == "finished":
+            colour = "green" if kw["status"] == "completed" else "red"
+            console.print(f"[{colour}]{kw['status']}[/]: {kw['message']}", highlight=False)
+        elif kind == "replicate":
+            console.print(f"replicating {kw['version']} to {', '.join(kw['regions'])}")
+        elif kind in ("disk", "tag", "prune"):
+            console.print("  " + ", ".join(f"{k}={v}" for k, v in kw.items() if v), highlight=False)
+
+    return on_event
+
+
+def _findings_table(title: str, findings: list, show: tuple[str, ...] = ()) -> None:
+    t = Table(title=title)
+    for c in ("vm", "zone", "status", "current", "target", "reason"):
+        t.add_column(c, overflow="fold")
+    for f in findings:
+        j = f.to_json()
+        if show and j["status"] not in show:
+            continue
+        t.add_row(j["name"], j["zone"], j["status"], j["current_disk"], j["target_disk"], j["reason"])
+    console.print(t)
+
+
+def _exit_for(run) -> None:
+    if run is not None and run.status != "completed":
+        raise typer.Exit(1)
+
+
+# ---- disks ---------------------------------------------------------------------------------------------------------
+@app.command()
+def disks(
+    ctx: typer.Context,
+    image: str = typer.Option(..., "--image", help="Gallery image definition (its latest version) or version id."),
+    suffix: str = typer.Option(..., "--suffix", help="New disks are named <vm>-<suffix>."),
+    no_replicate: bool = typer.Option(False, "--no-replicate",
+                                      help="Refuse (instead of replicating) when the version is not in a VM's region."),
+    rg: list[str] = typer.Option([], "--resource-group", "-g", help=RG_HELP),
+    where: list[str] = typer.Option([], "--where", help=WHERE_HELP),
+    vm: list[str] = typer.Option([], "--vm", help=VM_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be created; change nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+    output: str = typer.Option(None, "--output", "-o", help=OUT_HELP),
+) -> None:
+    """Create <vm>-<suffix> from a gallery image for every in-scope VM: its resource group, region, zone,
+    security type and disk SKU; the version replicated to the VM's region first."""
+    from refit.run import refresh as R
+
+    json_out = _json(ctx, output)
+    tags = _tags_of(ctx)
+    sel = _selection(rg, where, vm)
+    s, clock, client, journal = _open(ctx)
+    try:
+        world = R.load(s, client)
+        items, notes = R.plan_disks(world, tags, sel, image, suffix, replicate=not no_replicate)
+        todo = [i for i in items if i.status == "create"]
+        report: dict[str, Any] = {"dry_run": dry_run, "disks": [i.to_json() for i in items],
+                                  "notes": [n.to_json() for n in notes]}
+        if not json_out:
+            t = Table(title=f"disks <vm>-{suffix}")
+            for c in ("vm", "disk", "status", "replicate to", "reason"):
+                t.add_column(c, overflow="fold")
+            for i in items:
+                t.add_row(i.name, i.disk_id.rsplit("/", 1)[-1], i.status, i.replicate or "", i.reason)
+            console.print(t)
+            for n in notes:
+                console.print(f"{n.name}: {n.status}: {n.reason}", highlight=False)
+        if dry_run or not todo:
+            if json_out:
+                emit_json(report)
+            elif not todo:
+                console.print("nothing to create")
+            return
+        _confirm(yes, f"Create {len(todo)} disks?")
+        run = R.run_disks(client, journal, s, items, {"image": image, "suffix": suffix, "selection": sel.to_json()},
+                          clock.now(), _printer(json_out))
+        report |= {"run": run.id, "status": run.status, "message": run.message,
+                   "results": [{"vm": r.name, "state": r.state, "detail": r.detail} for r in journal.vms(run.id)]}
+        if json_out:
+            emit_json(report)
+        else:
+            console.print(f"run {run.id}: {run.status}: {run.message}", highlight=False)
+        _exit_for(run)
+    finally:
+        _close(s, clock, client, journal)
+
+
+# ---- tag -----------------------------------------------------------------------------------------------------------
+@app.command()
+def tag(
+    ctx: typer.Context,
+    suffix: str = typer.Option(..., "--suffix", help="Set OsDiskName=<vm>-<suffix>."),
+    force: bool = typer.Option(False, "--force", help="Tag even where the disk does not exist (yet)."),
+    rg: list[str] = typer.Option([], "--resource-group", "-g", help=RG_HELP),
+    where: list[str] = typer.Option([], "--where", help=WHERE_HELP),
+    vm: list[str] = typer.Option([], "--vm", help=VM_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be tagged; change nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+    output: str = typer.Option(None, "--output", "-o", help=OUT_HELP),
+) -> None:
+    """Set each in-scope VM's OsDiskName tag to <vm>-<suffix> where it differs (and the disk exists)."""
+    from refit.run import refresh as R
+
+    json_out = _json(ctx, output)
+    tags = _tags_of(ctx)
+    sel = _selection(rg, where, vm)
+    s, clock, client, journal = _open(ctx)
+    try:
+        world = R.load(s, client)
+        findings, notes = R.plan_tag(world, tags, sel, suffix, force)
+        todo = [f for f in findings if f.status == "tag"]
+        report: dict[str, Any] = {"dry_run": dry_run, "vms": [f.to_json() | {"value": f.target} for f in findings],
+                                  "notes": [n.to_json() for n in notes]}
+        if not json_out:
+            t = Table(title=f"{tags.disk} = <vm>-{suffix}")
+            for c in ("vm", "now", "new", "status", "reason"):
+                t.add_column(c, overflow="fold")
+            for f in findings + notes:
+                t.add_row(f.name, str(f.current or ""), str(f.target or ""), f.status, f.reason)
+            console.print(t)
+        if dry_run or not todo:
+            if json_out:
+                emit_json(report)
+            elif not todo:
+                console.print("nothing to tag")
+            return
+        _confirm(yes, f"Tag {len(todo)} VMs?")
+        run = R.run_tag(client, journal, s, tags, findings, {"suffix": suffix, "selection": sel.to_json(),
+                                                             "tags": tags.to_json()}, clock.now(), _printer(json_out))
+        report |= {"run": run.id, "status": run.status, "message": run.message}
+        if json_out:
+            emit_json(report)
+        else:
+            console.print(f"run {run.id}: {run.status}: {run.message}", highlight=False)
+        _exit_for(run)
+    finally:
+        _close(s, clock, client, journal)
+
+
+# ---- swap ----------------------------------------------------------------------------------------------------------
+def _policy(canary: int, batch_percent: float, max_parallel: int, wave_by: str | None, soak: float, grace: float,
+            max_unhealthy_percent: float, start_retries: int, start_backoff: float):
+    from refit.run.waves import Policy
+
+    p = Policy(canary, batch_percent, max_parallel, wave_by or None, soak, grace, max_unhealthy_percent, start_retries,
+               start_backoff)
+    p.validate()
+    return p
+
+
+def _report(journal, run) -> dict[str, Any]:
+    rows = journal.vms(run.id)
+    waves = [w | {"vms": [r.name for r in rows if r.wave == w["n"]]} for w in journal.waves(run.id)]
+    return {"run": run.id, "kind": run.kind, "status": run.status, "message": run.message, "waves": waves,
+            "vms": [{"vm": r.name, "wave": r.wave, "state": r.state, "detail": r.detail,
+                     "previous": r.previous.rsplit("/", 1)[-1] if r.previous else None,
+                     "target": r.target.rsplit("/", 1)[-1] if r.target else None} for r in rows]}
+
+
+def _resume_or_refuse(journal, s, resume: str | None, new: bool):
+    """The run to resume: --resume RUN, or (plain re-run) the interrupted one, unless --new."""
+    from refit.run.refresh import interrupted_swap
+
+    for r in journal.runs(s.subscription, ("swap", "rollback")):
+        if r.status == "running" and journal.held_elsewhere(r.id):
+            raise UserError(f"run {r.id} is in progress in another refit process; wait for it (or stop it) first")
+    if resume:
+        run = journal.run(resume)
+        if run is None or run.kind not in ("swap", "rollback"):
+            raise UserError(f"no swap or rollback run '{resume}' in the journal ({journal.path})")
+        if run.subscription.lower() != s.subscription.lower():
+            raise UserError(f"run {resume} is for subscription {run.subscription}, not {s.subscription}")
+        return run
+    if new:
+        return None
+    return interrupted_swap(journal, s)
+
+
+@app.command()
+def swap(
+    ctx: typer.Context,
+    rg: list[str] = typer.Option([], "--resource-group", "-g", help=RG_HELP),
+    where: list[str] = typer.Option([], "--where", help=WHERE_HELP),
+    vm: list[str] = typer.Option([], "--vm", help=VM_HELP),
+    canary: int = typer.Option(1, "--canary", help="VMs in the first wave."),
+    batch_percent: float = typer.Option(20.0, "--batch-percent", help="Wave size after the canary, % of the selection."),
+    max_parallel: int = typer.Option(0, "--max-parallel", help="VMs in flight at once within a wave (0: all)."),
+    wave_by: str = typer.Option(None, "--wave-by", help="'zone': no two zones change in one wave."),
+    soak: float = typer.Option(60.0, "--soak", help="Seconds to wait between waves."),
+    grace: float = typer.Option(600.0, "--grace", help="Seconds a started VM has to become healthy."),
+    max_unhealthy_percent: float = typer.Option(20.0, "--max-unhealthy-percent",
+                                                help="Halt (and roll back the wave) above this share of failures."),
+    start_retries: int = typer.Option(5, "--start-retries", help="Retries of a start refused for capacity."),
+    start_backoff: float = typer.Option(60.0, "--start-backoff", help="First wait (s) before such a retry; doubles."),
+    resume: str = typer.Option(None, "--resume", help="Resume this run (default: an interrupted one, if any)."),
+    new: bool = typer.Option(False, "--new", help="Start a new run even if one was interrupted."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the pre-checks and the waves; change nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+    output: str = typer.Option(None, "--output", "-o", help=OUT_HELP),
+) -> None:
+    """Swap every in-scope VM whose OsDiskName differs from its OS disk (and passes the rule catalog's swap
+    rules): canary, waves, health gates, rollback, journal. Resumable."""
+    from refit.run import refresh as R
+
+    json_out = _json(ctx, output)
+    tags = _tags_of(ctx)
+    sel = _selection(rg, where, vm)
+    policy = _policy(canary, batch_percent, max_parallel, wave_by, soak, grace, max_unhealthy_percent, start_retries,
+                     start_backoff)
+    s, clock, client, journal = _open(ctx)
+    try:
+        run = _resume_or_refuse(journal, s, resume, new)
+        if run is not None:
+            if run.status != "running":
+                msg = f"run {run.id} is already {run.status}: {run.message}"
+                emit_json(_report(journal, run)) if json_out else console.print(msg, highlight=False)
+                _exit_for(run)
+                return
+            if dry_run:
+                raise UserError(f"run {run.id} was interrupted; --dry-run cannot resume it (drop --dry-run)")
+            if not json_out:
+                console.print(f"resuming run {run.id} (reconciling every VM from its live state and the journal)")
+            run = R.execute(client, journal, run, _printer(json_out))
+            emit_json(_report(journal, run)) if json_out else None
+            _exit_for(run)
+            return
+        world = R.load(s, client)
+        plan = R.plan_swap(world, tags, sel, policy)
+        report: dict[str, Any] = {"dry_run": dry_run} | plan.to_json()
+        if not json_out:
+            _findings_table("pre-checks", plan.findings)
+            for w in plan.waves:
+                label = "canary" if w.canary else f"wave {w.n}"
+                console.print(f"{label}" + (f" (zone {w.zone})" if w.zone else "") + ": "
+                              + ", ".join(m.name for m in w.members), highlight=False)
+            for warn in plan.warnings:
+                err_console.print(f"[yellow]warning:[/] {warn}", highlight=False)
+        if dry_run or not plan.to_swap:
+            if json_out:
+                emit_json(report)
+            elif not plan.to_swap:
+                console.print("nothing to swap")
+            bad = [f for f in plan.findings if f.status in ("invalid-name", "missing-disk", "incompatible",
+                                                             "not-found", "not-in-scope")]
+            if bad and not dry_run:
+                raise typer.Exit(1)
+            return
+        _confirm(yes, f"Swap the OS disk of {len(plan.to_swap)} VMs in {len(plan.waves)} waves?")
+        run = R.start_swap(journal, s, plan, world, tags, policy, sel, clock.now())
+        if not json_out:
+            console.print(f"run {run.id}")
+        run = R.execute(client, journal, run, _printer(json_out))
+        if json_out:
+            emit_json(report | _report(journal, run))
+        _exit_for(run)
+        if any(f.status in ("invalid-name", "missing-disk", "incompatible") for f in plan.findings):
+            raise typer.Exit(1)
+    finally:
+        _close(s, clock, client, journal)
+
+
+# ---- rollback ----------------------------------------------------------------------------------------------------------
+@app.command()
+def rollback(
+    ctx: typer.Context,
+    vms: list[str] = typer.Argument(None, help="VMs (names or ids) to roll back to their recorded previous disk."),
+    run_id: str = typer.Option(None, "--run", help="Roll back every VM a swap run moved."),
+    rg: list[str] = typer.Option([], "--resource-group", "-g", help=RG_HELP),
+    where: list[str] = typer.Option([], "--where", help=WHERE_HELP),
+    max_parallel: int = typer.Option(0, "--max-parallel", help="VMs in flight at once (0: all)."),
+    grace: float = typer.Option(600.0, "--grace", help="Seconds a started VM has to become healthy."),
+    start_retries: int = typer.Option(5, "--start-retries", help="Retries of a start refused for capacity."),
+    start_backoff: float = typer.Option(60.0, "--start-backoff", help="First wait (s) before such a retry; doubles."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be rolled back; change nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+    output: str = typer.Option(None, "--output", "-o", help=OUT_HELP),
+) -> None:
+    """Swap back to the previous OS disk recorded in the journal (or the OsDiskPrevious tag), health-checked."""
+    from refit.run import refresh as R
+
+    json_out = _json(ctx, output)
+    tags = _tags_of(ctx)
+    if run_id and vms:
+        raise UserError("give --run ID or VM names, not both")
+    policy = _policy(0, 100.0, max_parallel, None, 0.0, grace, 100.0, start_retries, start_backoff)
+    s, clock, client, journal = _open(ctx)
+    try:
+        world = R.load(s, client)
+        findings, rows = R.plan_rollback(world, journal, tags, run_id, list(vms or []), _selection(rg, where, []))
+        report: dict[str, Any] = {"dry_run": dry_run, "findings": [f.to_json() for f in findings]}
+        if not json_out:
+            _findings_table("rollback", findings)
+        if dry_run or not rows:
+            if json_out:
+                emit_json(report)
+            elif not rows:
+                console.print("nothing to roll back")
+            return
+        _confirm(yes, f"Roll back {len(rows)} VMs?")
+        run = R.start_rollback(journal, s, rows, findings, tags, policy, clock.now(), run_id)
+        run = R.execute(client, journal, run, _printer(json_out))
+        if json_out:
+            emit_json(report | _report(journal, run))
+        _exit_for(run)
+    finally:
+        _close(s, clock, client, journal)
+
+
+# ---- status ------------------------------------------------------------------------------------------------------------
+@app.command()
+def status(
+    ctx: typer.Context,
+    run_id: str = typer.Option(None, "--run", help="This run (default: the latest of the subscription)."),
+    output: str = typer.Option(None, "--output", "-o", help=OUT_HELP),
+) -> None:
+    """Progress per wave and per VM, with each VM's live OS disk, desired disk and power state."""
+    from refit.azure.fleet import load_world
+    from refit.run import refresh as R
+    from refit.run.journal import Journal
+
+    json_out = _json(ctx, output)
+    journal = Journal()
+    try:
+        with open_session(ctx) as s:
+            world = load_world(s)
+            explicit = ctx.meta.get("refresh.tags") if not journal.runs(s.subscription) else None
+            st = R.status(world, journal, s, run_id, explicit)
+    finally:
+        journal.close()
+    if json_out:
+        emit_json(st)
+        return
+    r = st["run"]
+    if r:
+        console.print(f"run [bold]{r['id']}[/] ({r['kind']}): {r['status']}" + (f": {r['message']}" if r["message"] else ""),
+                      highlight=False)
+    for w in st["waves"]:
+        label = "canary" if w["n"] == 0 and r and r["kind"] == "swap" else f"wave {w['n']}"
+        console.print(f"  {label}" + (f" zone {w['zone']}" if w["zone"] else "") + f": {w['size']} VMs, {w['status']}"
+                      + (f", {w['failed']} failed" if w["failed"] else ""), highlight=False)
+    t = Table()
+    for c in ("vm", "zone", "wave", "state", "os disk", "desired", "in sync", "power", "detail"):
+        t.add_column(c, overflow="fold")
+    for e in st["vms"]:
+        t.add_row(e["vm"], e.get("zone", ""), "" if e.get("wave") in (None, -1) else str(e["wave"]), e.get("state", ""),
+                  e.get("os_disk", ""), e.get("desired", ""), "yes" if e.get("in_sync") else "no",
+                  str(e.get("power") or ""), e.get("detail", ""))
+    console.print(t)
+    sm = st["summary"]
+    console.print(f"{sm['in_sync']} of {sm['vms']} VMs run their desired OS disk; {sm['running']} running, "
+                  f"{sm['deallocated']} deallocated")
+
+
+# ---- prune ---------------------------------------------------------------------------------------------------------------
+@app.command()
+def prune(
+    ctx: typer.Context,
+    keep: int = typer.Option(..., "--keep", help="Refresh disks to keep per VM (newest first)."),
+    rg: list[str] = typer.Option([], "--resource-group", "-g", help=RG_HELP),
+    where: list[str] = typer.Option([], "--where", help=WHERE_HELP),
+    vm: list[str] = typer.Option([], "--vm", help=VM_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be deleted; change nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+    output: str = typer.Option(None, "--output", "-o", help=OUT_HELP),
+) -> None:
+    """Delete unattached refresh disks beyond the newest N per VM; never the current, desired or recorded
+    previous disk."""
+    from refit.run import refresh as R
+
+    json_out = _json(ctx, output)
+    tags = _tags_of(ctx)
+    sel = _selection(rg, where, vm)
+    s, clock, client, journal = _open(ctx)
+    try:
+        world = R.load(s, client)
+        items = R.plan_prune(world, journal, tags, sel, keep)
+        doomed = [i for i in items if i["action"] == "delete"]
+        report: dict[str, Any] = {"dry_run": dry_run, "disks": items}
+        if not json_out:
+            t = Table(title=f"prune --keep {keep}")
+            for c in ("vm", "disk", "created", "action", "why"):
+                t.add_column(c, overflow="fold")
+            for i in items:
+                t.add_row(i["vm"], i["name"], str(i["created"] or ""), i["action"], i["why"])
+            console.print(t)
+        if dry_run or not doomed:
+            if json_out:
+                emit_json(report)
+            elif not doomed:
+                console.print("nothing to delete")
+            return
+        _confirm(yes, f"Delete {len(doomed)} disks? (each holds a previous OS state)")
+        run = R.run_prune(client, journal, s, items, {"keep": keep, "selection": sel.to_json()}, clock.now(),
+                          _printer(json_out))
+        report |= {"run": run.id, "status": run.status, "message": run.message}
+        if json_out:
+            emit_json(report)
+        else:
+            console.print(f"run {run.id}: {run.status}: {run.message}", highlight=False)
+        _exit_for(run)
+    finally:
+        _close(s, clock, client, journal)

@@ -1,0 +1,199 @@
+"""The health model: what the Application Health extension reports for a VM, and how the image version
+a VM booted from can make it unhealthy, slow to boot, or fail to start.
+
+Azure reports application health of a VM with the Application Health extension (publisher
+Microsoft.ManagedServices, type ApplicationHealthLinux / ApplicationHealthWindows) in the instance view:
+`instanceView.vmHealth.status.code` = `HealthState/healthy | unhealthy | initializing | unknown`
+(https://learn.microsoft.com/azure/virtual-machines/extensions/health-extension). A VM without the
+extension has no `vmHealth`. The extension reports `initializing` while the application boots; the
+emulator takes `vm.boot` simulated seconds of the timing model for that (INFERRED: no public figure).
+
+Per image version, a scenario (`health:` key) or the control API (`PUT /_refit/health-model`) can say:
+
+    health:
+      images:
+        "2026.11.0":                 # a version name, "<definition>/<version>", or a full version id
+          state: unhealthy           # what the extension reports once booted (default healthy)
+          boot_seconds: 900          # initializing this long after a start (slow to boot)
+          allocation_failed: true    # every start fails with (Zonal)AllocationFailed; or a count N
+      boot_seconds: 30               # optional: the default boot time (else the timing model's vm.boot)
+
+The image a VM "booted from" is the gallery image version its current OS disk was created from
+(`creationData.galleryImageReference.id`), else the VM's `imageReference`. Swapping the OS disk back
+to the previous one therefore boots the previous image again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from refit.arm.errors import ArmError
+from refit.arm.ids import ResourceId, id_key
+from refit.emulator.core import Emulator
+
+HEALTH_EXTENSION_TYPES = ("applicationhealthlinux", "applicationhealthwindows")
+STATES = ("healthy", "unhealthy")
+IMAGE_KEYS = {"state", "boot_seconds", "allocation_failed"}
+DISPLAY = {"healthy": "Healthy", "unhealthy": "Unhealthy", "initializing": "Initializing", "unknown": "Unknown"}
+
+
+# ---- configuration ------------------------------------------------------------------------------------
+def validate(spec: Any) -> dict[str, Any]:
+    """The health model as stored in the emulator's settings; ArmError 400 on a malformed spec."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict) or set(spec) - {"images", "boot_seconds"}:
+        raise _bad("the health model is an object with 'images' and optionally 'boot_seconds'")
+    out: dict[str, Any] = {"images": {}}
+    if "boot_seconds" in spec:
+        out["boot_seconds"] = _seconds(spec["boot_seconds"], "boot_seconds")
+    images = spec.get("images") or {}
+    if not isinstance(images, dict):
+        raise _bad("'images' maps an image version (name, definition/version or id) to its settings")
+    for key, val in images.items():
+        if not isinstance(val, dict) or set(val) - IMAGE_KEYS:
+            raise _bad(f"image '{key}': settings are {', '.join(sorted(IMAGE_KEYS))}")
+        entry: dict[str, Any] = {}
+        if "state" in val:
+            st = str(val["state"]).lower()
+            if st not in STATES:
+                raise _bad(f"image '{key}': state must be healthy or unhealthy, not '{val['state']}'")
+            entry["state"] = st
+        if "boot_seconds" in val:
+            entry["boot_seconds"] = _seconds(val["boot_seconds"], f"image '{key}': boot_seconds")
+        if "allocation_failed" in val:
+            af = val["allocation_failed"]
+            if isinstance(af, bool):
+                entry["allocation_failed"] = af
+            elif isinstance(af, int) and af >= 0:
+                entry["allocation_failed"] = af  # this many starts fail, then capacity is back
+            else:
+                raise _bad(f"image '{key}': allocation_failed is true/false or a number of failing starts")
+        out["images"][str(key)] = entry
+    return out
+
+
+def configure(emu: Emulator, spec: Any) -> dict[str, Any]:
+    with emu.lock:
+        emu.settings["health"] = validate(spec)
+        return emu.settings["health"]
+
+
+def control(emu: Emulator, method: str, body: Any) -> tuple[int, Any]:
+    """GET|PUT /_refit/health-model."""
+    if method == "PUT":
+        configure(emu, body)
+    elif method != "GET":
+        raise ArmError(405, "MethodNotAllowed", "Use GET or PUT on /_refit/health-model.")
+    return 200, emu.settings.get("health") or {}
+
+
+def _bad(message: str) -> ArmError:
+    return ArmError(400, "InvalidHealthModel", message)
+
+
+def _seconds(value: Any, name: str) -> float:
+    try:
+        f = float(value)
+    except (TypeError, ValueError) as e:
+        raise _bad(f"{name} must be a number of seconds") from e
+    if f < 0:
+        raise _bad(f"{name} must be >= 0")
+    return f
+
+
+# ---- facts about a VM -------------------------------------------------------------------------------------
+def image_of(emu: Emulator, vm: dict[str, Any]) -> str | None:
+    """The image (version) id the VM boots from: its current OS disk's source image, else its imageReference."""
+    sp = (vm.get("properties") or {}).get("storageProfile") or {}
+    disk = emu.get(((sp.get("osDisk") or {}).get("managedDisk") or {}).get("id") or "")
+    if disk is not None:
+        cd = (disk.get("properties") or {}).get("creationData") or {}
+        ref = cd.get("galleryImageReference") or cd.get("imageReference") or {}
+        if ref.get("id"):
+            return ref["id"]
+    return (sp.get("imageReference") or {}).get("id")
+
+
+def _settings_for(emu: Emulator, image_id: str | None) -> dict[str, Any]:
+    images = (emu.settings.get("health") or {}).get("images") or {}
+    if not image_id or not images:
+        return {}
+    full = id_key(image_id)
+    try:
+        rid = ResourceId.parse(image_id)
+        names = [t[1].lower() for t in rid.types]
+    except ArmError:
+        names = []
+    candidates = {full}
+    if names:
+        candidates.add(names[-1])  # version name
+        if len(names) >= 2:
+            candidates.add(f"{names[-2]}/{names[-1]}")  # definition/version
+    for key, entry in images.items():
+        if key.lower().rstrip("/") in candidates:
+            return entry
+    return {}
+
+
+def has_extension(emu: Emulator, vm: dict[str, Any]) -> bool:
+    for ext in emu.world.children(vm["id"], "Microsoft.Compute/virtualMachines/extensions"):
+        if str((ext.get("properties") or {}).get("type") or "").lower() in HEALTH_EXTENSION_TYPES:
+            return True
+    return False
+
+
+def boot_seconds(emu: Emulator, vm: dict[str, Any]) -> float:
+    entry = _settings_for(emu, image_of(emu, vm))
+    if "boot_seconds" in entry:
+        return float(entry["boot_seconds"])
+    model = emu.settings.get("health") or {}
+    if "boot_seconds" in model:
+        return float(model["boot_seconds"])
+    return emu.timing["vm.boot"]
+
+
+# ---- hooks called by the VM provider -----------------------------------------------------------------------
+def started(emu: Emulator, vm: dict[str, Any]) -> None:
+    """A start completed: the guest boots from now (finish_start)."""
+    emu.priv(vm["id"])["booted_at"] = emu.now()
+
+
+def start_fault(emu: Emulator, vm: dict[str, Any]) -> ArmError | None:
+    """A start of a VM whose OS disk comes from an image marked `allocation_failed` fails with Azure's
+    allocation error (reference/azure-platform-rules.md A1/A2, asynchronous per A5)."""
+    entry = _settings_for(emu, image_of(emu, vm))
+    af = entry.get("allocation_failed")
+    if not af:
+        return None
+    if not isinstance(af, bool):
+        entry["allocation_failed"] = af - 1  # a count of failing starts: capacity comes back after them
+    if vm.get("zones"):
+        return ArmError(409, "ZonalAllocationFailed",
+                        "Allocation failed. We do not have sufficient capacity for the requested VM size in this zone. "
+                        "Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance")
+    return ArmError(409, "AllocationFailed",
+                    "Allocation failed. We do not have sufficient capacity for the requested VM size in this region. "
+                    "Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance")
+
+
+def state(emu: Emulator, vm: dict[str, Any]) -> str | None:
+    """healthy | unhealthy | initializing | unknown; None without the Application Health extension."""
+    if not has_extension(emu, vm):
+        return None
+    priv = emu.priv(vm["id"])
+    if priv.get("power", "running") != "running":
+        return "unknown"  # the extension only reports from a running guest
+    booted = priv.get("booted_at")
+    if booted is not None and emu.now() < float(booted) + boot_seconds(emu, vm):
+        return "initializing"
+    return _settings_for(emu, image_of(emu, vm)).get("state", "healthy")
+
+
+def vm_health(emu: Emulator, vm: dict[str, Any]) -> dict[str, Any] | None:
+    """`instanceView.vmHealth` as Azure shows it, or None when the VM has no Application Health extension."""
+    st = state(emu, vm)
+    if st is None:
+        return None
+    return {"status": {"code": f"HealthState/{st}", "level": "Warning" if st == "unhealthy" else "Info",
+                       "displayStatus": DISPLAY[st], "time": emu.now_iso()}}
