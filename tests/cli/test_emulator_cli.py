@@ -113,3 +113,7 @@ def test_demo_json(capsys):
     assert [v["name"] for v in report["vms"]] == ["vm-deploy", "vm-01", "vm-02", "vm-03"]
     assert report["scaleSets"] == [{"name": "vmss-app", "securityType": "Standard", "image": "images/img-app-2026-01"}]
     assert [r["name"] for r in report["graph"]] == ["vm-01", "vm-02", "vm-03"]
+    assert report["scaleSetSecurityTypeAfter"] == "TrustedLaunch" and report["applied"] is True
+    assert report["refresh"]["swapped"] == 3
+    assert {(v["vm"], v["os_disk"], v["state"], v["power"]) for v in report["refresh"]["status"]["vms"]} == {
+        (f"vm-0{i}", f"vm-0{i}-2026-11", "done", "running") for i in (1, 2, 3)}

@@ -99,10 +99,14 @@ def _tour(s, vms: int, quiet: bool) -> dict:
     say(f"applied {len(plan.steps)} steps and {len(plan.cleanup)} clean-up steps: vmss-app is now "
         f"[green]{sec_after}[/], never deleted.")
 
+    refresh, findings = _refresh_and_doctor(s, say)
+
     say(Panel.fit(
         f"{len(vm_rows)} VMs, {len(ss_rows)} scale set(s) on the emulator; {len(rows)} VMs in scope for OS disk refresh.\n"
         f"Seed 000's deadlocked scale set reached Trusted Launch in {len(plan.steps)} steps with "
-        f"{plan.totals()['downtime_seconds']:.0f} s of downtime.\n\n"
+        f"{plan.totals()['downtime_seconds']:.0f} s of downtime.\n"
+        f"The refresh wave moved {refresh['swapped']} VMs to next month's disk, canary first; "
+        f"doctor found {findings}.\n\n"
         "[bold]Go further[/]\n"
         "  refit emulator start --scenario deadlock        # a long-lived emulator\n"
         '  eval "$(refit emulator env)"                    # point the SDK, az and refit at it\n'
@@ -112,7 +116,53 @@ def _tour(s, vms: int, quiet: bool) -> dict:
         "  refit tf migrate-keys --help                    # Terraform index keys -> stable keys",
         title="summary"))
     return {"endpoint": s.endpoint, "vms": vm_rows, "scaleSets": ss_rows, "graph": rows,
-            "plan": [st.summary for st in plan.steps], "applied": applied.ok, "scaleSetSecurityTypeAfter": sec_after}
+            "plan": [st.summary for st in plan.steps], "applied": applied.ok, "scaleSetSecurityTypeAfter": sec_after,
+            "refresh": refresh, "doctor": findings}
+
+
+def _cli(s, *args: str) -> dict:
+    """Run a refit command against this demo's emulator, as a user would (its own process, JSON out)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "REQUESTS_CA_BUNDLE": str(s.verify), "REFIT_STATE_DIR": str(Path(str(s.verify)).parent / "state")}
+    r = subprocess.run([sys.executable, "-m", "refit", "--endpoint", s.endpoint, "--subscription", s.subscription,
+                        "-o", "json", *args], env=env, capture_output=True, text=True, check=False)
+    if r.returncode not in (0, 1) or not r.stdout.strip():
+        raise RuntimeError(f"refit {' '.join(args)} failed: {r.stderr.strip()[-300:]}")
+    return json.loads(r.stdout)
+
+
+def _refresh_and_doctor(s, say) -> tuple[dict, str]:
+    say("\n[bold]4. A monthly OS disk refresh[/] (seed 003's tags): build next month's disks, retag, swap in waves")
+    version = next(v.id for v in s.compute.gallery_image_versions.list_by_gallery_image("rg-refresh", "galRefresh",
+                                                                                         "ubuntu-refresh")
+                   if v.name == "2026.11.0")
+    _cli(s, "refresh", "disks", "--image", version, "--suffix", "2026-11", "--yes")
+    _cli(s, "refresh", "tag", "--suffix", "2026-11", "--yes")
+    _cli(s, "refresh", "swap", "--yes")
+    status = _cli(s, "refresh", "status")
+    t = Table("VM", "zone", "wave", "previous disk", "OS disk now", "state", "power")
+    swapped = 0
+    for vm in status.get("vms", []):
+        wave = vm.get("wave")
+        t.add_row(vm["vm"], vm.get("zone", ""), "canary" if wave == 0 else str(wave), vm.get("previous", ""),
+                  vm.get("os_disk", ""), vm.get("state", ""), vm.get("power") or "")
+    for vm in s.compute.virtual_machines.list("rg-refresh"):
+        swapped += vm.storage_profile.os_disk.name.endswith("2026-11")
+    say(t)
+    say("\n[bold]5. refit doctor[/] on the same fleet")
+    report = _cli(s, "doctor")
+    by_sev: dict[str, int] = {}
+    for f in report.get("findings", []):
+        if f.get("status") == "fail":
+            by_sev[f["severity"]] = by_sev.get(f["severity"], 0) + 1
+    findings = ", ".join(f"{n} {sev}" for sev, n in sorted(by_sev.items())) or "nothing"
+    for f in report.get("findings", [])[:8]:
+        say(f"  {f['severity']:<6} {f['check']}  {f['resource'].rsplit('/', 1)[-1]}: {f['message']}", highlight=False)
+    return {"swapped": swapped, "status": status}, findings
 
 
 def _val(x):
