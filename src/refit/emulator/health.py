@@ -168,13 +168,9 @@ def start_fault(emu: Emulator, vm: dict[str, Any]) -> ArmError | None:
         return None
     if not isinstance(af, bool):
         entry["allocation_failed"] = af - 1  # a count of failing starts: capacity comes back after them
-    if vm.get("zones"):
-        return ArmError(409, "ZonalAllocationFailed",
-                        "Allocation failed. We do not have sufficient capacity for the requested VM size in this zone. "
-                        "Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance")
-    return ArmError(409, "AllocationFailed",
-                    "Allocation failed. We do not have sufficient capacity for the requested VM size in this region. "
-                    "Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance")
+    from refit.emulator.providers.vm import allocation_error  # the one place Azure's wording lives
+
+    return allocation_error(bool(vm.get("zones")))
 
 
 def state(emu: Emulator, vm: dict[str, Any]) -> str | None:

@@ -470,7 +470,12 @@ def allocation_fault(emu: Emulator, doc: dict[str, Any]) -> ArmError | None:
         f["remaining"] -= 1
     elif emu.rng.random() >= float(f.get("fraction", 1.0)):
         return None
-    if doc.get("zones"):
+    return allocation_error(bool(doc.get("zones")))
+
+
+def allocation_error(zonal: bool) -> ArmError:
+    """Azure's allocation failure for a start (A1 zonal, A2 regional; reference section 5b)."""
+    if zonal:
         return ArmError(409, "ZonalAllocationFailed",
                         "Allocation failed. We do not have sufficient capacity for the requested VM size in this zone. "
                         "Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance")
