@@ -33,7 +33,16 @@ from refit.terraform.hcl import (
     tokens,
     unescape,
 )
-from refit.terraform.values import HclSet, Unknown, equal, find_unknown, norm_number, number_text, type_name
+from refit.terraform.values import (
+    HclSet,
+    Unknown,
+    as_number,
+    equal,
+    find_unknown,
+    norm_number,
+    number_text,
+    type_name,
+)
 
 
 class Scope(Protocol):
@@ -536,16 +545,9 @@ class Evaluator:
     def _num(v: Any, op: str) -> Any:
         if isinstance(v, bool) or v is None:
             raise InvalidExpression("Invalid operand", f"unsuitable value for operator {op}: a number is required")
-        if isinstance(v, int | float):
-            return v
-        if isinstance(v, str):
-            try:
-                return int(v)
-            except ValueError:
-                try:
-                    return norm_number(float(v))
-                except ValueError:
-                    pass
+        n = as_number(v)
+        if n is not None:
+            return n
         raise InvalidExpression("Invalid operand", f"unsuitable value for operator {op}: a number is required, "
                                 f"got {type_name(v)}")
 

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from refit.terraform.errors import InvalidExpression, Unsupported
-from refit.terraform.values import HclSet, Unknown, equal, norm_number, number_text, type_name
+from refit.terraform.values import HclSet, Unknown, as_number, equal, norm_number, number_text, type_name
 
 
 @dataclass
@@ -90,16 +90,9 @@ def to_str(name: str, v: Any) -> str:
 def to_num(name: str, v: Any) -> int | float:
     if isinstance(v, bool):
         raise bad(name, "a number is required, got bool")
-    if isinstance(v, int | float):
-        return v
-    if isinstance(v, str):
-        try:
-            return int(v)
-        except ValueError:
-            try:
-                return norm_number(float(v))
-            except ValueError:
-                pass
+    n = as_number(v)
+    if n is not None:
+        return n
     raise bad(name, f"a number is required, got {type_name(v)}")
 
 

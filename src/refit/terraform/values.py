@@ -117,6 +117,23 @@ def norm_number(v: int | float) -> int | float:
     return v
 
 
+
+def as_number(v: Any) -> int | float | None:
+    """Terraform's number conversion: numbers as they are, numeric strings parsed, anything else None."""
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int | float):
+        return v
+    if isinstance(v, str):
+        try:
+            return int(v)
+        except ValueError:
+            try:
+                return norm_number(float(v))
+            except ValueError:
+                return None
+    return None
+
 def equal(a: Any, b: Any) -> bool:
     """cty equality (`==`): type-sensitive (1 != "1"), deep, numbers by value."""
     if isinstance(a, bool) or isinstance(b, bool):
