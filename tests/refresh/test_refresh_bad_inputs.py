@@ -1,5 +1,5 @@
 """Acceptance: bad inputs are reported with the reason and the VM is left exactly as it was; the rule
-catalog (refit.rules) decides what is incompatible."""
+catalog (refit.platform.rules) decides what is incompatible."""
 
 from __future__ import annotations
 

@@ -18,9 +18,9 @@ import pytest
 
 from refit.azure import Session, StaticCredential
 from refit.azure.clock import EmulatorClock
+from refit.azure.endpoint import Endpoint
 from refit.azure.fleet import send
 from refit.azure.pacing import PacedClient
-from refit.emulator.server import Endpoint
 from refit.run import refresh as R
 from refit.run.journal import Journal
 

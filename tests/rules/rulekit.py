@@ -9,7 +9,7 @@ from typing import Any
 from refit.arm.errors import ArmError
 from refit.arm.paths import set_path
 from refit.arm.world import World
-from refit.rules import validate_write
+from refit.platform.rules import validate_write
 
 SUB = "00000000-0000-4000-8000-000000000001"
 LOC = "eastus"

@@ -32,7 +32,7 @@ from rulekit import (
     vmss,
 )
 
-from refit.rules import RULES
+from refit.platform.rules import RULES
 
 # ---- shared resources ------------------------------------------------------------------------------------
 IMG = managed_image("img")  # seed 000's legacy managed image: Standard, Gen2

@@ -13,7 +13,7 @@ from azure.mgmt.compute import models as cm
 
 from refit.emulator import scenario
 from refit.emulator.core import Emulator
-from refit.rules import validate_write
+from refit.platform.rules import validate_write
 
 S2_MSG = ("Use of TrustedLaunch setting is not supported for the provided image. Please select Trusted Launch Supported "
           "Gen2 OS Image. For more information, see https://aka.ms/TrustedLaunch-FAQ.")

@@ -11,9 +11,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from rulekit import disk, edit, vm
 
 from refit.arm.world import World
-from refit.rules import RULES, validate_write
-from refit.rules import docs as rule_docs
-from refit.rules.registry import ErrorTemplate, rule
+from refit.platform.rules import RULES, validate_write
+from refit.platform.rules import docs as rule_docs
+from refit.platform.rules.registry import ErrorTemplate, rule
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_committed_rule_pages_equal_the_generated_ones():
     pages = rule_docs.generate()
     committed = {p.name: p.read_text() for p in (ROOT / "docs" / "rules").glob("*.md")}
-    assert sorted(committed) == sorted(pages), "run: python -m refit.rules.docs"
+    assert sorted(committed) == sorted(pages), "run: python -m refit.platform.rules.docs"
     for name, text in pages.items():
-        assert committed[name] == text, f"docs/rules/{name} is stale: run python -m refit.rules.docs"
+        assert committed[name] == text, f"docs/rules/{name} is stale: run python -m refit.platform.rules.docs"
     assert rule_docs.main(["--check"]) == 0
 
 

@@ -74,20 +74,20 @@ def test_compute_per_resource_update_bucket_429_t6(session, raw, sub):
         limits.append(r.headers["x-ms-ratelimit-remaining-resource"])
     # the first restart is accepted; the others meet it in flight (409) but count against UpdateVM all the same
     assert statuses == [202] + [409] * 11
-    assert limits[0] == "Microsoft.Compute/UpdateVMResource;11,Microsoft.Compute/UpdateVMSubscription;1499"
-    assert limits[-1] == "Microsoft.Compute/UpdateVMResource;0,Microsoft.Compute/UpdateVMSubscription;1488"
+    assert limits[0] == "Microsoft.Compute/UpdateVMResource3Min;11,Microsoft.Compute/UpdateVM3Min;1499"
+    assert limits[-1] == "Microsoft.Compute/UpdateVMResource3Min;0,Microsoft.Compute/UpdateVM3Min;1488"
     r = raw.post(f"{vm}/restart", params={"api-version": "2024-07-01"})
     assert r.status_code == 429
     body = r.json()["error"]
     inner = json.loads(body["details"][0].pop("message"))
     assert body == {"code": "OperationNotAllowed", "message": "The server rejected the request because too many "
                     "requests have been received for this resource.",
-                    "details": [{"code": "TooManyRequests", "target": "UpdateVM"}]}
-    assert (inner["operationGroup"], inner["allowedRequestCount"], inner["measuredRequestCount"]) == ("UpdateVM", 12, 13)
+                    "details": [{"code": "TooManyRequests", "target": "UpdateVMResource3Min"}]}
+    assert (inner["operationGroup"], inner["allowedRequestCount"], inner["measuredRequestCount"]) == ("UpdateVMResource3Min", 12, 13)
     assert int(r.headers["Retry-After"]) > 0 and int(r.headers["retry-after-ms"]) > 0
     # a deallocate draws from DeleteVM, a GET from LowCostGet: not throttled by UpdateVM
     assert raw.get(vm, params={"api-version": "2024-07-01"}).headers["x-ms-ratelimit-remaining-resource"] == (
-        "Microsoft.Compute/LowCostGetResource;35,Microsoft.Compute/LowCostGetSubscription;23999")
+        "Microsoft.Compute/LowCostGetResource3Min;35,Microsoft.Compute/LowCostGet3Min;23999")
 
 
 def test_azure_core_retry_policy_honours_the_emulators_retry_after(session, raw, sub):

@@ -1,10 +1,9 @@
 """refit.azure: the ONLY code that talks to Azure (or to the emulator, over the same HTTPS and SDK).
 
-`connect()` picks the target from the global options: `--azure` (real Azure, DefaultAzureCredential),
-`--endpoint URL` (a running emulator or ARM endpoint), or neither (the embedded emulator on the default
-data dir, started in-process unless one is already serving that data dir).
+A `Session` is one target: real Azure (`connect_azure`, DefaultAzureCredential) or a local ARM endpoint
+(`connect_endpoint`). Which one a command uses is the CLI's choice (refit.cli.embedded).
 """
 
-from refit.azure.session import Session, StaticCredential, connect, default_data_dir
+from refit.azure.session import Session, StaticCredential, connect_azure, connect_endpoint
 
-__all__ = ["Session", "StaticCredential", "connect", "default_data_dir"]
+__all__ = ["Session", "StaticCredential", "connect_azure", "connect_endpoint"]

@@ -57,7 +57,7 @@ def _canonical_type(d: dict[str, Any]) -> dict[str, Any]:
     if t in _TYPES:
         d["type"] = _TYPES[t]
     elif t and t == t.lower():
-        from refit.emulator.providers import all_types
+        from refit.platform.effects import all_types
 
         d["type"] = next((x for x in all_types() if x.lower() == t), t)
     return d

@@ -1,18 +1,21 @@
-"""refit's paced ARM client: requests through the SDK's pipeline, client-side token buckets that keep a
-large campaign under Azure's limits, Retry-After honoured through the Clock, and long-running
-operations polled on refit's own schedule.
+"""refit's paced ARM client: requests through the SDK's pipeline, client-side pacing learned from what Azure
+says about its own limits, Retry-After honoured through the Clock, and long-running operations polled on
+refit's own schedule.
 
 Throttling (reference/azure-platform-rules.md section 6):
 - azure-core's `RetryPolicy` (T8) retries any response >= 400 that carries `Retry-After`, sleeping
   `retry-after-ms` / `Retry-After` with a real `time.sleep`, at most `retry_status` (3) times. That is
   what every SDK client of refit (`Session.compute`, `.graph`, `.resources`) does, unchanged.
 - The campaign client below turns that retry off for 429 only (`ThrottleAwareRetryPolicy`) and handles
-  429 itself: it waits Retry-After through the Clock (so a stepped benchmark clock and a real one both
-  wait exactly what Azure asked) and tries again, up to `MAX_THROTTLED` times.
-- Before it sends, it takes a token from its own copy of Azure's buckets (the same tables as the
-  emulator's `throttle` module: ARM 10 writes/s with a 200 burst, Compute UpdateVM/DeleteVM 4/min per VM
-  and 500/min per subscription...), so it waits instead of being throttled. A 429 (another client used
-  the budget) empties the matching local bucket, and so does a `x-ms-ratelimit-remaining-*` header of 0.
+  429 itself: it waits Retry-After through the Clock and tries again, up to `MAX_THROTTLED` times.
+- It knows no limit in advance. Every response says what is left: ARM's
+  `x-ms-ratelimit-remaining-subscription-{reads,writes,deletes}` (and `-global-`), Compute's
+  `x-ms-ratelimit-remaining-resource: Microsoft.Compute/<Policy>;<n>,...`. The `Pacer` keeps, per
+  bucket it has been told about, what is left (less the requests still outstanding on it), the
+  largest count ever seen (its capacity) and the refill rate it has watched (what was left rising
+  faster than refit spent it), or, before it has watched one, what a 429's Retry-After implied. A
+  request waits for its slot only on buckets it has learned about; the first requests of a kind go
+  out and teach it which buckets they draw from.
 
 The helpers `request()` and `operation()` are generators: they yield `Http` (one request, answered
 with a `Reply`) and `Wait` (simulated or real seconds, per the Clock) actions that refit's scheduler
@@ -28,12 +31,12 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from azure.core.pipeline.policies import RetryPolicy
 from azure.core.rest import HttpRequest
 
 from refit.arm.errors import ArmError
-from refit.emulator.throttle import ARM_LIMITS, COMPUTE_LIMITS, DELETE_VM_ACTIONS
 
 MAX_THROTTLED = 30
 POLL_SECONDS = 5.0  # GetOperation allows 15/min per resource: one poll per 5 s stays within it
@@ -99,106 +102,221 @@ class ThrottleAwareRetryPolicy(RetryPolicy):
         return super().is_retry(settings, response)
 
 
-# ---- client-side buckets -------------------------------------------------------------------------------------
+# ---- what Azure said about its buckets ---------------------------------------------------------------------
+ARM_HEADER = "x-ms-ratelimit-remaining-subscription-"
+COMPUTE_HEADER = "x-ms-ratelimit-remaining-resource"
+MIN_RATE_SPAN = 1.0  # clock seconds between two readings of a bucket before its refill rate is estimated
+PROBE_SECONDS = 1.0  # an exhausted bucket whose refill was never seen: look again after this long
+
+
+@dataclass
+class _Policy:
+    """What refit has learned of one policy (shared by every resource it applies to)."""
+
+    capacity: float = 0.0  # the most ever seen left, plus the request that reported it
+    rate: float | None = None  # tokens per clock second, watched
+    guess: float | None = None  # tokens per clock second implied by a 429's Retry-After (a lower bound)
+
+    def refill_rate(self) -> float | None:
+        return self.rate if self.rate is not None else self.guess
+
+
 @dataclass
 class _Bucket:
-    capacity: float
-    rate: float  # per clock second
-    tokens: float  # may go below 0: tokens already promised to requests waiting for their slot
+    policy: _Policy
+    tokens: float  # believed left at `at` (below 0: slots already booked by waiting requests)
     at: float
+    outstanding: int = 0  # requests booked on it whose reply has not come back
+    answered: int = 0
+    reading: tuple[float, float, int] | None = None  # (time, remaining, answered) for the rate
+    blocked_until: float = 0.0  # a 429 said: nothing before then
+    probe_until: float = 0.0  # exhausted with no known refill: one request probes, the others wait till then
 
-    def refill(self, t: float) -> None:
-        if t > self.at:
-            self.tokens = min(self.capacity, self.tokens + (t - self.at) * self.rate)
-            self.at = t
+    def exhausted_unknown(self, t: float) -> bool:
+        return self.policy.refill_rate() is None and self.available(t) < 1
+
+    def available(self, t: float) -> float:
+        rate = self.policy.refill_rate()
+        if rate is None or t <= self.at:
+            return self.tokens
+        return min(self.policy.capacity, self.tokens + (t - self.at) * rate)
 
     def next_slot(self, t: float) -> float:
-        """The earliest time >= t at which this bucket has a token for one more request."""
-        tokens = min(self.capacity, self.tokens + max(0.0, t - self.at) * self.rate)
-        return t if tokens >= 1 else max(t, self.at) + (1 - tokens) / self.rate
+        t = max(t, self.blocked_until)
+        have = self.available(t)
+        if have >= 1:
+            return t
+        rate = self.policy.refill_rate()
+        return max(t, self.at) + ((1 - have) / rate if rate else PROBE_SECONDS)
+
+    def take(self, t: float) -> None:
+        self.tokens = self.available(t) - 1
+        self.at = max(self.at, t)
+        self.outstanding += 1
+
+    def observe(self, t: float, remaining: float, booked: bool) -> None:
+        """A reply said `remaining` are left (its own request counted; `booked`: it was one of `outstanding`)."""
+        p = self.policy
+        self.answered += 1
+        p.capacity = max(p.capacity, remaining + 1)
+        now_reading = (t, remaining, self.answered)
+        if self.reading is None:
+            self.reading = now_reading
+        else:
+            t0, r0, n0 = self.reading
+            full = r0 + 1 >= p.capacity  # a full bucket's refill is capped: it tells nothing of the rate
+            if t - t0 >= MIN_RATE_SPAN and not full:
+                est = (remaining - r0 + (self.answered - n0)) / (t - t0)
+                if est > 0:
+                    p.rate = est if p.rate is None else 0.5 * p.rate + 0.5 * est
+                self.reading = now_reading
+            elif full or t == t0 or t - t0 >= MIN_RATE_SPAN:
+                self.reading = now_reading
+        self.tokens = remaining - max(0, self.outstanding - (1 if booked else 0))
+        self.at = t
+
+    def done(self) -> None:
+        self.outstanding = max(0, self.outstanding - 1)
 
 
-def classify(method: str, path: str) -> tuple[str | None, str | None]:
-    """(ARM operation type, Compute policy) of a request, as the platform counts it (6a/6b)."""
-    low = path.lower().split("?", 1)[0].rstrip("/")
-    if "/providers/microsoft.resourcegraph/" in low:
-        return None, None
-    arm = "read" if method in ("GET", "HEAD") else ("delete" if method == "DELETE" else "write")
-    parts = low.split("/")
-    if "microsoft.compute" not in parts:
-        return arm, None
-    rest = parts[parts.index("microsoft.compute") + 1:]
-    if len(rest) == 4 and rest[0] == "locations" and rest[2] in ("operations", "operationstatuses"):
-        return arm, "GetOperation"
-    if "providers" in rest:
-        return arm, None  # extension resources of a VM (tags) are ARM's, not Compute's
-    if not rest or rest[0] != "virtualmachines" or len(rest) < 2:
-        return arm, ("HighCostGet" if rest[:1] == ["virtualmachines"] and method == "GET" else None)
-    if len(rest) == 2:
-        return arm, {"PUT": "PutVM", "PATCH": "UpdateVM", "DELETE": "DeleteVM"}.get(method, "LowCostGet")
-    if method in ("GET", "HEAD"):
-        return arm, "LowCostGet"
-    if len(rest) == 3 and method == "POST":
-        return arm, "DeleteVM" if rest[2] in DELETE_VM_ACTIONS else "UpdateVM"
-    return arm, "UpdateVM"
+def request_kind(method: str, path: str) -> tuple[str, ...]:
+    """Requests that draw from the same buckets: the method, the namespace, the resource types named in the
+    path (an action counts as one) and whether it ends on an item or on a collection / action."""
+    segs = path.lower().split("?", 1)[0].strip("/").split("/")
+    if "providers" not in segs:
+        return (method, *segs[::2], "item" if len(segs) % 2 == 0 else "list")
+    i = len(segs) - 1 - segs[::-1].index("providers")
+    tail = segs[i + 1:]
+    rest = tail[1:]
+    return (method, tail[0] if tail else "", *rest[::2], "item" if len(rest) % 2 == 0 else "list")
+
+
+def resource_of(path: str) -> str | None:
+    """The top-level resource a request is about (`.../providers/{ns}/{type}/{name}`), as Compute counts it."""
+    segs = path.split("?", 1)[0].strip("/").split("/")
+    low = [x.lower() for x in segs]
+    if "providers" not in low:
+        return None
+    i = low.index("providers")
+    if len(segs) < i + 4:
+        return None
+    return "/" + "/".join(segs[: i + 4])
 
 
 class Pacer:
-    """refit's copy of Azure's token buckets, in the Clock's time. Thread-safe."""
+    """What refit has been told of the target's token buckets, in the Clock's time. Thread-safe."""
 
     def __init__(self, clock, enabled: bool = True):
         self.clock = clock
         self.enabled = enabled
         self._lock = threading.Lock()
+        self._policies: dict[tuple, _Policy] = {}
         self._buckets: dict[tuple, _Bucket] = {}
+        self._kinds: dict[tuple[str, ...], set[tuple[str, str]]] = {}  # request kind -> (family, name) drawn from
+        self._probes: dict[tuple[str, ...], int] = {}  # request kind never answered -> requests out
         self.waited = 0.0  # clock seconds spent waiting for a token (reported by benchmarks)
 
-    def _keys(self, method: str, path: str, resource: str | None, region: str) -> list[tuple[tuple, float, float]]:
-        arm, policy = classify(method, path)
-        out: list[tuple[tuple, float, float]] = []
-        if arm is not None:
-            cap, rate = ARM_LIMITS[arm]
-            out.append((("arm", arm), cap, rate))
-        if policy is not None:
-            per_res, per_sub = COMPUTE_LIMITS[policy]
-            out.append((("compute-sub", region.lower(), policy), per_sub[1], per_sub[0] / 60.0))
-            if per_res is not None and resource:
-                out.append((("compute-res", resource.lower(), policy), per_res[1], per_res[0] / 60.0))
+    @staticmethod
+    def _instance(family: str, name: str, sub: str, region: str, resource: str | None) -> tuple | None:
+        if family == "arm":
+            return ("arm", sub, name)
+        if "resource3min" in name.lower() or name.lower().endswith("resource"):
+            # A per-resource Compute policy (INFERRED naming, see refit.platform.throttling).
+            return ("compute-res", (resource or "").lower(), name) if resource else None
+        return ("compute", sub, region.lower(), name)
+
+    def release(self, booked: list) -> None:
+        """A booked request that never got a reply (connection error)."""
+        with self._lock:
+            self._done(booked)
+
+    def _done(self, booked: list) -> None:
+        for inst in booked:
+            if inst[0] == "probe":
+                self._probes[inst[1]] -= 1
+            else:
+                self._buckets[inst].done()
+
+    def _keys(self, method: str, path: str, resource: str | None, region: str) -> list[tuple[tuple, tuple]]:
+        sub = path.split("/")[2].lower() if path.lower().startswith("/subscriptions/") else ""
+        out = []
+        for family, name in self._kinds.get(request_kind(method, path), ()):
+            inst = self._instance(family, name, sub, region, resource)
+            if inst is not None:
+                out.append(((family, name), inst))
         return out
 
-    def _bucket(self, key: tuple, cap: float, rate: float, now: float) -> _Bucket:
-        b = self._buckets.get(key)
-        if b is None:
-            b = self._buckets[key] = _Bucket(cap, rate, cap, now)
-        b.refill(now)
-        return b
-
-    def reserve(self, method: str, path: str, resource: str | None = None, region: str = "") -> float:
-        """Book the request's slot: the earliest time every bucket it draws from has a token for it. Returns
-        how long to wait (clock seconds) before sending. Slots are handed out first come, first served, so
-        many waiting requests never stampede (each one waits exactly for its own token)."""
+    def reserve(self, method: str, path: str, resource: str | None = None,
+                region: str = "") -> tuple[float, list, bool]:
+        """Book the request's slot: the earliest time every bucket it is known to draw from has a token for it.
+        Returns (clock seconds to wait, the buckets booked, firm). Slots are handed out first come, first
+        served, so many waiting requests never stampede. Not firm: nothing was booked; wait, then ask
+        again. That is the answer while a first request of its kind (or a probe of an exhausted bucket whose
+        refill was never seen) has not come back: refit asks once rather than 429 in a crowd."""
         if not self.enabled:
-            return 0.0
+            return 0.0, [], True
         now = self.clock.now()
+        kind = request_kind(method, path)
         with self._lock:
-            keys = self._keys(method, path, resource, region)
-            buckets = [self._bucket(k, c, r, now) for k, c, r in keys]
+            if kind not in self._kinds:
+                if self._probes.get(kind, 0) > 0:
+                    return PROBE_SECONDS / 10, [], False
+                self._probes[kind] = self._probes.get(kind, 0) + 1
+                return 0.0, [("probe", kind)], True
+            booked = [inst for _, inst in self._keys(method, path, resource, region) if inst in self._buckets]
+            buckets = [self._buckets[i] for i in booked]
+            unknown = [b for b in buckets if b.exhausted_unknown(now)]
+            if unknown and now < max(b.probe_until for b in unknown):
+                return max(b.probe_until for b in unknown) - now, [], False
             slot = max((b.next_slot(now) for b in buckets), default=now)
+            for b in unknown:
+                b.probe_until = slot + PROBE_SECONDS / 10  # the others ask again once this probe is back
             for b in buckets:
-                b.refill(slot)
-                b.tokens -= 1
+                b.take(slot)
             if slot > now:
                 self.waited += slot - now
-            return slot - now
+            return slot - now, booked, True
 
-    def exhausted(self, method: str, path: str, resource: str | None = None, region: str = "") -> None:
-        """The server throttled (or said 0 left): what it counts is empty now."""
+    def learn(self, method: str, path: str, resource: str | None, region: str, reply: Reply, booked: list,
+              retry_after: float | None = None) -> None:
+        """Take in what a reply said of the buckets its request drew from (`booked`: what `reserve` booked;
+        `retry_after`: clock seconds, on a 429). A bucket never reported before starts as reported."""
+        if not self.enabled:
+            return
         now = self.clock.now()
+        sub = path.split("/")[2].lower() if path.lower().startswith("/subscriptions/") else ""
+        seen: list[tuple[tuple[str, str], float]] = []
+        for k, v in reply.headers.items():
+            if k.startswith(ARM_HEADER):
+                try:
+                    seen.append((("arm", k[len(ARM_HEADER):]), float(v)))
+                except ValueError:
+                    continue
+            elif k == COMPUTE_HEADER:
+                for part in v.split(","):
+                    name, _, n = part.strip().rpartition(";")
+                    try:
+                        seen.append((("compute", name), float(n)))
+                    except ValueError:
+                        continue
         with self._lock:
-            for k, c, r in self._keys(method, path, resource, region):
-                b = self._bucket(k, c, r, now)
-                b.tokens = min(b.tokens, 0.0)
-                b.at = max(b.at, now)
+            known = self._kinds.setdefault(request_kind(method, path), set())
+            for pkey, remaining in seen:
+                known.add(pkey)
+                inst = self._instance(pkey[0], pkey[1], sub, region, resource)
+                if inst is None:
+                    continue
+                policy = self._policies.setdefault(pkey, _Policy())
+                b = self._buckets.get(inst)
+                mine = inst in booked
+                if b is None:
+                    b = self._buckets[inst] = _Bucket(policy, remaining, now)
+                b.observe(now, remaining, mine)
+                if reply.status == 429 and remaining <= 0 and retry_after:
+                    b.blocked_until = max(b.blocked_until, now + retry_after)
+                    if policy.rate is None:
+                        policy.guess = max(policy.guess or 0.0, 1.0 / retry_after)
+            self._done(booked)
 
 
 # ---- the client -------------------------------------------------------------------------------------------------
@@ -254,21 +372,30 @@ class PacedClient:
 def request(c: PacedClient, method: str, path: str, api_version: str | None = None, body: Any = None,
             params: dict[str, str] | None = None, resource: str | None = None,
             region: str = "") -> Generator[Http | Wait, Any, Reply]:
-    """One ARM request, paced; a 429 is waited out (Retry-After, through the Clock) and sent again."""
+    """One ARM request, paced by what Azure said of its buckets; a 429 is waited out (Retry-After, through
+    the Clock) and sent again."""
+    where = urlsplit(path).path if "://" in path else path  # an LRO poll is an absolute URL
+    resource = resource or resource_of(where)
     for _ in range(MAX_THROTTLED):
-        d = c.pacer.reserve(method, path, resource, region)
-        if d > 0:
+        while True:
+            d, booked, firm = c.pacer.reserve(method, where, resource, region)
+            if firm:
+                break
             yield Wait(d)
-        reply = yield Http(method, path, api_version, body, params, resource, region)
+        try:
+            if d > 0:
+                yield Wait(d)
+            reply = yield Http(method, path, api_version, body, params, resource, region)
+        except BaseException:
+            c.pacer.release(booked)
+            raise
+        real = reply.retry_after() if reply.status == 429 else None
+        wait = real * c.clock.scale if real is not None else POLL_SECONDS
+        c.pacer.learn(method, where, resource, region, reply, booked, wait if reply.status == 429 else None)
         if reply.status != 429:
-            if any(k.startswith("x-ms-ratelimit-remaining-subscription-") and v.strip() == "0"
-                   for k, v in reply.headers.items()):
-                c.pacer.exhausted(method, path, resource, region)
             return reply
         c.throttled += 1
-        c.pacer.exhausted(method, path, resource, region)
-        real = reply.retry_after()
-        yield Wait(real * c.clock.scale if real is not None else POLL_SECONDS)
+        yield Wait(wait)
     return reply
 
 
@@ -295,7 +422,9 @@ def operation(c: PacedClient, method: str, path: str, api_version: str, body: An
     """Send a write and wait for its long-running operation (reference section 7). Returns the initial
     reply once the operation Succeeded; raises ArmError with Azure's code and message when the request
     is refused or its operation fails. A 409 Conflict (another operation in flight on the resource, L9)
-    is waited out and the request sent again."""
+    is waited out and the request sent again. Polls count against the resource written (as Compute's
+    per-resource GetOperation policy does)."""
+    resource = resource or resource_of(path)
     for _ in range(CONFLICT_RETRIES):
         reply = yield from request(c, method, path, api_version, body, resource=resource, region=region)
         if reply.status == 409 and reply.error().code == "Conflict":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from azure.core.credentials import AccessToken, AccessTokenInfo
@@ -29,24 +28,14 @@ class StaticCredential:
         pass
 
 
-def default_data_dir() -> Path:
-    """$REFIT_DATA_DIR, else the platform's user data dir (e.g. ~/.local/share/refit/emulator)."""
-    env = os.environ.get("REFIT_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("refit")) / "emulator"
-
-
 @dataclass
 class Session:
     endpoint: str
     subscription: str
     credential: Any
     verify: str | bool = True
-    emulator: bool = False
-    _server: Any = None  # the embedded EmulatorServer, when refit started one
+    emulator: bool = False  # the endpoint has the local emulator's control API (/_refit/)
+    on_close: list[Any] = field(default_factory=list)  # what to stop with the session (an embedded server)
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def _kw(self) -> dict[str, Any]:
@@ -106,9 +95,8 @@ class Session:
         for c in self._clients.values():
             c.close()
         self._clients.clear()
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        while self.on_close:
+            self.on_close.pop()()
 
     def __enter__(self) -> Session:
         return self
@@ -117,45 +105,27 @@ class Session:
         self.close()
 
 
-def connect(endpoint: str | None = None, azure: bool = False, subscription: str | None = None,
-            data_dir: Path | None = None) -> Session:
-    if azure:
-        if not subscription:
-            raise UserError("--azure needs a subscription: pass --subscription ID or set AZURE_SUBSCRIPTION_ID")
-        from azure.identity import DefaultAzureCredential
+def connect_azure(subscription: str | None) -> Session:
+    """Real Azure with DefaultAzureCredential (refit stores no credential)."""
+    if not subscription:
+        raise UserError("--azure needs a subscription: pass --subscription ID or set AZURE_SUBSCRIPTION_ID")
+    from azure.identity import DefaultAzureCredential
 
-        return Session(AZURE_ARM, subscription, DefaultAzureCredential())
-    from refit.emulator.server import EmulatorServer, Endpoint
-
-    if endpoint:
-        endpoint = endpoint.rstrip("/")
-        if not endpoint.startswith("https://"):
-            raise UserError(f"--endpoint must be an https:// URL (the SDK refuses bearer tokens over http), not '{endpoint}'")
-        ep = _endpoint_for(endpoint, data_dir)
-        verify: str | bool = os.environ.get("REQUESTS_CA_BUNDLE") or (ep.cert if ep else True)
-        sub = subscription or (ep.subscription if ep else None) or _only_subscription(endpoint, verify)
-        if not sub:
-            raise UserError("no subscription known for that endpoint: pass --subscription ID")
-        return Session(endpoint, sub, StaticCredential(), verify, emulator=True)
-    data = data_dir or default_data_dir()
-    ep = Endpoint.read(data)
-    if ep is not None and ep.alive():
-        return Session(ep.url, subscription or ep.subscription, StaticCredential(), ep.cert, emulator=True)
-    server = EmulatorServer(data).start()
-    e = server.endpoint
-    return Session(e.url, subscription or e.subscription, StaticCredential(), e.cert, emulator=True, _server=server)
+    return Session(AZURE_ARM, subscription, DefaultAzureCredential())
 
 
-def _endpoint_for(url: str, data_dir: Path | None):
-    from refit.emulator.server import Endpoint
-
-    for d in [data_dir, default_data_dir()]:
-        if d is None:
-            continue
-        ep = Endpoint.read(d)
-        if ep is not None and ep.url.rstrip("/") == url:
-            return ep
-    return None
+def connect_endpoint(endpoint: str, subscription: str | None = None, verify: str | bool | None = None) -> Session:
+    """A local ARM endpoint (the emulator) that takes a bearer token it does not check. `verify`: its CA
+    certificate (else $REQUESTS_CA_BUNDLE, else the system's)."""
+    endpoint = endpoint.rstrip("/")
+    if not endpoint.startswith("https://"):
+        raise UserError(f"--endpoint must be an https:// URL (the SDK refuses bearer tokens over http), not '{endpoint}'")
+    if verify is None:
+        verify = os.environ.get("REQUESTS_CA_BUNDLE") or True
+    sub = subscription or _only_subscription(endpoint, verify)
+    if not sub:
+        raise UserError("no subscription known for that endpoint: pass --subscription ID")
+    return Session(endpoint, sub, StaticCredential(), verify, emulator=True)
 
 
 def control_call(endpoint: str, verify: str | bool, method: str, op: str, body: Any = None) -> Any:

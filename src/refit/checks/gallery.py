@@ -8,7 +8,7 @@ from typing import Any
 from refit.arm import views as v
 from refit.arm.ids import ResourceId, id_key
 from refit.checks.model import Eval
-from refit.rules import doctor_facts as df
+from refit.platform.rules import doctor_facts as df
 
 PP = "properties.publishingProfile"
 

@@ -8,8 +8,8 @@ from typing import Any
 from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
 from refit.checks.model import Eval
-from refit.rules import facts
-from refit.rules import images as image_rules
+from refit.platform.rules import facts
+from refit.platform.rules import images as image_rules
 
 VMP = "properties.virtualMachineProfile"
 EXT_PROFILE = f"{VMP}.extensionProfile.extensions"

@@ -13,8 +13,8 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from refit.azure import connect
 from refit.cli.common import console, emit_json, globals_of
+from refit.cli.embedded import connect
 
 SEED_003_QUERY = ('Resources | where type =~ "microsoft.compute/virtualmachines" and tags.AutoRefresh =~ "true" '
                   "| project id, name, location, resourceGroup, currentOsDiskName=properties.storageProfile.osDisk.name, "

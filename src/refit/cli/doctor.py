@@ -17,7 +17,7 @@ OUTPUTS = ("text", "json", "sarif")
 
 def parse_duration(text: str) -> float:
     """'10m', '90s', '1h', '1h30m' or ISO-8601 'PT10M' -> minutes."""
-    from refit.rules.facts import iso_minutes
+    from refit.platform.rules.facts import iso_minutes
 
     t = text.strip()
     if t.upper().startswith("P"):

@@ -11,8 +11,9 @@ from pathlib import Path
 import typer
 
 from refit.arm.errors import UserError
-from refit.azure.session import control_call, default_data_dir
+from refit.azure.session import control_call
 from refit.cli.common import console, emit_json, globals_of
+from refit.cli.embedded import default_data_dir
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -24,7 +25,7 @@ def _data(data: Path | None) -> Path:
 
 
 def _running(data: Path):
-    from refit.emulator.server import Endpoint
+    from refit.azure.endpoint import Endpoint
 
     ep = Endpoint.read(data)
     return ep if ep is not None and ep.alive() else None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from refit.azure import Session, connect
+from refit.azure import Session
 from refit.cli.common import globals_of
+from refit.cli.embedded import connect
 
 
 def open_session(ctx: typer.Context) -> Session:

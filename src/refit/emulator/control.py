@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from refit.arm.errors import ArmError
-from refit.emulator.clock import iso
 from refit.emulator.core import Emulator
+from refit.platform.clock import iso
 
 FAULT_KEYS = {"throttle": {"fraction", "retry_after"}, "server_error": {"fraction"},
               "allocation_failed": {"fraction", "remaining", "vms"}}
@@ -70,7 +70,8 @@ def _dispatch(emu: Emulator, method: str, op: str, body: dict[str, Any]) -> tupl
             emu.settings["faults"] = validate_faults(body)
         return 200, emu.settings.get("faults") or {}
     if op in ("health-model", "throttling"):  # issue 4: the refresh health model and throttling on/off
-        from refit.emulator import health, throttle
+        from refit.emulator import throttle
+        from refit.platform.effects import health
 
         return (health if op == "health-model" else throttle).control(emu, method, body)
     if op == "timing":

@@ -16,9 +16,11 @@ from typing import Any
 
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
+from refit.emulator import resources as rp
 from refit.emulator.core import Emulator, Operation, Request, Response
-from refit.emulator.providers import handler_for, known_type
-from refit.emulator.providers import resources as rp
+from refit.platform import writes
+from refit.platform.cloud import Answer
+from refit.platform.effects import handler_for, known_type
 
 PAGE_SIZE = 1000
 OPERATION_SEGMENTS = {"operations", "diskoperations", "capsoperations", "operationstatuses"}
@@ -30,7 +32,7 @@ def handle(emu: Emulator, req: Request) -> Response:
     if not parts:
         raise ArmError(404, "NotFound", "The requested path was not found.")
     if low[:3] == ["providers", "microsoft.resourcegraph", "resources"] and len(low) == 3:
-        from refit.emulator.providers import graph
+        from refit.emulator import graph
 
         return graph.query(emu, req)
     if low[0] == "tenants" and len(low) == 1:
@@ -88,104 +90,38 @@ def handle(emu: Emulator, req: Request) -> Response:
     return action(emu, req, parent, last)
 
 
-# ---- generic flows -------------------------------------------------------------------------------
+# ---- resources, through the platform's generic flows ----------------------------------------------
 def resource(emu: Emulator, req: Request, rid: ResourceId) -> Response:
     h = handler_for(rid.type)
-    api = emu.check_api_version(req, h.min_api)
-    parent = rid.parent
-    if parent is not None and parent.namespace and emu.get(parent) is None:
-        raise ArmError(404, "ParentResourceNotFound",
-                       f"Can not perform requested operation on nested resource. Parent resource '{parent.name}' not found.")
-    old = emu.get(rid)
+    emu.check_api_version(req, h.min_api)
     m = req.method
     if m in ("GET", "HEAD"):
-        if old is None:
-            raise not_found(rid)
-        return Response(200, h.render(emu, old, req))
+        return Response(200, writes.read(emu, rid, req.call()))
     if m == "DELETE":
-        return delete(emu, req, rid, old, api)
+        return answer(emu, req, writes.delete(emu, rid, req.call()))
     if m not in ("PUT", "PATCH"):
         raise ArmError(405, "MethodNotAllowed", f"The requested method '{m}' is not allowed for '{rid.type}'.")
-    if m == "PATCH" and old is None:
-        raise not_found(rid)
-    busy = emu.busy(rid)
-    if busy is not None:
-        raise conflict()
-    body = req.body if req.body is not None else {}
-    incoming = h.merge_patch(old, body) if m == "PATCH" else body
-    new = h.prepare(emu, rid, incoming, old, req)
-    sync_err, async_err = emu.validate(old, new)
-    if sync_err is not None:
-        raise sync_err
-    key, seconds = h.duration(emu, old, new)
-    creating = old is None
-    if seconds <= 0 and async_err is None:
-        new.setdefault("properties", {})["provisioningState"] = "Succeeded"
-        h.accept(emu, old, new, None)
-        emu.save(new)
-        done = Operation(id="sync", resource_id=str(rid), kind=m.lower(), name=key, namespace=rid.namespace or "",
-                         region="", start=emu.now(), end=emu.now(), api_version=api)
-        h.finish(emu, new, done)
-        emu.save(new)
-        status = h.put_create_status if (creating and m == "PUT") else (h.put_update_status if m == "PUT" else h.patch_status)
-        if status == 202:
-            status = 200
-        return Response(status, h.render(emu, new, req))
-    new.setdefault("properties", {})["provisioningState"] = "Creating" if creating else "Updating"
-    data: dict[str, Any] = {"old": old}
-    if async_err is not None:
-        data["fail"] = async_err.body()["error"]
-        data["fail_status"] = async_err.status
-    op = emu.begin(str(rid), m.lower(), key, seconds, new.get("location", ""), api, data)
-    if async_err is None:
-        h.accept(emu, old, new, op)
-    emu.save(new)
-    status = h.put_create_status if (creating and m == "PUT") else (h.put_update_status if m == "PUT" else h.patch_status)
-    return lro(emu, req, op, status, h.render(emu, new, req), location=h.location_header_on_write)
-
-
-def delete(emu: Emulator, req: Request, rid: ResourceId, old: dict[str, Any] | None, api: str) -> Response:
-    if old is None:
-        return Response(204)
-    if emu.busy(rid) is not None:
-        raise conflict()
-    h = handler_for(rid.type)
-    h.check_delete(emu, old)
-    sync_err, async_err = emu.validate(old, None)
-    if sync_err is not None:
-        raise sync_err  # e.g. rules G12 and C10 (delete order)
-    seconds = emu.timing[h.delete_timing]
-    data: dict[str, Any] = {}
-    if async_err is not None:
-        data["fail"] = async_err.body()["error"]
-    op = emu.begin(str(rid), "delete", h.delete_timing, seconds, old.get("location", ""), api, data)
-    old.setdefault("properties", {})["provisioningState"] = "Deleting"
-    emu.save(old)
-    if seconds <= 0:
-        emu.tick()
-        return Response(200)
-    return lro(emu, req, op, h.delete_status, None, location=True)
+    return answer(emu, req, writes.write(emu, rid, req.call()))
 
 
 def action(emu: Emulator, req: Request, rid: ResourceId, name: str) -> Response:
     h = handler_for(rid.type)
     emu.check_api_version(req, h.min_api)
-    doc = emu.get(rid)
-    if doc is None:
-        raise not_found(rid)
     if req.method == "GET":
-        r = h.sub_get(emu, doc, name, req)
-        if r is not None:
-            return r
+        body = writes.sub_read(emu, rid, name, req.call())
+        if body is not None:
+            return Response(200, body)
         raise ArmError(404, "NotFound", f"The requested path '{req.path}' was not found.")
     if req.method != "POST":
         raise ArmError(405, "MethodNotAllowed", f"The requested method '{req.method}' is not allowed.")
-    if name.lower() not in {a.lower() for a in h.actions}:
-        raise ArmError(400, "InvalidResourceType",
-                       f"The resource type '{name}' could not be found in the namespace '{rid.namespace}'.")
-    if emu.busy(rid) is not None:
-        raise conflict()
-    return h.action(emu, doc, next(a for a in h.actions if a.lower() == name.lower()), req)
+    return answer(emu, req, writes.act(emu, rid, name, req.call()))
+
+
+def answer(emu: Emulator, req: Request, a: Answer) -> Response:
+    """The platform's answer on the wire: an operation that carries on becomes LRO headers."""
+    if a.op is None:
+        return Response(a.status, a.body)
+    return lro(emu, req, a.op, a.status, a.body, location=a.location)
 
 
 def list_collection(emu: Emulator, req: Request, sub: str, rg: str | None, rtype: str) -> Response:
@@ -198,7 +134,7 @@ def list_collection(emu: Emulator, req: Request, sub: str, rg: str | None, rtype
     emu.check_api_version(req, h.min_api)
     prefix = id_key(ResourceId(sub, rg)) + "/"
     docs = [d for d in emu.world.of_type(rtype) if id_key(d["id"]).startswith(prefix)]
-    return page(emu, req, [h.render(emu, d, req) for d in docs])
+    return page(emu, req, [h.render(emu, d, req.call()) for d in docs])
 
 
 def list_children(emu: Emulator, req: Request, parent: ResourceId, child_type: str) -> Response:
@@ -207,7 +143,7 @@ def list_children(emu: Emulator, req: Request, parent: ResourceId, child_type: s
     if emu.get(parent) is None:
         raise not_found(parent)
     docs = emu.world.children(parent, child_type)
-    return page(emu, req, [h.render(emu, d, req) for d in docs])
+    return page(emu, req, [h.render(emu, d, req.call()) for d in docs])
 
 
 def page(emu: Emulator, req: Request, items: list[dict[str, Any]]) -> Response:
@@ -266,21 +202,10 @@ def operation_status(emu: Emulator, req: Request, op_id: str) -> Response:
     if op.kind in ("put", "patch"):
         doc = emu.get(op.resource_id)
         if doc is not None:
-            return Response(200, handler_for(ResourceId.parse(op.resource_id).type).render(emu, doc, req))
+            return Response(200, handler_for(ResourceId.parse(op.resource_id).type).render(emu, doc, req.call()))
     return Response(204)
 
 
 # ---- errors ----------------------------------------------------------------------------------------
-def not_found(rid: ResourceId) -> ArmError:
-    return ArmError(404, "ResourceNotFound", _nf_message(rid))
-
-
-def _nf_message(rid: ResourceId) -> str:
-    inner = "/".join([rid.namespace or "", *(f"{t}/{n}" for t, n in rid.types)])
-    return (f"The Resource '{inner}' under resource group '{rid.resource_group}' was not found. "
-            "For more details please go to https://aka.ms/ARMResourceNotFoundFix")
-
-
-def conflict() -> ArmError:
-    # reference/azure-platform-rules.md D10 (kubernetes/kubernetes#50150)
-    return ArmError(409, "Conflict", "The request failed due to conflict with a concurrent request.")
+not_found = writes.not_found
+conflict = writes.conflict

@@ -23,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from refit.arm.errors import ArmError, UserError
 from refit.arm.ids import ResourceId
-from refit.emulator.core import Emulator, Operation, Request
+from refit.emulator.core import Emulator
+from refit.platform.cloud import Call, Operation
 
 LATEST_API = "2026-04-01"
 
@@ -161,7 +162,7 @@ def apply(emu: Emulator, sc: Scenario, params: dict[str, Any]) -> dict[str, Any]
         except ValueError as e:
             raise ScenarioError(str(e)) from e
     if sc.health:
-        from refit.emulator import health
+        from refit.platform.effects import health
 
         try:
             health.configure(emu, render(sc.health, env))
@@ -189,7 +190,7 @@ def apply(emu: Emulator, sc: Scenario, params: dict[str, Any]) -> dict[str, Any]
 
 def create_now(emu: Emulator, body: dict[str, Any], private: dict[str, Any] | None = None) -> dict[str, Any]:
     """Create (or update) one resource through its handler and the rule catalog, completed at once."""
-    from refit.emulator.providers import handler_for
+    from refit.platform.effects import handler_for
 
     if not isinstance(body.get("id"), str):
         raise ArmError(400, "InvalidParameter", "every scenario resource needs an 'id'")
@@ -202,8 +203,8 @@ def create_now(emu: Emulator, body: dict[str, Any], private: dict[str, Any] | No
         emu.add_subscription(rid.subscription)
     h = handler_for(rid.type)
     old = emu.get(rid)
-    req = Request("PUT", str(rid), {"api-version": LATEST_API}, copy.deepcopy(body), "https://127.0.0.1")
-    new = h.prepare(emu, rid, req.body, old, req)
+    call = Call("PUT", LATEST_API, copy.deepcopy(body))
+    new = h.prepare(emu, rid, call.body, old, call)
     sync_err, async_err = emu.validate(old, new)
     if sync_err or async_err:
         raise sync_err or async_err  # type: ignore[misc]
@@ -222,8 +223,8 @@ def create_now(emu: Emulator, body: dict[str, Any], private: dict[str, Any] | No
     priv.update(private or {})
     emu.save(new)
     if rid.type.lower() == "microsoft.compute/virtualmachines":
-        from refit.emulator.providers import disks
-        from refit.emulator.providers.vm import ALLOCATED, _disk_ids, set_power
+        from refit.platform.effects import disks
+        from refit.platform.effects.vm import ALLOCATED, _disk_ids, set_power
 
         set_power(emu, new, priv.get("power", "running"))
         emu.save(new)

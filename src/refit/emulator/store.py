@@ -95,35 +95,3 @@ class Store:
         self.flush()
         with self._lock:
             self._conn.close()
-
-
-class NullStore(Store):
-    """No persistence at all: the planner's forked simulations."""
-
-    def __init__(self) -> None:  # deliberately no SQLite connection
-        self.path = None
-        self._dirty_res, self._dirty_ops, self._dirty_meta = {}, {}, {}
-
-    def load(self):
-        return [], [], {}
-
-    def put_resource(self, key, doc, private):
-        pass
-
-    def delete_resource(self, key):
-        pass
-
-    def put_op(self, op_id, data):
-        pass
-
-    def put_meta(self, key, value):
-        pass
-
-    def flush(self):
-        pass
-
-    def clear(self):
-        pass
-
-    def close(self):
-        pass

@@ -1,25 +1,15 @@
-"""Throttling as Azure does it: ARM's token buckets and Microsoft.Compute's per-resource and
-per-subscription buckets, in simulated time (reference/azure-platform-rules.md section 6).
+"""The emulator enforces Azure's throttling policies (refit.platform.throttling) in simulated time.
 
-- ARM (T1): per subscription, per principal, per operation type: reads bucket 250 refilled 25/s,
-  writes 200 refilled 10/s, deletes 200 refilled 10/s; and a global per-subscription bucket of 15x
-  those across principals. A throttled request gets 429 `SubscriptionRequestsThrottled` (T4).
-  Resource Graph queries are left out: ARG has its own user quota (INFERRED: not modelled).
-- Compute (6b): per region, a bucket per policy per resource and one per subscription, "refill tokens
-  per minute (max capacity)": PutVM / UpdateVM / DeleteVM 4 (12) per VM and 500 (1500) per subscription,
-  LowCostGet 12 (36) / 8000 (24000), HighCostGet - / 300 (900), GetOperation 15 (45) / 5000 (15000).
-  Start, PATCH, restart, powerOff... count against UpdateVM, deallocate and delete against DeleteVM.
-  A throttled request gets 429 with CRP's `OperationNotAllowed` / `TooManyRequests` body (T6).
-  Buckets start full and refill continuously (the doc's per-minute steps, smoothed).
+Every answered ARM request carries `x-ms-ratelimit-remaining-subscription-{reads,writes,deletes}`,
+`...-subscription-global-...` (T3) and, for Compute, `x-ms-ratelimit-remaining-resource` with Azure's
+policy names (T5). A throttled request gets ARM's 429 `SubscriptionRequestsThrottled` (T4) or Compute's
+429 `OperationNotAllowed` / `TooManyRequests` (T6), with `Retry-After` (whole seconds, at least 1) and
+`retry-after-ms`, both in REAL time: the simulated wait divided by the clock's scale, so a client that
+honours them waits exactly until a token is back (T8: Retry-After only ever on 429). Buckets start full.
 
-Every answered request carries `x-ms-ratelimit-remaining-subscription-{reads,writes,deletes}`,
-`...-subscription-global-...` (T3) and, for Compute, `x-ms-ratelimit-remaining-resource` (T5; the
-per-policy names `<Policy>Resource` / `<Policy>Subscription` are INFERRED). A 429 carries `Retry-After`
-(whole seconds, at least 1) and `retry-after-ms`, both in REAL time: the simulated wait divided by the
-clock's scale, so a client that honours them waits exactly until a token is back (T8: Retry-After only
-ever on 429). Off by default; `PUT /_refit/throttling {"enabled": true}` turns it on.
-
-The limit tables are the single source for refit's client-side pacing (refit.azure.pacing) too.
+Off by default; `PUT /_refit/throttling {"enabled": true}` turns it on, and `"limits": {...}` replaces
+any of Azure's limits (`refit.platform.throttling.Limits.from_json`), so tests can check that refit
+learns limits it was never told.
 """
 
 from __future__ import annotations
@@ -27,95 +17,27 @@ from __future__ import annotations
 import base64
 import json
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from refit.arm.errors import ArmError
-from refit.emulator.clock import iso
 from refit.emulator.core import Emulator
-
-# T1: (capacity, refill per second)
-ARM_LIMITS: dict[str, tuple[float, float]] = {"read": (250, 25.0), "write": (200, 10.0), "delete": (200, 10.0)}
-ARM_GLOBAL_FACTOR = 15
-# 6b: policy -> (per resource (refill per minute, capacity) or None, per subscription (refill per minute, capacity))
-COMPUTE_LIMITS: dict[str, tuple[tuple[float, float] | None, tuple[float, float]]] = {
-    "PutVM": ((4, 12), (500, 1500)),
-    "UpdateVM": ((4, 12), (500, 1500)),
-    "DeleteVM": ((4, 12), (500, 1500)),
-    "LowCostGet": ((12, 36), (8000, 24000)),
-    "HighCostGet": (None, (300, 900)),
-    "GetOperation": ((15, 45), (5000, 15000)),
-}
-DELETE_VM_ACTIONS = {"deallocate", "simulateeviction"}
-ARM_KIND_HEADER = {"read": "reads", "write": "writes", "delete": "deletes"}
+from refit.platform import throttling
+from refit.platform.clock import iso
+from refit.platform.throttling import ARM_KIND_HEADER, Bucket, Classified, Limits, policy_name
 
 
-@dataclass
-class Bucket:
-    capacity: float
-    rate: float  # tokens per simulated second
-    tokens: float
-    at: float
-    window: float = 0.0  # start of the current one-minute window (for T6's measuredRequestCount)
-    measured: int = 0
-
-    @classmethod
-    def full(cls, capacity: float, rate: float, now: float) -> Bucket:
-        return cls(capacity, rate, capacity, now, math.floor(now / 60) * 60)
-
-    def refill(self, now: float) -> None:
-        if now > self.at:
-            self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
-            self.at = now
-        w = math.floor(now / 60) * 60
-        if w != self.window:
-            self.window, self.measured = w, 0
-
-    def wait(self) -> float:
-        """Simulated seconds until one token is back (0 when one is there)."""
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-
-
-@dataclass(frozen=True)
-class Classified:
-    arm: str | None  # read | write | delete; None: not ARM-throttled (Resource Graph)
-    policy: str | None = None  # Compute policy
-    resource: str | None = None  # the VM the request is about (lowercase id)
-    region: str = ""
-
-
-def classify(emu: Emulator, method: str, path: str) -> Classified:
-    low = path.lower().rstrip("/")
-    if "/providers/microsoft.resourcegraph/" in low:
-        return Classified(None)
-    arm = "read" if method in ("GET", "HEAD") else ("delete" if method == "DELETE" else "write")
-    parts = low.split("/")
-    if "microsoft.compute" not in parts:
-        return Classified(arm)
-    i = parts.index("microsoft.compute")
-    rest = parts[i + 1:]
-    if len(rest) == 4 and rest[0] == "locations" and rest[2] in ("operations", "operationstatuses"):
-        op = emu.ops.get(path.rstrip("/").split("/")[-1])
+def classify(emu: Emulator, method: str, path: str) -> tuple[Classified, str]:
+    """The platform's classification plus the region whose Compute buckets the request draws from."""
+    c = throttling.classify(method, path)
+    if c.operation is not None:
+        op = emu.ops.get(path.rstrip("/").split("/")[-1].split("?")[0])
         if op is None:
-            return Classified(arm, "GetOperation", None, rest[1])
-        return Classified(arm, "GetOperation", op.resource_id.lower(), op.region)
-    if not rest or rest[0] != "virtualmachines" or "providers" in rest:
-        return Classified(arm)  # extension resources of a VM (tags) are ARM's, not Compute's
-    if len(rest) == 1:
-        return Classified(arm, "HighCostGet" if method == "GET" else None, None, "")
-    vm_key = "/".join(parts[: i + 3])
-    doc = emu.get(vm_key)
-    region = (doc or {}).get("location", "") if doc else ""
-    if len(rest) == 2:
-        policy = {"PUT": "PutVM", "PATCH": "UpdateVM", "DELETE": "DeleteVM", "GET": "LowCostGet",
-                  "HEAD": "LowCostGet"}.get(method)
-    elif method in ("GET", "HEAD"):
-        policy = "LowCostGet"  # instanceView, extensions (INFERRED: the doc lists instance view under VMSS only)
-    elif len(rest) == 3 and method == "POST":
-        policy = "DeleteVM" if rest[2] in DELETE_VM_ACTIONS else "UpdateVM"
-    else:
-        policy = "UpdateVM"  # extensions CUD
-    return Classified(arm, policy, vm_key, region)
+            return c, ""
+        return Classified(c.arm, c.group, op.resource_id.lower(), c.operation), op.region
+    if c.resource is not None:
+        doc = emu.get(c.resource)
+        return c, ((doc or {}).get("location") or "").replace(" ", "").lower()
+    return c, ""
 
 
 def principal_of(authorization: str | None) -> str:
@@ -153,20 +75,29 @@ def _bucket(emu: Emulator, key: tuple, capacity: float, rate: float, now: float)
     return b
 
 
+def limits(emu: Emulator) -> Limits:
+    cfg = emu.settings.get("throttling") or {}
+    return Limits.from_json(cfg.get("limits") or {})
+
+
 def control(emu: Emulator, method: str, body: Any) -> tuple[int, Any]:
-    """GET|PUT /_refit/throttling {"enabled": bool}; turning it on starts every bucket full."""
+    """GET|PUT /_refit/throttling {"enabled": bool, "limits": {...}}; a PUT starts every bucket full."""
     if method == "PUT":
-        if not isinstance(body, dict) or set(body) - {"enabled"} or not isinstance(body.get("enabled"), bool):
-            raise ArmError(400, "InvalidControlRequest", "throttling takes {\"enabled\": true|false}")
-        emu.settings["throttling"] = {"enabled": body["enabled"]}
+        if not isinstance(body, dict) or set(body) - {"enabled", "limits"} or not isinstance(body.get("enabled"), bool):
+            raise ArmError(400, "InvalidControlRequest",
+                           "throttling takes {\"enabled\": true|false, \"limits\": {\"arm\": ..., \"compute\": ...}}")
+        given = body.get("limits") or {}
+        if not isinstance(given, dict) or set(given) - {"arm", "compute", "arm_global_factor"}:
+            raise ArmError(400, "InvalidControlRequest", "limits take 'arm', 'compute' and 'arm_global_factor'")
+        try:
+            Limits.from_json(given)
+        except ValueError as e:
+            raise ArmError(400, "InvalidControlRequest", f"throttling limits: {e}") from e
+        emu.settings["throttling"] = {"enabled": body["enabled"], "limits": given}
         emu._throttle_buckets = {}  # type: ignore[attr-defined]
     elif method != "GET":
         raise ArmError(405, "MethodNotAllowed", "Use GET or PUT on /_refit/throttling.")
-    return 200, {"enabled": enabled(emu), "arm": {k: {"capacity": c, "refill_per_second": r} for k, (c, r) in
-                                                  ARM_LIMITS.items()},
-                 "compute": {p: {"resource": {"refill_per_minute": r[0], "capacity": r[1]} if r else None,
-                                 "subscription": {"refill_per_minute": s[0], "capacity": s[1]}}
-                             for p, (r, s) in COMPUTE_LIMITS.items()}}
+    return 200, {"enabled": enabled(emu), **limits(emu).to_json()}
 
 
 # ---- the check ---------------------------------------------------------------------------------------------
@@ -176,14 +107,16 @@ def admit(emu: Emulator, method: str, path: str, authorization: str | None) -> t
         return None, {}
     with emu.lock:
         now = emu.now()
-        c = classify(emu, method, path)
+        c, region = classify(emu, method, path)
         if c.arm is None:
             return None, {}
+        lim = limits(emu)
         sub = path.split("/")[2].lower()
         actor = principal_of(authorization)
-        cap, rate = ARM_LIMITS[c.arm]
+        cap, rate = lim.arm[c.arm]
+        f = lim.arm_global_factor
         mine = _bucket(emu, ("arm", sub, actor, c.arm), cap, rate, now)
-        glob = _bucket(emu, ("arm-global", sub, c.arm), cap * ARM_GLOBAL_FACTOR, rate * ARM_GLOBAL_FACTOR, now)
+        glob = _bucket(emu, ("arm-global", sub, c.arm), cap * f, rate * f, now)
         name = ARM_KIND_HEADER[c.arm]
         headers: dict[str, str] = {}
         for b in (mine, glob):
@@ -200,35 +133,33 @@ def admit(emu: Emulator, method: str, path: str, authorization: str | None) -> t
         glob.tokens -= 1
         headers[f"x-ms-ratelimit-remaining-subscription-{name}"] = str(int(mine.tokens))
         headers[f"x-ms-ratelimit-remaining-subscription-global-{name}"] = str(int(glob.tokens))
-        if c.policy is None:
+        if c.group is None:
             return None, headers
-        per_res, per_sub = COMPUTE_LIMITS[c.policy]
-        region = (c.region or "").replace(" ", "").lower()
-        sb = _bucket(emu, ("compute-sub", sub, region, c.policy), per_sub[1], per_sub[0] / 60.0, now)
+        per_res, per_sub = lim.compute[c.group]
+        sb = _bucket(emu, ("compute-sub", sub, region, c.group), per_sub[1], per_sub[0] / 60.0, now)
         rb = None
         if per_res is not None and c.resource:
-            rb = _bucket(emu, ("compute-res", c.resource, c.policy), per_res[1], per_res[0] / 60.0, now)
+            rb = _bucket(emu, ("compute-res", c.resource, c.group), per_res[1], per_res[0] / 60.0, now)
         for b in (sb, rb):
             if b is not None:
                 b.measured += 1
         for b, scope in ((rb, "resource"), (sb, "subscription")):
             if b is not None and b.wait() > 0:
-                w = b.wait()
-                headers.update(_retry_headers(emu, w))
-                headers["x-ms-ratelimit-remaining-resource"] = _remaining(c.policy, rb, sb)
-                return _compute_429(c.policy, b, scope), headers
+                headers.update(_retry_headers(emu, b.wait()))
+                headers["x-ms-ratelimit-remaining-resource"] = _remaining(c.group, rb, sb)
+                return _compute_429(policy_name(c.group, scope == "resource"), b, scope), headers
         sb.tokens -= 1
         if rb is not None:
             rb.tokens -= 1
-        headers["x-ms-ratelimit-remaining-resource"] = _remaining(c.policy, rb, sb)
+        headers["x-ms-ratelimit-remaining-resource"] = _remaining(c.group, rb, sb)
         return None, headers
 
 
-def _remaining(policy: str, rb: Bucket | None, sb: Bucket) -> str:
+def _remaining(group: str, rb: Bucket | None, sb: Bucket) -> str:
     parts = []
     if rb is not None:
-        parts.append(f"Microsoft.Compute/{policy}Resource;{max(0, int(rb.tokens))}")
-    parts.append(f"Microsoft.Compute/{policy}Subscription;{max(0, int(sb.tokens))}")
+        parts.append(f"{policy_name(group, True)};{max(0, int(rb.tokens))}")
+    parts.append(f"{policy_name(group, False)};{max(0, int(sb.tokens))}")
     return ",".join(parts)
 
 
@@ -238,10 +169,12 @@ def _retry_headers(emu: Emulator, sim_wait: float) -> dict[str, str]:
 
 
 def _compute_429(policy: str, b: Bucket, scope: str) -> ArmError:
-    # T6 (troubleshooting-throttling-errors.md); the per-resource wording is INFERRED.
-    inner = {"operationGroup": policy, "startTime": iso(b.window), "endTime": iso(b.window + 60),
+    # T6 (troubleshooting-throttling-errors.md): target and operationGroup name the policy without its
+    # namespace ("HighCostGet30Min"); the per-resource wording is INFERRED.
+    group = policy.split("/", 1)[1]
+    inner = {"operationGroup": group, "startTime": iso(b.window), "endTime": iso(b.window + 60),
              "allowedRequestCount": int(b.capacity), "measuredRequestCount": b.measured}
     return ArmError(429, "OperationNotAllowed",
                     f"The server rejected the request because too many requests have been received for this {scope}.",
-                    details=[{"code": "TooManyRequests", "target": policy,
+                    details=[{"code": "TooManyRequests", "target": group,
                               "message": json.dumps(inner, separators=(",", ":"))}])

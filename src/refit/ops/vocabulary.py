@@ -12,7 +12,9 @@ from typing import Any
 from refit.arm.ids import ResourceId
 from refit.arm.paths import get_path, set_path
 from refit.ops.op import Op, Request, api_version_for
-from refit.rules.facts import PARTITION_TAG  # rule U5's convention: the guest OS disk was converted to GPT
+from refit.platform.rules.facts import (
+    PARTITION_TAG,  # rule U5's convention: the guest OS disk was converted to GPT
+)
 
 TL_UEFI = {"secureBootEnabled": True, "vTpmEnabled": True}  # docs recommend both (rules 1a, U1)
 

@@ -7,7 +7,7 @@ from refit.ops.op import Op
 from refit.plan import generate as gen
 from refit.plan.goal import equal
 from refit.plan.sim import Sim
-from refit.rules import RULES
+from refit.platform.rules import RULES
 
 
 def _replay(start: Sim, path: list[Op]) -> tuple[int | None, tuple[str, ...], Sim]:

@@ -13,12 +13,12 @@ from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
-from refit.emulator import regions
 from refit.ops import vocabulary as voc
 from refit.ops.op import Op
 from refit.plan.goal import Goal, equal, unmet
 from refit.plan.sim import Sim
-from refit.rules import facts, images
+from refit.platform import regions
+from refit.platform.rules import facts, images
 
 MAX_TEMPORARY = 2  # at most a bridge definition and its version per path
 IMAGE_PATH_SUFFIX = "imagereference.id"
@@ -48,7 +48,7 @@ def satisfied(sim: Sim, ctx: Context) -> bool:
         if (p0 == "running") != running:
             return False  # every VM ends as it started: running if it ran, not running if it did not
     for d in sim.world.of_type(v.VMSS):
-        if sim.emu.priv(d["id"]).get("model_dirty"):
+        if sim.instances_behind(d["id"]):
             return False  # Manual mode: instances must be brought to the new model (V2)
     return all(cr_capacity_ok(sim, ctx, g) for g in ctx.goals)
 
@@ -165,11 +165,11 @@ def _restarts(sim: Sim, ctx: Context) -> list[Op]:
 
 
 def _manual_upgrades(sim: Sim) -> list[Op]:
-    return [voc.update_instances(d["id"]) for d in sim.world.of_type(v.VMSS) if sim.emu.priv(d["id"]).get("model_dirty")]
+    return [voc.update_instances(d["id"]) for d in sim.world.of_type(v.VMSS) if sim.instances_behind(d["id"])]
 
 
 def _temporaries(sim: Sim) -> int:
-    return sum(1 for d in sim.world if sim.emu.priv(d["id"]).get("refit_temporary"))
+    return sum(1 for d in sim.world if sim.is_temporary(d["id"]))
 
 
 def _images(sim: Sim, ctx: Context) -> list[Op]:
@@ -218,7 +218,7 @@ def _images(sim: Sim, ctx: Context) -> list[Op]:
             for d in defs:
                 if sim.world.children(d["id"], v.IMAGE_VERSION):
                     continue  # only empty definitions get a first version
-                temporary = bool(sim.emu.priv(d["id"]).get("refit_temporary"))
+                temporary = sim.is_temporary(d["id"])
                 for src in _sources(sim, current, want, doc["location"]):
                     src_loc = regions.normalize((sim.get(src) or {}).get("location") or doc["location"])
                     regs = sorted(set(regions_needed) | {src_loc})

@@ -17,7 +17,7 @@ from refit.plan import explain, generate, recreate, search
 from refit.plan.goal import GoalSet, unmet
 from refit.plan.model import Blocker, Impossible, Plan, Step
 from refit.plan.sim import Sim
-from refit.rules import RULES
+from refit.platform.rules import RULES
 
 
 def _components(goals: GoalSet) -> list[list]:
@@ -144,7 +144,7 @@ def make_plan(world: World, goals: GoalSet, max_expansions: int = 3000) -> Plan:
 
 
 def _check_goals(world: World, goals: GoalSet) -> None:
-    from refit.emulator.providers import known_type
+    from refit.platform.effects import known_type
 
     for g in goals.goals:
         rid = ResourceId.parse(g.resource)

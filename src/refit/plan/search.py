@@ -8,7 +8,6 @@ import heapq
 import itertools
 from dataclasses import dataclass, field
 
-from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.ops.op import Op
 from refit.plan import generate as gen
@@ -63,21 +62,11 @@ def _reboots(sim: Sim, op: Op) -> bool:
 
 def _mark(child: Sim, op: Op) -> None:
     if op.temporary and op.creates:
-        child.emu.priv(op.creates)["refit_temporary"] = True
-    doc = child.get(op.resource)
-    if doc is not None and doc["type"].lower() == v.VMSS.lower():
-        if op.request.method == "PATCH" and v.Vmss(doc).upgrade_mode == "Manual" and any(
-                "virtualMachineProfile" in p for p in (op.meta.get("props") or {})):
-            child.emu.priv(doc["id"])["model_dirty"] = True
-        if op.request.path.lower().endswith("/manualupgrade"):
-            child.emu.priv(doc["id"]).pop("model_dirty", None)
+        child.mark_temporary(op.creates)
 
 
 def _fingerprint(sim: Sim) -> str:
-    base = sim.fingerprint()
-    flags = sorted((k, sorted(p.items())) for k, p in sim.emu.private.items()
-                   if p.get("model_dirty") or p.get("refit_temporary"))
-    return base + repr(flags)
+    return sim.fingerprint()
 
 
 def search(start: Sim, ctx: gen.Context, max_expansions: int = 3000, max_depth: int = 10) -> Result:

@@ -1,27 +1,30 @@
-"""The planner's transition model: a forked, in-memory emulator.
+"""The planner's transition model: the platform model (`refit.platform`), forked in memory.
 
-Executing a candidate op here runs the very request `refit apply` will send, through the same resource
-handlers and the same rule catalog the emulator answers with (plus the rules Azure cannot enforce, such
-as the guest-side U5), so a plan that passes here is one Azure will accept at every step. Time is
-virtual: each op is completed by advancing the clock to its end, which also yields its duration from
-the emulator's timing model.
+Executing a candidate op here performs the very call `refit apply` will send, through the same effects
+and the same rule catalog the emulator answers with (plus the rules Azure cannot enforce, such as the
+guest-side U5), so a plan that passes here is one Azure will accept at every step. Time is the
+platform's simulated time on a manual clock: each op is completed by advancing the clock to its end,
+which also yields its duration from the timing model. No emulator, no HTTP.
 """
 
 from __future__ import annotations
 
 import copy
-import heapq
+import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from refit.arm.errors import ArmError
 from refit.arm.ids import id_key
-from refit.arm.paths import get_path
 from refit.arm.world import World
-from refit.emulator.core import Emulator, Request
-from refit.emulator.store import NullStore
 from refit.ops.op import Op
 from refit.ops.op import Request as OpRequest
+from refit.platform import effects, writes
+from refit.platform.clock import ManualClock
+from refit.platform.cloud import Cloud
+from refit.platform.effects import vmss
+from refit.platform.effects.vm import power_state
 
 
 @dataclass
@@ -33,90 +36,58 @@ class Outcome:
 
 
 class Sim:
-    def __init__(self, emu: Emulator):
-        self.emu = emu
+    def __init__(self, cloud: Cloud, temporary: frozenset[str] = frozenset()):
+        self.cloud = cloud
+        self.temporary = temporary  # keys of resources the plan created only for its path (offered for clean-up)
 
     # ---- construction ------------------------------------------------------------------------------
     @classmethod
     def from_world(cls, world: World, now: float | None = None) -> Sim:
         """A simulation seeded with ARM documents (from Resource Graph, the emulator, a snapshot)."""
-        emu = Emulator(None, store=NullStore())
-        emu.strict = True
-        if now is not None:
-            emu.clock._anchor_sim = now
-        emu.clock.set_scale(1e-9)  # time moves only when the simulation advances it
+        cloud = Cloud(strict=True)
+        cloud.clock = ManualClock(time.time() if now is None else now)
         subs = {d["id"].split("/")[2] for d in world}
-        emu.settings["subscriptions"] = [{"id": s, "displayName": s} for s in sorted(subs)] or emu.subscriptions
-        t = emu.now()
+        cloud.settings["subscriptions"] = [{"id": s, "displayName": s} for s in sorted(subs)] or cloud.subscriptions
         for doc in world:
-            d = copy.deepcopy(doc)
-            emu.world.add(d)
-            priv = emu.priv(d["id"])
-            if d.get("type", "").lower() == "microsoft.compute/virtualmachines":
-                code = get_path(d, "properties.extended.instanceView.powerState.code") or "PowerState/running"
-                priv["power"] = code.split("/", 1)[1]
-            if d.get("type", "").lower() == "microsoft.compute/galleries/images/versions":
-                sched = []
-                for s in get_path(d, "properties.replicationStatus.summary") or []:
-                    from refit.emulator.regions import normalize
-
-                    done = s.get("state") == "Completed"
-                    sched.append({"region": normalize(s.get("region", "")), "start": t - 1,
-                                  "end": t - 1 if done else t + emu.timing["version.replicate_region"]})
-                priv["replication"] = sched
-        return cls(emu)
+            effects.adopt(cloud, copy.deepcopy(doc))
+        return cls(cloud)
 
     def fork(self) -> Sim:
-        src = self.emu
-        emu = Emulator(None, store=NullStore())
-        emu.strict = src.strict
-        emu.clock = copy.copy(src.clock)
-        emu.settings = copy.deepcopy(src.settings)
-        emu.timing.table = dict(src.timing.table)
-        emu.world = World(copy.deepcopy(list(src.world)))
-        emu.private = copy.deepcopy(src.private)
-        emu.ops = {k: copy.copy(v) for k, v in src.ops.items() if v.status == "InProgress"}
-        emu.inflight = dict(src.inflight)
-        emu._heap = list(src._heap)
-        heapq.heapify(emu._heap)
-        return Sim(emu)
+        return Sim(self.cloud.fork(), self.temporary)
+
+    def mark_temporary(self, rid: str) -> None:
+        self.temporary = self.temporary | {id_key(rid)}
+
+    def is_temporary(self, rid: str) -> bool:
+        return id_key(rid) in self.temporary
 
     @property
     def world(self) -> World:
-        return self.emu.world
+        return self.cloud.world
 
     def now(self) -> float:
-        return self.emu.now()
+        return self.cloud.now()
 
     # ---- running ops ---------------------------------------------------------------------------------
     def run(self, op: Op) -> Outcome:
-        start = self.emu.now()
+        start = self.cloud.now()
         out = self._send(op.request)
         if out.ok and op.meta.get("followup"):
             follow = self._send(OpRequest.from_json(op.meta["followup"]))
             if not follow.ok:
                 return follow
-        out.duration = self.emu.now() - start
+        out.duration = self.cloud.now() - start
         return out
 
     def _send(self, r: OpRequest) -> Outcome:
-        from refit.emulator import dispatch
-
-        req = Request(r.method, r.path, {"api-version": r.api_version}, copy.deepcopy(r.body), "https://sim")
-        self.emu.last_violations = []
+        self.cloud.last_violations = []
         try:
-            self.emu.tick()
-            resp = dispatch.handle(self.emu, req)
+            self.cloud.tick()
+            answer = writes.perform(self.cloud, r.method, r.path, r.api_version, copy.deepcopy(r.body))
         except ArmError as e:
             return Outcome(False, e, rules=self._rules(e))
-        if resp.status >= 400:
-            err = (resp.body or {}).get("error") or {}
-            e = ArmError(resp.status, err.get("code", "Error"), err.get("message", ""), err.get("target"))
-            return Outcome(False, e, rules=self._rules(e))
-        url = resp.headers.get("Azure-AsyncOperation")
-        if url:
-            op_id = url.split("/operations/", 1)[1].split("?", 1)[0]
-            out = self._finish(op_id)
+        if answer.op is not None:
+            out = self._finish(answer.op.id)
             if not out.ok:
                 out.rules = self._rules(out.error)
             return out
@@ -125,16 +96,16 @@ class Sim:
     def _rules(self, err: ArmError | None) -> tuple[str, ...]:
         if err is None:
             return ()
-        return tuple(v.rule.id for v in self.emu.last_violations
+        return tuple(v.rule.id for v in self.cloud.last_violations
                      if v.error.code == err.code and v.error.message == err.message)
 
     def _finish(self, op_id: str) -> Outcome:
-        emu = self.emu
-        op = emu.ops[op_id]
+        cloud = self.cloud
+        op = cloud.ops[op_id]
         # Run the clock to the end of this operation (and whatever ends before it).
         while op.status == "InProgress":
-            emu.clock.advance(max(0.0, op.end - emu.now()) + 1e-6)
-            emu.tick()
+            cloud.clock.advance(max(0.0, op.end - cloud.now()) + 1e-6)
+            cloud.tick()
         if op.status == "Failed":
             err = op.error or {}
             return Outcome(False, ArmError(op.data.get("http_status", 409), err.get("code", "Failed"),
@@ -143,25 +114,36 @@ class Sim:
 
     def settle(self) -> None:
         """Complete every timer still pending (e.g. a replication finishing after its PUT)."""
-        while self.emu._heap:
-            self.emu.clock.advance(max(0.0, self.emu._heap[0][0] - self.emu.now()) + 1e-6)
-            self.emu.tick()
+        while (due := self.cloud.next_due()) is not None:
+            self.cloud.clock.advance(max(0.0, due - self.cloud.now()) + 1e-6)
+            self.cloud.tick()
 
     # ---- reading ------------------------------------------------------------------------------------------
     def get(self, rid: str) -> dict[str, Any] | None:
-        return self.emu.get(rid)
+        return self.cloud.get(rid)
 
     def power(self, vm_id: str) -> str:
-        return self.emu.priv(vm_id).get("power", "running")
+        return power_state(self.cloud, vm_id)
+
+    def instances_behind(self, vmss_id: str) -> bool:
+        return vmss.instances_behind(self.cloud, vmss_id)
 
     def fingerprint(self) -> str:
         """A state key over the semantic content of every resource in the simulation (volatile fields such as
-        timestamps dropped): the planner simulates a goal's neighbourhood only, so this stays small."""
-        import json
-
-        parts = sorted(([id_key(d["id"]), _semantic(d), self.emu.priv(d["id"]).get("power")] for d in self.emu.world),
+        timestamps dropped), with the platform state the planner's goals depend on (power, instances on the
+        latest model) and which resources are the plan's temporaries."""
+        parts = sorted(([id_key(d["id"]), _semantic(d), self._state(d)] for d in self.cloud.world),
                        key=lambda x: x[0])
         return json.dumps(parts, sort_keys=True, default=str)
+
+    def _state(self, doc: dict[str, Any]) -> list[Any]:
+        t = (doc.get("type") or "").lower()
+        out: list[Any] = [self.is_temporary(doc["id"])]
+        if t == "microsoft.compute/virtualmachines":
+            out.append(self.power(doc["id"]))
+        elif t == "microsoft.compute/virtualmachinescalesets":
+            out.append(self.instances_behind(doc["id"]))
+        return out
 
 
 _VOLATILE = {"timeCreated", "uniqueId", "vmId", "publishedDate", "provisioningTime", "reservationId", "time",

@@ -9,7 +9,7 @@ stays consistent: both treat `OsDiskName` as the desired state and the swap as i
 
 Commands: `plan_disks`/`run_disks`, `plan_tag`/`run_tag`, `plan_swap` + `start_swap`/`resume`,
 `plan_rollback`, `status`, `plan_prune`/`run_prune`. Pre-checks are the rule catalog's: the VM document
-as it would be after the swap is handed to `refit.rules.validate_write`; no rule is re-encoded here.
+as it would be after the swap is handed to `refit.platform.rules.validate_write`; no rule is re-encoded here.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from refit.arm.errors import ArmError, UserError
 from refit.arm.ids import ResourceId, id_key, same_id
 from refit.arm.paths import set_path
 from refit.arm.world import World
-from refit.rules import facts, images, validate_write
+from refit.platform.rules import facts, images, validate_write
 from refit.run.campaign import (
     IN_SYNC,
     NOT_STARTED,

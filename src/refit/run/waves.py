@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from refit.emulator.throttle import ARM_LIMITS, COMPUTE_LIMITS
+from refit.platform.throttling import ARM_LIMITS, COMPUTE_LIMITS
 
 
 @dataclass

@@ -7,7 +7,7 @@ import shlex
 from refit.checks.context import IMAGE_TEMPLATE
 from refit.checks.model import UNKNOWN, Check, Eval, Fix
 from refit.checks.registry import register
-from refit.rules import doctor_facts as df
+from refit.platform.rules import doctor_facts as df
 
 
 def strict_options(lines: list[str]) -> set[str]:

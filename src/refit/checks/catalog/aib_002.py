@@ -5,7 +5,7 @@ from __future__ import annotations
 from refit.checks.context import IMAGE_TEMPLATE
 from refit.checks.model import Check, Eval, Fix
 from refit.checks.registry import register
-from refit.rules import doctor_facts as df
+from refit.platform.rules import doctor_facts as df
 
 
 class UnrealisticBuildTimeout(Check):

@@ -6,7 +6,7 @@ from refit.checks import autoscale as a
 from refit.checks.context import AUTOSCALE
 from refit.checks.model import Check, Eval, Fix
 from refit.checks.registry import register
-from refit.rules import doctor_facts as df
+from refit.platform.rules import doctor_facts as df
 
 
 class ThresholdsOverlap(Check):

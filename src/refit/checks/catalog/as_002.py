@@ -6,7 +6,7 @@ from refit.checks import autoscale as a
 from refit.checks.context import AUTOSCALE
 from refit.checks.model import Check, Eval, Fix
 from refit.checks.registry import register
-from refit.rules.facts import iso_minutes
+from refit.platform.rules.facts import iso_minutes
 
 
 class CooldownShorterThanBoot(Check):

@@ -7,7 +7,7 @@ from refit.checks import gallery as g
 from refit.checks import helpers as h
 from refit.checks.model import Check, Eval, Fix
 from refit.checks.registry import register
-from refit.rules import doctor_facts as df
+from refit.platform.rules import doctor_facts as df
 
 
 class NotReplicatedWhereUsed(Check):

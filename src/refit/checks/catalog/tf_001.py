@@ -5,7 +5,7 @@ from __future__ import annotations
 from refit.arm import views as v
 from refit.checks.model import Check, Eval, Fix
 from refit.checks.registry import register
-from refit.rules import doctor_facts as df
+from refit.platform.rules import doctor_facts as df
 
 
 def positional(keys: list[object]) -> str | None:

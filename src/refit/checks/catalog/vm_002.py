@@ -6,8 +6,8 @@ from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.checks.model import Check, Eval, Fix
 from refit.checks.registry import register
-from refit.rules import doctor_facts as df
-from refit.rules import images
+from refit.platform.rules import doctor_facts as df
+from refit.platform.rules import images
 
 OS_DISK = "properties.storageProfile.osDisk"
 

@@ -7,7 +7,7 @@ from refit.arm.ids import id_key
 from refit.checks import helpers as h
 from refit.checks.model import Check, Eval, Fix
 from refit.checks.registry import register
-from refit.rules import facts
+from refit.platform.rules import facts
 
 
 class AutoOsUpgradeCannotRun(Check):

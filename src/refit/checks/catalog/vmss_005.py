@@ -6,8 +6,8 @@ from refit.arm import views as v
 from refit.checks import helpers as h
 from refit.checks.model import Check, Eval, Fix
 from refit.checks.registry import register
-from refit.rules import doctor_facts as df
-from refit.rules.facts import ROLLING_POLICY_RANGES
+from refit.platform.rules import doctor_facts as df
+from refit.platform.rules.facts import ROLLING_POLICY_RANGES
 
 
 def per_batch(capacity: int, percent: float) -> int:

@@ -6,7 +6,7 @@ from refit.arm import views as v
 from refit.checks import helpers as h
 from refit.checks.model import Check, Eval, Fix
 from refit.checks.registry import register
-from refit.rules.facts import ROLLING_POLICY_RANGES
+from refit.platform.rules.facts import ROLLING_POLICY_RANGES
 
 
 class UnhealthyThresholdBelowBatch(Check):

@@ -12,8 +12,8 @@ from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key, same_id
 from refit.arm.paths import get_path, has_path
 from refit.arm.world import World
-from refit.rules import images
-from refit.rules.registry import ErrorTemplate, memo
+from refit.platform.rules import images
+from refit.platform.rules.registry import ErrorTemplate, memo
 
 # A rule keeps the reference's row id in its citation; every source starts with this document.
 REF = "reference/azure-platform-rules.md"

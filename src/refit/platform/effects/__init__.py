@@ -1,9 +1,10 @@
-"""Resource providers of the emulator: one module per provider family, one handler per type."""
+"""Azure's behaviour per resource type (the effects of writes and actions): one module per provider
+family, one handler per type. The emulator serves them; the planner simulates with them."""
 
 from __future__ import annotations
 
 from refit.arm.errors import ArmError
-from refit.emulator.providers.base import GenericType, ResourceType
+from refit.platform.effects.base import GenericType, ResourceType
 
 _TYPES: dict[str, ResourceType] = {}
 
@@ -28,6 +29,15 @@ def handler_for(rtype: str) -> ResourceType:
     return h
 
 
+def adopt(cloud, doc: dict) -> None:
+    """Take an observed document into a Cloud, with the state Azure keeps beside it (see ResourceType.adopt)."""
+    h = _TYPES.get((doc.get("type") or "").lower()) if known_type(doc.get("type") or "") else None
+    if h is None:
+        cloud.world.add(doc)
+    else:
+        h.adopt(cloud, doc)
+
+
 def all_types() -> list[str]:
     _ensure_loaded()
     return [h.type for h in _TYPES.values()]
@@ -41,7 +51,7 @@ def _ensure_loaded() -> None:
     if _loaded:
         return
     _loaded = True
-    from refit.emulator.providers import capacity, disks, galleries, images, resources, vm, vmss  # noqa: F401
+    from refit.platform.effects import capacity, disks, galleries, images, resources, vm, vmss  # noqa: F401
 
     # Stored documents with no behaviour of their own: what checks read and VMs reference.
     for t, loc in (
@@ -61,4 +71,4 @@ def _ensure_loaded() -> None:
         register(GenericType(t, needs_location=loc))
 
 
-__all__ = ["GenericType", "ResourceType", "all_types", "handler_for", "known_type", "register"]
+__all__ = ["GenericType", "ResourceType", "adopt", "all_types", "handler_for", "known_type", "register"]

@@ -5,7 +5,7 @@
 asynchronously (the request is accepted, its long-running operation fails), per the reference.
 
 A rule also declares what Azure returns (`errors`: status, code, message template, target), so that
-the validator and the rule's documentation page (`python -m refit.rules.docs`) say the same thing.
+the validator and the rule's documentation page (`python -m refit.platform.rules.docs`) say the same thing.
 """
 
 from __future__ import annotations

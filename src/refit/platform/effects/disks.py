@@ -9,10 +9,10 @@ from typing import Any
 from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId
-from refit.emulator import regions
-from refit.emulator.providers import register
-from refit.emulator.providers.base import ResourceType, new_guid
-from refit.rules import images
+from refit.platform import regions
+from refit.platform.effects import register
+from refit.platform.effects.base import ResourceType, new_guid
+from refit.platform.rules import images
 
 CREATE_OPTIONS = ("Empty", "FromImage", "Copy", "Import", "ImportSecure", "Restore", "Upload", "CopyStart")
 SKUS = ("Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "UltraSSD_LRS", "Premium_ZRS", "StandardSSD_ZRS",
@@ -46,14 +46,14 @@ class DiskType(ResourceType):
                 "osType", "creationData", "tier", "encryption", "networkAccessPolicy", "publicNetworkAccess",
                 "supportedCapabilities", "securityProfile", "diskIOPSReadWrite", "diskMBpsReadWrite")
 
-    def build(self, emu, rid, doc, old, req):
+    def build(self, cloud, rid, doc, old, call):
         p = doc["properties"]
         sku = (doc.get("sku") or {}).get("name") or ((old or {}).get("sku") or {}).get("name") or "Standard_LRS"
         if sku not in SKUS:
             raise ArmError(400, "InvalidParameter", f"The value '{sku}' of parameter 'sku.name' is invalid.", "sku.name")
         doc["sku"] = {"name": sku, "tier": "Premium" if sku.startswith("Premium") else "Standard"}
         if old is not None:
-            sent = ((req.body or {}).get("properties") or {}).get("creationData") if isinstance(req.body, dict) else None
+            sent = ((call.body or {}).get("properties") or {}).get("creationData") if isinstance(call.body, dict) else None
             old_opt = (old["properties"]["creationData"].get("createOption") or "").lower()
             if isinstance(sent, dict) and (sent.get("createOption") or "").lower() != old_opt:
                 # creationData is set at creation only (DiskRP).
@@ -86,7 +86,7 @@ class DiskType(ResourceType):
             raise ArmError(400, "InvalidParameter",
                            f"The zone(s) '{','.join(zones)}' for resource '{rid.name}' is not supported in location "
                            f"'{doc['location']}'.", "zones")
-        # A ZRS disk in a zone is rule D13 of the catalog (refit.rules.disks).
+        # A ZRS disk in a zone is rule D13 of the catalog (refit.platform.rules.disks).
         size = p.get("diskSizeGB")
         if opt == "Empty":
             if not size:
@@ -98,7 +98,7 @@ class DiskType(ResourceType):
                                "Required parameter 'creationData.imageReference' or 'creationData.galleryImageReference' "
                                "is missing (null).", "creationData.imageReference")
             try:
-                f = images.facts(emu.world, ref, doc["location"])
+                f = images.facts(cloud.world, ref, doc["location"])
             except ArmError:
                 f = None  # an image that does not resolve here is the catalog's answer (rules G13, G21, G23)
             if f is not None:
@@ -107,7 +107,7 @@ class DiskType(ResourceType):
                 size = max(int(size or 0), f.size_gb)
         elif opt in ("Copy", "Restore", "CopyStart"):
             src_id = cd.get("sourceResourceId")
-            src = emu.get(src_id) if src_id else None
+            src = cloud.get(src_id) if src_id else None
             if src is None:
                 raise ArmError(404, "NotFound", f"Resource '{src_id}' was not found.", "creationData.sourceResourceId")
             sp = src.get("properties", {})
@@ -131,7 +131,7 @@ class DiskType(ResourceType):
         t = _tier(sku, size)
         if t:
             p["tier"] = t
-        p["timeCreated"] = emu.now_iso()
+        p["timeCreated"] = cloud.now_iso()
         p["uniqueId"] = new_guid()
         p["diskState"] = "Unattached"
         p.setdefault("encryption", {"type": "EncryptionAtRestWithPlatformKey"})
@@ -149,12 +149,12 @@ class DiskType(ResourceType):
                            "securityProfile.securityType")
         return doc
 
-    def duration(self, emu, old, new):
+    def duration(self, cloud, old, new):
         if old is None and new["properties"]["creationData"]["createOption"] == "FromImage":
-            return "disk.create_from_image", emu.timing["disk.create_from_image"]
-        return super().duration(emu, old, new)
+            return "disk.create_from_image", cloud.timing["disk.create_from_image"]
+        return super().duration(cloud, old, new)
 
-    def check_delete(self, emu, doc):
+    def check_delete(self, cloud, doc):
         if doc.get("managedBy"):
             # INFERRED wording; Azure refuses to delete a disk that a VM owns.
             raise ArmError(409, "OperationNotAllowed",
@@ -164,30 +164,30 @@ class DiskType(ResourceType):
 DISKS = register(DiskType())
 
 
-def attach(emu, disk_id: str, vm_id: str, allocated: bool) -> None:
+def attach(cloud, disk_id: str, vm_id: str, allocated: bool) -> None:
     """Bookkeeping: a VM owns the disk (managedBy) and its state follows the VM's allocation."""
-    d = emu.get(disk_id)
+    d = cloud.get(disk_id)
     if d is None:
         return
     d["managedBy"] = vm_id
     d["properties"]["diskState"] = "Attached" if allocated else "Reserved"
-    emu.save(d)
+    cloud.save(d)
 
 
-def release(emu, disk_id: str) -> None:
-    d = emu.get(disk_id)
+def release(cloud, disk_id: str) -> None:
+    d = cloud.get(disk_id)
     if d is None:
         return
     d.pop("managedBy", None)
     d["properties"]["diskState"] = "Unattached"
-    emu.save(d)
+    cloud.save(d)
 
 
-def new_disk_doc(emu, rid: ResourceId, location: str, zones: list[str] | None, sku: str, size: int,
+def new_disk_doc(cloud, rid: ResourceId, location: str, zones: list[str] | None, sku: str, size: int,
                  creation: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """A disk the platform creates implicitly (a VM's OS disk from an image)."""
     p: dict[str, Any] = {"creationData": creation, "diskSizeGB": size, "diskSizeBytes": size * 1024**3,
-                         "timeCreated": emu.now_iso(), "uniqueId": new_guid(), "diskState": "Unattached",
+                         "timeCreated": cloud.now_iso(), "uniqueId": new_guid(), "diskState": "Unattached",
                          "encryption": {"type": "EncryptionAtRestWithPlatformKey"}, "networkAccessPolicy": "AllowAll",
                          "publicNetworkAccess": "Enabled", "provisioningState": "Succeeded"}
     p.update(extra or {})

@@ -12,14 +12,14 @@ from typing import Any
 from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import id_key
-from refit.emulator import regions
-from refit.emulator.providers import register
-from refit.emulator.providers.base import ResourceType, new_guid
+from refit.platform import regions
+from refit.platform.effects import register
+from refit.platform.effects.base import ResourceType, new_guid
 
 
-def associated_vms(emu, group_id: str) -> list[dict[str, Any]]:
+def associated_vms(cloud, group_id: str) -> list[dict[str, Any]]:
     key = id_key(group_id)
-    return [d for d in emu.world.of_type(v.VM)
+    return [d for d in cloud.world.of_type(v.VM)
             if id_key(v.Vm(d).capacity_reservation_group_id or "") == key]
 
 
@@ -36,7 +36,7 @@ class CapacityReservationGroupType(ResourceType):
     child_types = ("capacityReservations",)
     readonly_properties = ("provisioningState", "capacityReservations", "virtualMachinesAssociated", "instanceView")
 
-    def build(self, emu, rid, doc, old, req):
+    def build(self, cloud, rid, doc, old, call):
         zones = doc.get("zones")
         if old is not None:
             doc["zones"] = old.get("zones") if zones is None else zones
@@ -45,30 +45,30 @@ class CapacityReservationGroupType(ResourceType):
                            f"The zone(s) '{','.join(zones)}' is not supported in location '{doc['location']}'.", "zones")
         return doc
 
-    def duration(self, emu, old, new):
+    def duration(self, cloud, old, new):
         return "cr.write", 0.0  # synchronous (no poller in the SDK)
 
-    def check_delete(self, emu, doc):
+    def check_delete(self, cloud, doc):
         pass  # the delete order (reservations first, no associated VMs) is rule C10 of the catalog
 
-    def render(self, emu, doc, req):
+    def render(self, cloud, doc, call):
         out = dict(doc)
-        crs = emu.world.children(doc["id"], v.CAPACITY_RESERVATION)
+        crs = cloud.world.children(doc["id"], v.CAPACITY_RESERVATION)
         props = {**doc["properties"], "capacityReservations": [{"id": c["id"]} for c in crs],
-                 "virtualMachinesAssociated": [{"id": d["id"]} for d in associated_vms(emu, doc["id"])]}
-        if req is not None and "instanceview" in (req.query.get("$expand") or "").lower():
+                 "virtualMachinesAssociated": [{"id": d["id"]} for d in associated_vms(cloud, doc["id"])]}
+        if call is not None and "instanceview" in (call.expand or "").lower():
             props["instanceView"] = {"capacityReservations": [
-                {"name": c["name"], **_utilization(emu, c)} for c in crs]}
+                {"name": c["name"], **_utilization(cloud, c)} for c in crs]}
         out["properties"] = props
         return out
 
 
-def _utilization(emu, cr: dict[str, Any]) -> dict[str, Any]:
-    from refit.emulator.providers.vm import is_allocated
+def _utilization(cloud, cr: dict[str, Any]) -> dict[str, Any]:
+    from refit.platform.effects.vm import is_allocated
 
     group = cr["id"].rsplit("/capacityReservations/", 1)[0]
-    vms = [d for d in associated_vms(emu, group) if _matches(d, cr)]
-    allocated = [d for d in vms if is_allocated(emu, d["id"])]
+    vms = [d for d in associated_vms(cloud, group) if _matches(d, cr)]
+    allocated = [d for d in vms if is_allocated(cloud, d["id"])]
     return {"utilizationInfo": {"currentCapacity": len(allocated),
                                 "virtualMachinesAllocated": [{"id": d["id"]} for d in allocated]},
             "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info",
@@ -85,7 +85,7 @@ class CapacityReservationType(ResourceType):
     def server_properties(self):
         return ("provisioningState", "reservationId", "provisioningTime", "timeCreated", "platformFaultDomainCount")
 
-    def build(self, emu, rid, doc, old, req):
+    def build(self, cloud, rid, doc, old, call):
         sku = doc.get("sku")
         if not isinstance(sku, dict) or not sku.get("name"):
             raise ArmError(400, "InvalidParameter", "Required parameter 'sku.name' is missing (null).", "sku.name")
@@ -99,19 +99,19 @@ class CapacityReservationType(ResourceType):
         if old is None:
             p = doc["properties"]
             p["reservationId"] = new_guid()
-            p["provisioningTime"] = p["timeCreated"] = emu.now_iso()
+            p["provisioningTime"] = p["timeCreated"] = cloud.now_iso()
             p.setdefault("platformFaultDomainCount", 1)
         elif "zones" not in doc and old.get("zones"):
             doc["zones"] = old["zones"]
         return doc
 
-    def render(self, emu, doc, req):
+    def render(self, cloud, doc, call):
         out = dict(doc)
         group = doc["id"].rsplit("/capacityReservations/", 1)[0]
         props = {**doc["properties"], "virtualMachinesAssociated": [
-            {"id": d["id"]} for d in associated_vms(emu, group) if _matches(d, doc)]}
-        if req is not None and "instanceview" in (req.query.get("$expand") or "").lower():
-            props["instanceView"] = _utilization(emu, doc)
+            {"id": d["id"]} for d in associated_vms(cloud, group) if _matches(d, doc)]}
+        if call is not None and "instanceview" in (call.expand or "").lower():
+            props["instanceView"] = _utilization(cloud, doc)
         out["properties"] = props
         return out
 

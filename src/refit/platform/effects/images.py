@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from refit.arm import views as v
 from refit.arm.errors import ArmError
-from refit.emulator.providers import register
-from refit.emulator.providers.base import ResourceType
+from refit.platform.effects import register
+from refit.platform.effects.base import ResourceType
 
 
 class ManagedImageType(ResourceType):
@@ -14,7 +14,7 @@ class ManagedImageType(ResourceType):
     create_timing = "image.create"
     update_timing = "vm.update"
 
-    def build(self, emu, rid, doc, old, req):
+    def build(self, cloud, rid, doc, old, call):
         p = doc["properties"]
         if old is not None:
             for k in ("sourceVirtualMachine", "storageProfile", "hyperVGeneration"):
@@ -29,11 +29,11 @@ class ManagedImageType(ResourceType):
         src = (p.get("sourceVirtualMachine") or {}).get("id")
         osd = (p.get("storageProfile") or {}).get("osDisk")
         if src:
-            vm = emu.get(src)
+            vm = cloud.get(src)
             if vm is None:
                 raise ArmError(404, "NotFound", f"The entity '{src}' was not found.", "sourceVirtualMachine.id")
             vosd = vm["properties"]["storageProfile"]["osDisk"]
-            disk = emu.get((vosd.get("managedDisk") or {}).get("id") or "") or {}
+            disk = cloud.get((vosd.get("managedDisk") or {}).get("id") or "") or {}
             p["storageProfile"] = {
                 "osDisk": {"osType": vosd.get("osType") or "Linux", "osState": "Generalized",
                            "managedDisk": {"id": (vosd.get("managedDisk") or {}).get("id")},
@@ -47,14 +47,14 @@ class ManagedImageType(ResourceType):
                     raise ArmError(400, "InvalidParameter", f"Required parameter 'storageProfile.osDisk.{k}' is missing (null).",
                                    f"storageProfile.osDisk.{k}")
             ref = (osd.get("managedDisk") or {}).get("id") or (osd.get("snapshot") or {}).get("id")
-            if ref and emu.get(ref) is None:
+            if ref and cloud.get(ref) is None:
                 raise ArmError(404, "NotFound", f"The entity '{ref}' was not found.", "storageProfile.osDisk")
             if not ref and not osd.get("blobUri"):
                 raise ArmError(400, "InvalidParameter",
                                "One of managedDisk, snapshot or blobUri is required in storageProfile.osDisk.",
                                "storageProfile.osDisk")
             if ref and not osd.get("diskSizeGB"):
-                osd["diskSizeGB"] = (emu.get(ref).get("properties") or {}).get("diskSizeGB", 30)
+                osd["diskSizeGB"] = (cloud.get(ref).get("properties") or {}).get("diskSizeGB", 30)
         else:
             raise ArmError(400, "InvalidParameter",
                            "Either 'sourceVirtualMachine' or 'storageProfile.osDisk' is required.", "properties")

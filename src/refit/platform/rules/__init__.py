@@ -1,4 +1,4 @@
-"""refit.rules: Azure's platform rules, written once (DESIGN.md "The one idea").
+"""refit.platform.rules: Azure's platform rules, written once (DESIGN.md "The one idea").
 
 Used by the emulator (would Azure reject this write?), the planner (which next operations are legal?)
 and the doctor. `validate_write` is the single hook every write the emulator accepts goes through.
@@ -7,16 +7,16 @@ Importing the package registers the whole catalog: one module per family of the 
 registration is the order the emulator reports violations in (it answers with the first).
 """
 
-from refit.rules.registry import RULES, ErrorTemplate, Rule, Violation, rule, validate_write
+from refit.platform.rules.registry import RULES, ErrorTemplate, Rule, Violation, rule, validate_write
 
 # Registration (import for the side effect), in reporting order.
 # isort: off
-from refit.rules import vm  # noqa: F401
-from refit.rules import security  # noqa: F401
-from refit.rules import disks  # noqa: F401
-from refit.rules import vmss  # noqa: F401
-from refit.rules import gallery  # noqa: F401
-from refit.rules import capacity  # noqa: F401
+from refit.platform.rules import vm  # noqa: F401
+from refit.platform.rules import security  # noqa: F401
+from refit.platform.rules import disks  # noqa: F401
+from refit.platform.rules import vmss  # noqa: F401
+from refit.platform.rules import gallery  # noqa: F401
+from refit.platform.rules import capacity  # noqa: F401
 # isort: on
 
 __all__ = ["RULES", "ErrorTemplate", "Rule", "Violation", "rule", "validate_write"]

@@ -14,8 +14,8 @@ from typing import Any
 
 from refit.arm import views as v
 from refit.arm.world import World
-from refit.rules import facts
-from refit.rules.common import (
+from refit.platform.rules import facts
+from refit.platform.rules.common import (
     DISK_MISMATCH,
     IMAGE,
     REF,
@@ -38,7 +38,7 @@ from refit.rules.common import (
     version_source,
     vm_generation,
 )
-from refit.rules.registry import ErrorTemplate, rule
+from refit.platform.rules.registry import ErrorTemplate, rule
 
 Doc = dict[str, Any] | None
 

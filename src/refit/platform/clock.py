@@ -1,7 +1,9 @@
-"""The emulator's virtual clock: simulated seconds advance `scale` times faster than real ones.
+"""The platform model's clocks, in simulated seconds since the Unix epoch.
 
-Operations take simulated time (see timing.py), so a 45 s deallocate at scale 1000 takes 45 ms.
-`advance()` jumps ahead (tests, demos); the simulated time survives a restart (persisted by the store).
+- `VirtualClock` (the emulator's): simulated seconds advance `scale` times faster than real ones, so a
+  45 s deallocate at scale 1000 takes 45 ms; `advance()` jumps ahead (tests, demos); the emulator
+  persists its simulated time across a restart.
+- `ManualClock` (the planner's): time moves only when the simulation advances it.
 """
 
 from __future__ import annotations
@@ -44,3 +46,25 @@ def iso(ts: float) -> str:
     """Azure's timestamp format: 7 fractional digits and an explicit +00:00 offset."""
     dt = datetime.fromtimestamp(ts, UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond:06d}0+00:00"
+
+
+class ManualClock:
+    """Simulated time that moves only when told to (the planner's simulations): `advance()` is the only
+    way forward, so an operation's duration is exactly what the timing model says."""
+
+    scale = 1.0
+
+    def __init__(self, now: float):
+        self._now = float(now)
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self._now += seconds
+        return self._now
+
+    def real_seconds(self, sim_seconds: float) -> float:
+        return 0.0

@@ -13,8 +13,8 @@ from typing import Any
 
 from refit.arm import views as v
 from refit.arm.world import World
-from refit.rules import facts, images
-from refit.rules.common import (
+from refit.platform.rules import facts, images
+from refit.platform.rules.common import (
     REF,
     VMSS,
     VMSS_EXTENSION,
@@ -32,8 +32,8 @@ from refit.rules.common import (
     type_of_id,
     zones,
 )
-from refit.rules.registry import ErrorTemplate, rule
-from refit.rules.security import S2_IMAGE
+from refit.platform.rules.registry import ErrorTemplate, rule
+from refit.platform.rules.security import S2_IMAGE
 
 Doc = dict[str, Any] | None
 

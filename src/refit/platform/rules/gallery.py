@@ -5,7 +5,7 @@ Definitions keep their identity (G1, G4); versions are named Major.Minor.Patch (
 that include their own (G6) once each (G7), keep their source (G8), whose OS state (G9) and generation
 (G10, asynchronous) must match the definition's. Nested resources go first on delete (G12). A VM, scale
 set or disk can use a version only where it has replicated (G14/G23), `latest` skips excluded and
-unreplicated versions (G13, refit.rules.images), and an `imageReference.id` takes no `version` (G21).
+unreplicated versions (G13, refit.platform.rules.images), and an `imageReference.id` takes no `version` (G21).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId
 from refit.arm.world import World
-from refit.rules import facts, images
-from refit.rules.common import (
+from refit.platform.rules import facts, images
+from refit.platform.rules.common import (
     DEFINITION,
     DISK,
     GALLERY,
@@ -39,7 +39,7 @@ from refit.rules.common import (
     source_os_state,
     version_source,
 )
-from refit.rules.registry import ErrorTemplate, rule
+from refit.platform.rules.registry import ErrorTemplate, rule
 
 Doc = dict[str, Any] | None
 
@@ -306,7 +306,7 @@ _NOT_USABLE = (images.NOT_AVAILABLE, images.NOT_FOUND, images.MANAGED_IMAGE_NOT_
       errors=(images.NO_LATEST,), operations=("create", "update"), confidence="H")
 def g13_latest(world: World, old: Doc, new: Doc) -> list:
     """A definition (or .../versions/latest) resolves to the highest Major.Minor.Patch that is not
-    excludeFromLatest (globally or for the region) and has replicated to the region (refit.rules.images).
+    excludeFromLatest (globally or for the region) and has replicated to the region (refit.platform.rules.images).
     None eligible: refused."""
     err = _resolution_error(world, old, new)
     return [err] if err is not None and _is_g13(err) else []

@@ -14,11 +14,12 @@ from typing import Any
 from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
-from refit.emulator import regions
-from refit.emulator.core import Emulator, Operation, Request, Response
-from refit.emulator.providers import disks, register
-from refit.emulator.providers.base import ResourceType, new_guid, same
-from refit.rules import images
+from refit.arm.paths import get_path
+from refit.platform import regions
+from refit.platform.cloud import Answer, Call, Cloud, Operation
+from refit.platform.effects import disks, register
+from refit.platform.effects.base import ResourceType, new_guid, same
+from refit.platform.rules import images
 
 SECURITY_TYPES = ("TrustedLaunch", "ConfidentialVM", "Standard")
 ALLOCATED = {"running", "stopped", "starting", "stopping", "restarting"}
@@ -28,22 +29,22 @@ POWER_DISPLAY = {
 }
 
 
-def power_state(emu: Emulator, vm_id: str) -> str:
-    return emu.priv(vm_id).get("power", "running")
+def power_state(cloud: Cloud, vm_id: str) -> str:
+    return cloud.priv(vm_id).get("power", "running")
 
 
-def set_power(emu: Emulator, doc: dict[str, Any], power: str) -> None:
+def set_power(cloud: Cloud, doc: dict[str, Any], power: str) -> None:
     """Record a VM's power state, privately and where Resource Graph shows it
     (`properties.extended.instanceView.powerState`, which ARM's GET does not return), so that the rule
     catalog and the planner read it from the document like any other fact."""
-    emu.priv(doc["id"])["power"] = power
+    cloud.priv(doc["id"])["power"] = power
     code = "starting" if power == "restarting" else power
     doc["properties"].setdefault("extended", {})["instanceView"] = {
         "powerState": {"code": f"PowerState/{code}", "level": "Info", "displayStatus": POWER_DISPLAY.get(power, power)}}
 
 
-def is_allocated(emu: Emulator, vm_id: str) -> bool:
-    return power_state(emu, vm_id) in ALLOCATED
+def is_allocated(cloud: Cloud, vm_id: str) -> bool:
+    return power_state(cloud, vm_id) in ALLOCATED
 
 
 def _required(path: str) -> ArmError:
@@ -61,7 +62,7 @@ class VirtualMachineType(ResourceType):
     readonly_properties = ("provisioningState", "instanceView", "extended")
 
     # ---- building the model -------------------------------------------------------------------
-    def build(self, emu, rid, doc, old, req):
+    def build(self, cloud, rid, doc, old, call):
         p = doc["properties"]
         loc = doc["location"]
         if not regions.known(loc):
@@ -85,20 +86,20 @@ class VirtualMachineType(ResourceType):
         sp = p.get("storageProfile")
         if not isinstance(sp, dict) or not isinstance(sp.get("osDisk"), dict):
             raise _required("storageProfile.osDisk")
-        self._network(emu, p, old)
+        self._network(cloud, p, old)
         crg = ((p.get("capacityReservation") or {}).get("capacityReservationGroup") or {}).get("id")
-        if crg and emu.get(crg) is None:
+        if crg and cloud.get(crg) is None:
             raise ArmError(404, "NotFound", f"The Capacity Reservation Group '{crg}' could not be found.",
                            "capacityReservation.capacityReservationGroup.id")
         if old is None:
             p["vmId"] = new_guid()
-            p["timeCreated"] = emu.now_iso()
-            self._create_storage(emu, rid, doc)
+            p["timeCreated"] = cloud.now_iso()
+            self._create_storage(cloud, rid, doc)
         else:
-            self._update_storage(emu, rid, doc, old)
+            self._update_storage(cloud, rid, doc, old)
         return doc
 
-    def _network(self, emu, p, old):
+    def _network(self, cloud, p, old):
         np_ = p.get("networkProfile")
         if old is None and not isinstance(np_, dict):
             raise _required("networkProfile")
@@ -106,14 +107,14 @@ class VirtualMachineType(ResourceType):
             nic_id = (nic or {}).get("id")
             if not nic_id:
                 raise _required("networkProfile.networkInterfaces[].id")
-            if emu.get(nic_id) is None:
+            if cloud.get(nic_id) is None:
                 # The message Azure returns for a missing referenced resource (network RP family).
                 raise ArmError(400, "InvalidResourceReference",
                                f"Resource {nic_id} referenced by resource was not found. Please make sure that the "
                                "referenced resource exists, and that both resources are in the same region.",
                                "networkProfile.networkInterfaces")
 
-    def _create_storage(self, emu, rid, doc):
+    def _create_storage(self, cloud, rid, doc):
         p, loc = doc["properties"], doc["location"]
         sp = p["storageProfile"]
         osd = sp["osDisk"]
@@ -124,14 +125,14 @@ class VirtualMachineType(ResourceType):
             if not sp.get("imageReference"):
                 raise _required("storageProfile.imageReference")
             try:
-                f = images.facts(emu.world, sp["imageReference"], loc)
+                f = images.facts(cloud.world, sp["imageReference"], loc)
             except ArmError:
                 # An image that does not resolve here is the catalog's answer (rules G13, G14, G21).
-                emu.priv(rid)["pending_disks"] = []
+                cloud.priv(rid)["pending_disks"] = []
                 return
             name = osd.get("name") or f"{rid.name}_OsDisk_1_{uuid.uuid4().hex}"
             disk_id = str(ResourceId.build(rid.subscription, rid.resource_group, v.DISK, name))
-            if emu.get(disk_id) is not None:
+            if cloud.get(disk_id) is not None:
                 raise ArmError(409, "Conflict", f"Disk '{name}' already exists in resource group "
                                f"'{rid.resource_group}'. Only CreateOption.Attach is supported.", "osDisk.name")
             sku = (osd.get("managedDisk") or {}).get("storageAccountType") or "Premium_LRS"  # INFERRED default
@@ -147,7 +148,7 @@ class VirtualMachineType(ResourceType):
                                      "supportedCapabilities": {"architecture": "x64"}}
             if sec != "Standard":
                 extra["securityProfile"] = {"securityType": sec}
-            plan.append({"create": disks.new_disk_doc(emu, ResourceId.parse(disk_id), loc, doc.get("zones"), sku,
+            plan.append({"create": disks.new_disk_doc(cloud, ResourceId.parse(disk_id), loc, doc.get("zones"), sku,
                                                       size, creation, extra)})
             osd.update({"name": name, "createOption": "FromImage", "osType": f.os_type, "diskSizeGB": size,
                         "caching": osd.get("caching") or "ReadWrite",
@@ -157,7 +158,7 @@ class VirtualMachineType(ResourceType):
             disk_id = (osd.get("managedDisk") or {}).get("id")
             if not disk_id:
                 raise _required("storageProfile.osDisk.managedDisk.id")
-            d = self._existing_disk(emu, disk_id, loc)
+            d = self._existing_disk(cloud, disk_id, loc)
             osd.update({"name": d["name"], "createOption": "Attach", "osType": osd.get("osType") or d["properties"].get("osType"),
                         "diskSizeGB": d["properties"].get("diskSizeGB")})
             osd["managedDisk"] = {"storageAccountType": d["sku"]["name"], "id": d["id"]}
@@ -167,10 +168,10 @@ class VirtualMachineType(ResourceType):
             raise ArmError(400, "InvalidParameter",
                            f"The value '{opt}' of parameter 'storageProfile.osDisk.createOption' is invalid.",
                            "storageProfile.osDisk.createOption")
-        plan += self._data_disks(emu, rid, doc, [])
-        emu.priv(rid)["pending_disks"] = plan
+        plan += self._data_disks(cloud, rid, doc, [])
+        cloud.priv(rid)["pending_disks"] = plan
 
-    def _data_disks(self, emu, rid, doc, old_list) -> list[dict[str, Any]]:
+    def _data_disks(self, cloud, rid, doc, old_list) -> list[dict[str, Any]]:
         p, loc = doc["properties"], doc["location"]
         out: list[dict[str, Any]] = []
         old_by_lun = {dd.get("lun"): dd for dd in old_list}
@@ -195,14 +196,14 @@ class VirtualMachineType(ResourceType):
                 name = dd.get("name") or f"{rid.name}_disk{lun + 2}_{uuid.uuid4().hex}"
                 did = str(ResourceId.build(rid.subscription, rid.resource_group, v.DISK, name))
                 sku = (dd.get("managedDisk") or {}).get("storageAccountType") or "Premium_LRS"
-                out.append({"create": disks.new_disk_doc(emu, ResourceId.parse(did), loc, doc.get("zones"), sku,
+                out.append({"create": disks.new_disk_doc(cloud, ResourceId.parse(did), loc, doc.get("zones"), sku,
                                                          int(dd["diskSizeGB"]), {"createOption": "Empty"})})
                 dd.update({"name": name, "createOption": "Empty", "managedDisk": {"storageAccountType": sku, "id": did}})
             elif opt == "attach":
                 did = (dd.get("managedDisk") or {}).get("id")
                 if not did:
                     raise _required("storageProfile.dataDisks[].managedDisk.id")
-                d = self._existing_disk(emu, did, loc)
+                d = self._existing_disk(cloud, did, loc)
                 dd.update({"name": d["name"], "diskSizeGB": d["properties"].get("diskSizeGB"),
                            "managedDisk": {"storageAccountType": d["sku"]["name"], "id": d["id"]}})
                 out.append({"attach": d["id"]})
@@ -214,21 +215,21 @@ class VirtualMachineType(ResourceType):
             dd.setdefault("deleteOption", "Detach")
         return out
 
-    def _existing_disk(self, emu, disk_id, loc) -> dict[str, Any]:
-        d = emu.get(disk_id)
+    def _existing_disk(self, cloud, disk_id, loc) -> dict[str, Any]:
+        d = cloud.get(disk_id)
         if d is None:
             raise ArmError(404, "NotFound", f"Disk {disk_id} was not found.", disk_id)
         # Region, zone, ownership and security type of the disk are the catalog's (rules D3-D9, D12, S4).
         return d
 
-    def _update_storage(self, emu, rid, doc, old):
+    def _update_storage(self, cloud, rid, doc, old):
         sp, osp = doc["properties"]["storageProfile"], old["properties"]["storageProfile"]
         osd, old_osd = sp["osDisk"], osp["osDisk"]
         new_id = (osd.get("managedDisk") or {}).get("id")
         old_id = (old_osd.get("managedDisk") or {}).get("id")
         plan: list[dict[str, Any]] = []
         if new_id and not same(new_id, old_id):
-            d = self._existing_disk(emu, new_id, doc["location"])
+            d = self._existing_disk(cloud, new_id, doc["location"])
             # An OS disk swap: only the managed disk id (and with it the name) changes (D2).
             osd["managedDisk"] = {**(osd.get("managedDisk") or {}), "id": d["id"],
                                   "storageAccountType": d["sku"]["name"]}
@@ -245,51 +246,51 @@ class VirtualMachineType(ResourceType):
             sp["imageReference"] = osp["imageReference"]
         old_data = osp.get("dataDisks") or []
         new_ids = {id_key((dd.get("managedDisk") or {}).get("id") or "") for dd in sp.get("dataDisks") or []}
-        plan += self._data_disks(emu, rid, doc, old_data)
+        plan += self._data_disks(cloud, rid, doc, old_data)
         for dd in old_data:
             did = (dd.get("managedDisk") or {}).get("id")
             if did and id_key(did) not in new_ids and not any(
                     same(did, (n.get("managedDisk") or {}).get("id")) for n in sp.get("dataDisks") or []):
                 plan.append({"release": did})
-        emu.priv(rid)["pending_disks"] = plan
+        cloud.priv(rid)["pending_disks"] = plan
 
     # ---- effects ------------------------------------------------------------------------------------
-    def duration(self, emu, old, new):
+    def duration(self, cloud, old, new):
         if old is None:
-            return "vm.create", emu.timing["vm.create"]
-        plan = emu.priv(new["id"]).get("pending_disks") or []
+            return "vm.create", cloud.timing["vm.create"]
+        plan = cloud.priv(new["id"]).get("pending_disks") or []
         swapping = any("release" in s for s in plan) and any("attach" in s for s in plan)
-        if swapping and is_allocated(emu, new["id"]):
-            return "vm.swap_os_disk", emu.timing["vm.swap_os_disk"]
-        return "vm.update", emu.timing["vm.update"]
+        if swapping and is_allocated(cloud, new["id"]):
+            return "vm.swap_os_disk", cloud.timing["vm.swap_os_disk"]
+        return "vm.update", cloud.timing["vm.update"]
 
-    def accept(self, emu, old, new, op):
-        priv = emu.priv(new["id"])
+    def accept(self, cloud, old, new, op):
+        priv = cloud.priv(new["id"])
         plan = priv.pop("pending_disks", [])
         if old is None:
-            set_power(emu, new, "starting")
+            set_power(cloud, new, "starting")
         else:
-            set_power(emu, new, priv.get("power", "running"))
-        allocated = old is None or is_allocated(emu, new["id"])
+            set_power(cloud, new, priv.get("power", "running"))
+        allocated = old is None or is_allocated(cloud, new["id"])
         for step in plan:
             if "create" in step:
-                emu.save(step["create"])
-                disks.attach(emu, step["create"]["id"], new["id"], allocated)
+                cloud.save(step["create"])
+                disks.attach(cloud, step["create"]["id"], new["id"], allocated)
             elif "attach" in step:
-                disks.attach(emu, step["attach"], new["id"], allocated)
+                disks.attach(cloud, step["attach"], new["id"], allocated)
             elif "release" in step:
-                disks.release(emu, step["release"])
+                disks.release(cloud, step["release"])
 
-    def finish(self, emu, doc, op):
-        priv = emu.priv(doc["id"])
+    def finish(self, cloud, doc, op):
+        priv = cloud.priv(doc["id"])
         if op.kind == "put" and op.data.get("old") is None:
-            set_power(emu, doc, "running")
+            set_power(cloud, doc, "running")
         priv.pop("failure", None)
         old = op.data.get("old")
         if old is not None:
-            self._convert_os_disk(emu, old, doc)
+            self._convert_os_disk(cloud, old, doc)
 
-    def _convert_os_disk(self, emu, old, doc) -> None:
+    def _convert_os_disk(self, cloud, old, doc) -> None:
         """An in-place security type change converts the OS disk: Standard -> TrustedLaunch gives it VM guest
         state (securityProfile TrustedLaunch), and a Gen1 VM becomes Gen2 (U5, one-way); the rollback to
         Standard removes the disk's security type (U4). acd trusted-launch-existing-vm(-gen-1).md"""
@@ -297,7 +298,7 @@ class VirtualMachineType(ResourceType):
         after = (doc["properties"].get("securityProfile") or {}).get("securityType") or "Standard"
         if before == after:
             return
-        disk = emu.get((doc["properties"]["storageProfile"]["osDisk"].get("managedDisk") or {}).get("id") or "")
+        disk = cloud.get((doc["properties"]["storageProfile"]["osDisk"].get("managedDisk") or {}).get("id") or "")
         if disk is None:
             return
         dp = disk["properties"]
@@ -306,143 +307,147 @@ class VirtualMachineType(ResourceType):
             dp["hyperVGeneration"] = "V2"
         elif after == "Standard":
             dp.pop("securityProfile", None)
-        emu.save(disk)
+        cloud.save(disk)
 
-    def revert(self, emu, doc, old):
+    def revert(self, cloud, doc, old):
         # The write is rejected: the disks go back to how the old model had them. A disk the rejected model
         # named but this VM never got (D8: another VM owns it) stays with its owner.
         for did in _disk_ids(doc):
-            if did not in _disk_ids(old) and same((emu.get(did) or {}).get("managedBy"), old["id"]):
-                disks.release(emu, did)
+            if did not in _disk_ids(old) and same((cloud.get(did) or {}).get("managedBy"), old["id"]):
+                disks.release(cloud, did)
         for did in _disk_ids(old):
-            disks.attach(emu, did, old["id"], is_allocated(emu, old["id"]))
+            disks.attach(cloud, did, old["id"], is_allocated(cloud, old["id"]))
         old["properties"]["provisioningState"] = "Succeeded"
-        emu.save(old)
+        cloud.save(old)
 
-    def finish_delete(self, emu, doc, op):
+    def finish_delete(self, cloud, doc, op):
         sp = doc["properties"]["storageProfile"]
         for d in [sp.get("osDisk") or {}, *(sp.get("dataDisks") or [])]:
             did = (d.get("managedDisk") or {}).get("id")
             if not did:
                 continue
             if (d.get("deleteOption") or "Detach").lower() == "delete":
-                emu.remove(did)
+                cloud.remove(did)
             else:
-                disks.release(emu, did)
-        for ext in emu.world.children(doc["id"], "Microsoft.Compute/virtualMachines/extensions"):
-            emu.remove(ext["id"])
+                disks.release(cloud, did)
+        for ext in cloud.world.children(doc["id"], "Microsoft.Compute/virtualMachines/extensions"):
+            cloud.remove(ext["id"])
 
-    def check_delete(self, emu, doc):
+    def check_delete(self, cloud, doc):
         pass  # extensions are deleted with the VM
 
     # ---- actions ------------------------------------------------------------------------------------
-    def action(self, emu: Emulator, doc: dict[str, Any], name: str, req: Request) -> Response:
-        from refit.emulator.dispatch import lro
+    def action(self, cloud: Cloud, doc: dict[str, Any], name: str, call: Call) -> Answer:
 
-        priv = emu.priv(doc["id"])
+        priv = cloud.priv(doc["id"])
         power = priv.get("power", "running")
         if name == "start":
             key, transitional = "vm.start", "starting"
-            seconds = 1.0 if power == "running" else emu.timing[key]
+            seconds = 1.0 if power == "running" else cloud.timing[key]
         elif name == "deallocate":
             key, transitional = "vm.deallocate", "deallocating"
-            seconds = 1.0 if power == "deallocated" else emu.timing[key]
+            seconds = 1.0 if power == "deallocated" else cloud.timing[key]
         elif name == "powerOff":
             if power == "deallocated":
                 key, transitional, seconds = "vm.powerOff", "deallocated", 1.0
             else:
                 key, transitional = "vm.powerOff", "stopping"
-                seconds = 1.0 if power == "stopped" else emu.timing[key]
+                seconds = 1.0 if power == "stopped" else cloud.timing[key]
         elif name == "restart":
             if power in ("deallocated", "stopped"):
                 # INFERRED: Azure refuses a restart of a VM that is not running.
                 raise ArmError(409, "OperationNotAllowed",
                                f"Operation 'restart' is not allowed on VM '{doc['name']}' since the VM is {power}.")
-            key, transitional, seconds = "vm.restart", "restarting", emu.timing["vm.restart"]
+            key, transitional, seconds = "vm.restart", "restarting", cloud.timing["vm.restart"]
         elif name == "runCommand":
             # https://learn.microsoft.com/azure/virtual-machines/run-command-overview: needs a running VM
             # (the agent executes the script). INFERRED error wording.
-            body = req.body if isinstance(req.body, dict) else {}
+            body = call.body if isinstance(call.body, dict) else {}
             if not body.get("commandId"):
                 raise ArmError(400, "InvalidParameter", "Required parameter 'commandId' is missing (null).", "commandId")
             if power != "running":
                 raise ArmError(409, "OperationNotAllowed",
                                f"Run command cannot be executed on VM '{doc['name']}' because it is not running.")
-            key, transitional, seconds = "vm.run_command", power, emu.timing["vm.run_command"]
+            key, transitional, seconds = "vm.run_command", power, cloud.timing["vm.run_command"]
         else:  # reapply, redeploy: no model change
-            key, transitional, seconds = "vm.update", power, emu.timing["vm.update"]
+            key, transitional, seconds = "vm.update", power, cloud.timing["vm.update"]
         priv["before"] = power
-        set_power(emu, doc, transitional)
+        set_power(cloud, doc, transitional)
         doc["properties"]["provisioningState"] = "Updating"
-        emu.save(doc)
-        op = emu.begin(doc["id"], "action", name, seconds, doc["location"], req.api_version or "")
-        return lro(emu, req, op, 202, None, location=True)
+        cloud.save(doc)
+        op = cloud.begin(doc["id"], "action", name, seconds, doc["location"], call.api_version or "")
+        return Answer(202, None, op, location=True)
 
-    def _settle(self, emu, op, power):
-        doc = emu.get(op.resource_id)
+    def _settle(self, cloud, op, power):
+        doc = cloud.get(op.resource_id)
         if doc is None:
             return None
-        priv = emu.priv(doc["id"])
-        set_power(emu, doc, power)
+        priv = cloud.priv(doc["id"])
+        set_power(cloud, doc, power)
         priv.pop("failure", None)
         doc["properties"]["provisioningState"] = "Succeeded"
         allocated = power in ALLOCATED
         for did in _disk_ids(doc):
-            disks.attach(emu, did, doc["id"], allocated)
-        emu.save(doc)
+            disks.attach(cloud, did, doc["id"], allocated)
+        cloud.save(doc)
         return doc
 
-    def finish_start(self, emu: Emulator, op: Operation) -> None:
-        doc = emu.get(op.resource_id)
+    def finish_start(self, cloud: Cloud, op: Operation) -> None:
+        doc = cloud.get(op.resource_id)
         if doc is None:
             return
-        from refit.emulator import health  # refresh health model (issue 4)
+        from refit.platform.effects import health  # refresh health model (issue 4)
 
-        err = allocation_fault(emu, doc) or health.start_fault(emu, doc)
+        err = allocation_fault(cloud, doc) or health.start_fault(cloud, doc)
         if err is not None:
-            priv = emu.priv(doc["id"])
+            priv = cloud.priv(doc["id"])
             before = priv.get("before", "deallocated")
-            set_power(emu, doc, "deallocated" if before in ("starting", "running") else before)
+            set_power(cloud, doc, "deallocated" if before in ("starting", "running") else before)
             priv["failure"] = err.body()["error"]
             doc["properties"]["provisioningState"] = "Failed"
-            emu.save(doc)
+            cloud.save(doc)
             raise err
-        self._settle(emu, op, "running")
-        health.started(emu, doc)
+        self._settle(cloud, op, "running")
+        health.started(cloud, doc)
 
-    def finish_deallocate(self, emu, op):
-        self._settle(emu, op, "deallocated")
+    def finish_deallocate(self, cloud, op):
+        self._settle(cloud, op, "deallocated")
 
-    def finish_powerOff(self, emu, op):
-        self._settle(emu, op, "deallocated" if emu.priv(op.resource_id).get("before") == "deallocated" else "stopped")
+    def finish_powerOff(self, cloud, op):
+        self._settle(cloud, op, "deallocated" if cloud.priv(op.resource_id).get("before") == "deallocated" else "stopped")
 
-    def finish_restart(self, emu, op):
-        self._settle(emu, op, "running")
+    def finish_restart(self, cloud, op):
+        self._settle(cloud, op, "running")
 
-    def finish_reapply(self, emu, op):
-        self._settle(emu, op, emu.priv(op.resource_id).get("before", "running"))
+    def finish_reapply(self, cloud, op):
+        self._settle(cloud, op, cloud.priv(op.resource_id).get("before", "running"))
 
     finish_redeploy = finish_reapply
 
-    def finish_runCommand(self, emu, op):  # Azure's action name
-        self._settle(emu, op, emu.priv(op.resource_id).get("before", "running"))
+    def finish_runCommand(self, cloud, op):  # Azure's action name
+        self._settle(cloud, op, cloud.priv(op.resource_id).get("before", "running"))
+
+    def adopt(self, cloud, doc):
+        cloud.world.add(doc)
+        code = get_path(doc, "properties.extended.instanceView.powerState.code") or "PowerState/running"
+        cloud.priv(doc["id"])["power"] = code.split("/", 1)[1]
 
     # ---- reading ----------------------------------------------------------------------------------
     def server_properties(self):
         return ("provisioningState", "timeCreated", "vmId", "extended")
 
-    def render(self, emu, doc, req):
-        if req is None:
+    def render(self, cloud, doc, call):
+        if call is None:
             return doc  # Resource Graph and the rule catalog see `properties.extended`
         out = dict(doc)
         out["properties"] = {k: v for k, v in doc["properties"].items() if k != "extended"}
-        if "instanceview" in (req.query.get("$expand") or "").lower():
-            out["properties"]["instanceView"] = instance_view(emu, doc)
+        if "instanceview" in (call.expand or "").lower():
+            out["properties"]["instanceView"] = instance_view(cloud, doc)
         return out
 
-    def sub_get(self, emu, doc, name, req):
+    def sub_get(self, cloud, doc, name, call):
         if name.lower() == "instanceview":
-            return Response(200, instance_view(emu, doc))
+            return instance_view(cloud, doc)
         return None
 
 
@@ -456,9 +461,9 @@ def _disk_ids(doc: dict[str, Any]) -> list[str]:
     return out
 
 
-def allocation_fault(emu: Emulator, doc: dict[str, Any]) -> ArmError | None:
+def allocation_fault(cloud: Cloud, doc: dict[str, Any]) -> ArmError | None:
     """The `allocation_failed` fault (control API): fail this start with Azure's allocation error (A1/A2)."""
-    f = (emu.settings.get("faults") or {}).get("allocation_failed")
+    f = (cloud.settings.get("faults") or {}).get("allocation_failed")
     if not f:
         return None
     targets = [t.lower() for t in f.get("vms") or []]
@@ -468,7 +473,7 @@ def allocation_fault(emu: Emulator, doc: dict[str, Any]) -> ArmError | None:
         if f["remaining"] <= 0:
             return None
         f["remaining"] -= 1
-    elif emu.rng.random() >= float(f.get("fraction", 1.0)):
+    elif cloud.rng.random() >= float(f.get("fraction", 1.0)):
         return None
     return allocation_error(bool(doc.get("zones")))
 
@@ -484,11 +489,11 @@ def allocation_error(zonal: bool) -> ArmError:
                     "Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance")
 
 
-def instance_view(emu: Emulator, doc: dict[str, Any]) -> dict[str, Any]:
-    priv = emu.priv(doc["id"])
+def instance_view(cloud: Cloud, doc: dict[str, Any]) -> dict[str, Any]:
+    priv = cloud.priv(doc["id"])
     power = priv.get("power", "running")
     ps = doc["properties"].get("provisioningState") or "Succeeded"
-    t = emu.now_iso()
+    t = cloud.now_iso()
     failure = priv.get("failure")
     if failure:
         prov = {"code": f"ProvisioningState/failed/{failure['code']}", "level": "Error",
@@ -506,14 +511,14 @@ def instance_view(emu: Emulator, doc: dict[str, Any]) -> dict[str, Any]:
                             "displayStatus": POWER_DISPLAY.get(power, power)}],
     }
     gen = None
-    osd = emu.get((doc["properties"]["storageProfile"]["osDisk"].get("managedDisk") or {}).get("id") or "")
+    osd = cloud.get((doc["properties"]["storageProfile"]["osDisk"].get("managedDisk") or {}).get("id") or "")
     if osd is not None:
         gen = osd["properties"].get("hyperVGeneration")
     if gen:
         view["hyperVGeneration"] = gen
-    from refit.emulator import health  # Application Health extension -> vmHealth (issue 4)
+    from refit.platform.effects import health  # Application Health extension -> vmHealth (issue 4)
 
-    vm_health = health.vm_health(emu, doc)
+    vm_health = health.vm_health(cloud, doc)
     if vm_health is not None:
         view["vmHealth"] = vm_health
     return view

@@ -29,7 +29,7 @@ from typing import Any
 
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
-from refit.emulator.core import Emulator
+from refit.platform.cloud import Cloud
 
 HEALTH_EXTENSION_TYPES = ("applicationhealthlinux", "applicationhealthwindows")
 STATES = ("healthy", "unhealthy")
@@ -73,19 +73,19 @@ def validate(spec: Any) -> dict[str, Any]:
     return out
 
 
-def configure(emu: Emulator, spec: Any) -> dict[str, Any]:
-    with emu.lock:
-        emu.settings["health"] = validate(spec)
-        return emu.settings["health"]
+def configure(cloud: Cloud, spec: Any) -> dict[str, Any]:
+    with cloud.lock:
+        cloud.settings["health"] = validate(spec)
+        return cloud.settings["health"]
 
 
-def control(emu: Emulator, method: str, body: Any) -> tuple[int, Any]:
+def control(cloud: Cloud, method: str, body: Any) -> tuple[int, Any]:
     """GET|PUT /_refit/health-model."""
     if method == "PUT":
-        configure(emu, body)
+        configure(cloud, body)
     elif method != "GET":
         raise ArmError(405, "MethodNotAllowed", "Use GET or PUT on /_refit/health-model.")
-    return 200, emu.settings.get("health") or {}
+    return 200, cloud.settings.get("health") or {}
 
 
 def _bad(message: str) -> ArmError:
@@ -103,10 +103,10 @@ def _seconds(value: Any, name: str) -> float:
 
 
 # ---- facts about a VM -------------------------------------------------------------------------------------
-def image_of(emu: Emulator, vm: dict[str, Any]) -> str | None:
+def image_of(cloud: Cloud, vm: dict[str, Any]) -> str | None:
     """The image (version) id the VM boots from: its current OS disk's source image, else its imageReference."""
     sp = (vm.get("properties") or {}).get("storageProfile") or {}
-    disk = emu.get(((sp.get("osDisk") or {}).get("managedDisk") or {}).get("id") or "")
+    disk = cloud.get(((sp.get("osDisk") or {}).get("managedDisk") or {}).get("id") or "")
     if disk is not None:
         cd = (disk.get("properties") or {}).get("creationData") or {}
         ref = cd.get("galleryImageReference") or cd.get("imageReference") or {}
@@ -115,8 +115,8 @@ def image_of(emu: Emulator, vm: dict[str, Any]) -> str | None:
     return (sp.get("imageReference") or {}).get("id")
 
 
-def _settings_for(emu: Emulator, image_id: str | None) -> dict[str, Any]:
-    images = (emu.settings.get("health") or {}).get("images") or {}
+def _settings_for(cloud: Cloud, image_id: str | None) -> dict[str, Any]:
+    images = (cloud.settings.get("health") or {}).get("images") or {}
     if not image_id or not images:
         return {}
     full = id_key(image_id)
@@ -136,60 +136,60 @@ def _settings_for(emu: Emulator, image_id: str | None) -> dict[str, Any]:
     return {}
 
 
-def has_extension(emu: Emulator, vm: dict[str, Any]) -> bool:
-    for ext in emu.world.children(vm["id"], "Microsoft.Compute/virtualMachines/extensions"):
+def has_extension(cloud: Cloud, vm: dict[str, Any]) -> bool:
+    for ext in cloud.world.children(vm["id"], "Microsoft.Compute/virtualMachines/extensions"):
         if str((ext.get("properties") or {}).get("type") or "").lower() in HEALTH_EXTENSION_TYPES:
             return True
     return False
 
 
-def boot_seconds(emu: Emulator, vm: dict[str, Any]) -> float:
-    entry = _settings_for(emu, image_of(emu, vm))
+def boot_seconds(cloud: Cloud, vm: dict[str, Any]) -> float:
+    entry = _settings_for(cloud, image_of(cloud, vm))
     if "boot_seconds" in entry:
         return float(entry["boot_seconds"])
-    model = emu.settings.get("health") or {}
+    model = cloud.settings.get("health") or {}
     if "boot_seconds" in model:
         return float(model["boot_seconds"])
-    return emu.timing["vm.boot"]
+    return cloud.timing["vm.boot"]
 
 
 # ---- hooks called by the VM provider -----------------------------------------------------------------------
-def started(emu: Emulator, vm: dict[str, Any]) -> None:
+def started(cloud: Cloud, vm: dict[str, Any]) -> None:
     """A start completed: the guest boots from now (finish_start)."""
-    emu.priv(vm["id"])["booted_at"] = emu.now()
+    cloud.priv(vm["id"])["booted_at"] = cloud.now()
 
 
-def start_fault(emu: Emulator, vm: dict[str, Any]) -> ArmError | None:
+def start_fault(cloud: Cloud, vm: dict[str, Any]) -> ArmError | None:
     """A start of a VM whose OS disk comes from an image marked `allocation_failed` fails with Azure's
     allocation error (reference/azure-platform-rules.md A1/A2, asynchronous per A5)."""
-    entry = _settings_for(emu, image_of(emu, vm))
+    entry = _settings_for(cloud, image_of(cloud, vm))
     af = entry.get("allocation_failed")
     if not af:
         return None
     if not isinstance(af, bool):
         entry["allocation_failed"] = af - 1  # a count of failing starts: capacity comes back after them
-    from refit.emulator.providers.vm import allocation_error  # the one place Azure's wording lives
+    from refit.platform.effects.vm import allocation_error  # the one place Azure's wording lives
 
     return allocation_error(bool(vm.get("zones")))
 
 
-def state(emu: Emulator, vm: dict[str, Any]) -> str | None:
+def state(cloud: Cloud, vm: dict[str, Any]) -> str | None:
     """healthy | unhealthy | initializing | unknown; None without the Application Health extension."""
-    if not has_extension(emu, vm):
+    if not has_extension(cloud, vm):
         return None
-    priv = emu.priv(vm["id"])
+    priv = cloud.priv(vm["id"])
     if priv.get("power", "running") != "running":
         return "unknown"  # the extension only reports from a running guest
     booted = priv.get("booted_at")
-    if booted is not None and emu.now() < float(booted) + boot_seconds(emu, vm):
+    if booted is not None and cloud.now() < float(booted) + boot_seconds(cloud, vm):
         return "initializing"
-    return _settings_for(emu, image_of(emu, vm)).get("state", "healthy")
+    return _settings_for(cloud, image_of(cloud, vm)).get("state", "healthy")
 
 
-def vm_health(emu: Emulator, vm: dict[str, Any]) -> dict[str, Any] | None:
+def vm_health(cloud: Cloud, vm: dict[str, Any]) -> dict[str, Any] | None:
     """`instanceView.vmHealth` as Azure shows it, or None when the VM has no Application Health extension."""
-    st = state(emu, vm)
+    st = state(cloud, vm)
     if st is None:
         return None
     return {"status": {"code": f"HealthState/{st}", "level": "Warning" if st == "unhealthy" else "Info",
-                       "displayStatus": DISPLAY[st], "time": emu.now_iso()}}
+                       "displayStatus": DISPLAY[st], "time": cloud.now_iso()}}

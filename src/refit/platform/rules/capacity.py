@@ -15,8 +15,8 @@ from typing import Any
 from refit.arm import views as v
 from refit.arm.ids import id_key, same_id
 from refit.arm.world import World
-from refit.rules import facts
-from refit.rules.common import (
+from refit.platform.rules import facts
+from refit.platform.rules.common import (
     CR,
     CRG,
     REF,
@@ -34,7 +34,7 @@ from refit.rules.common import (
     size,
     zones,
 )
-from refit.rules.registry import ErrorTemplate, rule
+from refit.platform.rules.registry import ErrorTemplate, rule
 
 Doc = dict[str, Any] | None
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from refit.arm import views as v
 from refit.arm.world import World
-from refit.rules.common import DISK, REF, get, lower, source_security_type, zones
-from refit.rules.registry import ErrorTemplate, rule
+from refit.platform.rules.common import DISK, REF, get, lower, source_security_type, zones
+from refit.platform.rules.registry import ErrorTemplate, rule
 
 Doc = dict[str, Any] | None
 

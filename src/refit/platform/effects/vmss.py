@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from refit.arm import views as v
 from refit.arm.errors import ArmError
-from refit.emulator import regions
-from refit.emulator.providers import register
-from refit.emulator.providers.base import ResourceType, new_guid
+from refit.platform import regions
+from refit.platform.cloud import Answer
+from refit.platform.effects import register
+from refit.platform.effects.base import ResourceType, new_guid
 
 UPGRADE_MODES = ("Automatic", "Manual", "Rolling")
 
@@ -21,30 +22,41 @@ class ScaleSetType(ResourceType):
     child_types = ("extensions",)
     actions = ("manualupgrade",)
 
-    def action(self, emu, doc, name, req):
-        from refit.emulator.dispatch import lro
+    def action(self, cloud, doc, name, call):
 
         # manualupgrade (updateInstances): instances are not modelled yet; the operation takes the time an
         # in-place upgrade of every instance takes.
-        body = req.body if isinstance(req.body, dict) else {}
+        body = call.body if isinstance(call.body, dict) else {}
         if not body.get("instanceIds"):
             raise ArmError(400, "InvalidParameter", "Required parameter 'instanceIds' is missing (null).", "instanceIds")
         doc["properties"]["provisioningState"] = "Updating"
-        emu.save(doc)
-        op = emu.begin(doc["id"], "action", name, emu.timing["vmss.update_instances"], doc["location"],
-                       req.api_version or "")
-        return lro(emu, req, op, 202, None, location=True)
+        cloud.save(doc)
+        op = cloud.begin(doc["id"], "action", name, cloud.timing["vmss.update_instances"], doc["location"],
+                       call.api_version or "")
+        return Answer(202, None, op, location=True)
 
-    def finish_manualupgrade(self, emu, op):
-        doc = emu.get(op.resource_id)
+    def finish_manualupgrade(self, cloud, op):
+        doc = cloud.get(op.resource_id)
         if doc is not None:
             doc["properties"]["provisioningState"] = "Succeeded"
-            emu.save(doc)
+            cloud.priv(doc["id"]).pop("instances_behind", None)
+            cloud.save(doc)
+
+    def accept(self, cloud, old, new, op):
+        # Upgrade policy Manual: a model change reaches no instance until manualUpgrade (update-instances)
+        # brings them to it (https://learn.microsoft.com/azure/virtual-machine-scale-sets/
+        # virtual-machine-scale-sets-upgrade-policy: "Manual ... you must manually update each instance").
+        if old is None:
+            return
+        mode = ((new["properties"].get("upgradePolicy") or {}).get("mode")) or "Manual"
+        if mode == "Manual" and (old["properties"].get("virtualMachineProfile")
+                                 != new["properties"].get("virtualMachineProfile")):
+            cloud.priv(new["id"])["instances_behind"] = True
 
     def server_properties(self):
         return ("provisioningState", "timeCreated", "uniqueId")
 
-    def build(self, emu, rid, doc, old, req):
+    def build(self, cloud, rid, doc, old, call):
         p = doc["properties"]
         loc = doc["location"]
         if not regions.known(loc):
@@ -66,7 +78,7 @@ class ScaleSetType(ResourceType):
             p.setdefault("platformFaultDomainCount", 1 if p["orchestrationMode"] == "Flexible" else 5)
             p.setdefault("singlePlacementGroup", p["orchestrationMode"] == "Uniform" and doc["sku"]["capacity"] <= 100)
             p["uniqueId"] = new_guid()
-            p["timeCreated"] = emu.now_iso()
+            p["timeCreated"] = cloud.now_iso()
         elif "zones" not in doc and old.get("zones"):
             doc["zones"] = old["zones"]
         profile = p.get("virtualMachineProfile")
@@ -80,6 +92,11 @@ class ScaleSetType(ResourceType):
                            f"The value '{sec}' of parameter 'virtualMachineProfile.securityProfile.securityType' is invalid.",
                            "virtualMachineProfile.securityProfile.securityType")
         return doc
+
+
+def instances_behind(cloud, vmss_id: str) -> bool:
+    """Whether some instance does not run the set's latest model (`latestModelApplied: false`)."""
+    return bool(cloud.priv(vmss_id).get("instances_behind"))
 
 
 register(ScaleSetType())

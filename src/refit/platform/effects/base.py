@@ -1,11 +1,11 @@
 """The generic ARM resource behaviour every type shares; provider modules override the hooks.
 
 Hooks, in the order a write sees them:
-  prepare(emu, rid, body, old, req) -> new document (structural validation, server-set fields)
-  -> the rule catalog (emu.validate)   [synchronous errors answer the request]
-  duration(emu, old, new) -> (timing key, simulated seconds); 0 seconds = completes at once
-  accept(emu, old, new, op)            side effects when the request is accepted
-  finish(emu, doc, op)                 side effects when the operation completes
+  prepare(cloud, rid, body, old, call) -> new document (structural validation, server-set fields)
+  -> the rule catalog (cloud.validate)   [synchronous errors answer the request]
+  duration(cloud, old, new) -> (timing key, simulated seconds); 0 seconds = completes at once
+  accept(cloud, old, new, op)            side effects when the request is accepted
+  finish(cloud, doc, op)                 side effects when the operation completes
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import deep_merge
-from refit.emulator.core import Emulator, Operation, Request, Response
+from refit.platform.cloud import Answer, Call, Cloud, Operation
 
 # Properties that are read-only everywhere: a client may send back its own GET output (az vm update
 # does GET -> PUT), so these are ignored on input rather than rejected.
@@ -43,8 +43,8 @@ class ResourceType:
     readonly_properties: tuple[str, ...] = ("provisioningState",)
 
     # ---- document building ---------------------------------------------------------------------
-    def prepare(self, emu: Emulator, rid: ResourceId, body: dict[str, Any], old: dict[str, Any] | None,
-                req: Request) -> dict[str, Any]:
+    def prepare(self, cloud: Cloud, rid: ResourceId, body: dict[str, Any], old: dict[str, Any] | None,
+                call: Call) -> dict[str, Any]:
         """The stored document after this write (before provider-specific processing)."""
         if not isinstance(body, dict):
             raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.")
@@ -74,14 +74,14 @@ class ResourceType:
             for k in ("managedBy",):
                 if k in old:
                     doc[k] = old[k]
-        return self.build(emu, rid, doc, old, req)
+        return self.build(cloud, rid, doc, old, call)
 
     def server_properties(self) -> tuple[str, ...]:
         """Properties the service sets (kept on update even when the client omits them)."""
         return ("provisioningState", "timeCreated", "uniqueId")
 
-    def build(self, emu: Emulator, rid: ResourceId, doc: dict[str, Any], old: dict[str, Any] | None,
-              req: Request) -> dict[str, Any]:
+    def build(self, cloud: Cloud, rid: ResourceId, doc: dict[str, Any], old: dict[str, Any] | None,
+              call: Call) -> dict[str, Any]:
         return doc
 
     def merge_patch(self, old: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
@@ -90,67 +90,72 @@ class ResourceType:
         return deep_merge(old, {k: v for k, v in body.items() if k not in READ_ONLY_TOP})
 
     # ---- timing and effects ---------------------------------------------------------------------------
-    def duration(self, emu: Emulator, old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[str, float]:
+    def duration(self, cloud: Cloud, old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[str, float]:
         key = self.create_timing if old is None else self.update_timing
-        return key, emu.timing[key]
+        return key, cloud.timing[key]
 
-    def accept(self, emu: Emulator, old: dict[str, Any] | None, new: dict[str, Any], op: Operation | None) -> None:
+    def accept(self, cloud: Cloud, old: dict[str, Any] | None, new: dict[str, Any], op: Operation | None) -> None:
         """Side effects when a write is accepted (e.g. a VM claims its disks)."""
 
-    def finish(self, emu: Emulator, doc: dict[str, Any], op: Operation) -> None:
+    def finish(self, cloud: Cloud, doc: dict[str, Any], op: Operation) -> None:
         """Side effects when a write's operation completes."""
 
-    def complete(self, emu: Emulator, op: Operation) -> None:
-        """Finish an operation of this type (called by Emulator.tick)."""
+    def complete(self, cloud: Cloud, op: Operation) -> None:
+        """Finish an operation of this type (called by Cloud.tick)."""
         fail = op.data.get("fail")
         if op.kind in ("put", "patch"):
-            doc = emu.get(op.resource_id)
+            doc = cloud.get(op.resource_id)
             if doc is None:
                 return
             if fail:
                 old = op.data.get("old")
                 if old is None:
                     doc.setdefault("properties", {})["provisioningState"] = "Failed"
-                    emu.save(doc)
+                    cloud.save(doc)
                 else:
-                    self.revert(emu, doc, old)
+                    self.revert(cloud, doc, old)
                 raise ArmError(op.data.get("fail_status", 409), fail["code"], fail["message"], fail.get("target"))
             doc.setdefault("properties", {})["provisioningState"] = "Succeeded"
-            self.finish(emu, doc, op)
-            emu.save(doc)
+            self.finish(cloud, doc, op)
+            cloud.save(doc)
         elif op.kind == "delete":
-            doc = emu.get(op.resource_id)
+            doc = cloud.get(op.resource_id)
             if doc is not None:
-                self.finish_delete(emu, doc, op)
-                emu.remove(op.resource_id)
+                self.finish_delete(cloud, doc, op)
+                cloud.remove(op.resource_id)
         elif op.kind == "action":
-            getattr(self, "finish_" + op.name)(emu, op)
+            getattr(self, "finish_" + op.name)(cloud, op)
 
-    def revert(self, emu: Emulator, doc: dict[str, Any], old: dict[str, Any]) -> None:
+    def revert(self, cloud: Cloud, doc: dict[str, Any], old: dict[str, Any]) -> None:
         """An asynchronously rejected update leaves the previous model in place (INFERRED)."""
-        emu.save(old)
+        cloud.save(old)
 
     # ---- delete -----------------------------------------------------------------------------------
-    def check_delete(self, emu: Emulator, doc: dict[str, Any]) -> None:
+    def check_delete(self, cloud: Cloud, doc: dict[str, Any]) -> None:
         """Raise ArmError when Azure refuses the delete synchronously."""
         for child in self.child_types:
-            if emu.world.children(doc["id"], self.type + "/" + child):
+            if cloud.world.children(doc["id"], self.type + "/" + child):
                 raise ArmError(409, "CannotDeleteResource",
                                "Can not delete resource before nested resources are deleted.")
 
-    def finish_delete(self, emu: Emulator, doc: dict[str, Any], op: Operation) -> None:
+    def finish_delete(self, cloud: Cloud, doc: dict[str, Any], op: Operation) -> None:
         """Cleanup when the delete completes (e.g. release disks)."""
 
+    def adopt(self, cloud: Cloud, doc: dict[str, Any]) -> None:
+        """Take in a document observed elsewhere (Resource Graph, a snapshot) and rebuild the state Azure
+        keeps beside it from what the document shows (a VM's power state, a version's replication)."""
+        cloud.world.add(doc)
+
     # ---- reading ------------------------------------------------------------------------------------
-    def render(self, emu: Emulator, doc: dict[str, Any], req: Request | None) -> dict[str, Any]:
+    def render(self, cloud: Cloud, doc: dict[str, Any], call: Call | None) -> dict[str, Any]:
         """The document as GET returns it (computed read-only fields added here)."""
         return doc
 
-    def action(self, emu: Emulator, doc: dict[str, Any], name: str, req: Request) -> Response:
+    def action(self, cloud: Cloud, doc: dict[str, Any], name: str, call: Call) -> Answer:
         raise ArmError(404, "InvalidResourceType",
                        f"The resource type '{name}' could not be found in the namespace '{ResourceId.parse(doc['id']).namespace}'.")
 
-    def sub_get(self, emu: Emulator, doc: dict[str, Any], name: str, req: Request) -> Response | None:
+    def sub_get(self, cloud: Cloud, doc: dict[str, Any], name: str, call: Call) -> Answer | None:
         """GET {id}/{name} for a non-collection segment (e.g. instanceView); None if not supported."""
         return None
 
@@ -166,8 +171,8 @@ class GenericType(ResourceType):
         self.sync = sync
         self.child_types = child_types
 
-    def duration(self, emu: Emulator, old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[str, float]:
-        return ("delete", 0.0) if self.sync else ("delete", emu.timing["delete"])
+    def duration(self, cloud: Cloud, old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[str, float]:
+        return ("delete", 0.0) if self.sync else ("delete", cloud.timing["delete"])
 
 
 def norm_region(name: str) -> str:

@@ -1,5 +1,5 @@
 """Platform facts the doctor's best-practice checks read (refit.checks), beside the rule catalog's own tables
-in `refit.rules.facts`. Every value cites where it comes from; INFERRED marks a best guess.
+in `refit.platform.rules.facts`. Every value cites where it comes from; INFERRED marks a best guess.
 
 The checks never re-encode these: a threshold that changes changes here, once.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 # ---- regions with availability zones --------------------------------------------------------------------
 # The one table of zone-capable regions lives with the emulator (emulator/regions.py, from
 # https://learn.microsoft.com/azure/reliability/regions-list); the doctor reads the same table.
-from refit.emulator.regions import has_zones as region_has_zones  # noqa: F401
-from refit.emulator.regions import normalize as normalize_region  # noqa: F401
+from refit.platform.regions import has_zones as region_has_zones  # noqa: F401
+from refit.platform.regions import normalize as normalize_region  # noqa: F401
 
 # ---- rolling upgrade policy (seed 001 section 4 "typical prod value"; spec defaults, rules 4b) ------------
 ROLLING_BATCH_MAX_PERCENT = 20  # maxBatchInstancePercent: "20 — smaller batch = safer, slower"

@@ -13,10 +13,10 @@ from typing import Any
 
 from refit.arm import views as v
 from refit.arm.errors import ArmError
-from refit.emulator import regions
-from refit.emulator.core import Emulator
-from refit.emulator.providers import register
-from refit.emulator.providers.base import ResourceType
+from refit.platform import regions
+from refit.platform.cloud import Cloud
+from refit.platform.effects import register
+from refit.platform.effects.base import ResourceType
 
 DEFINITION_SECURITY_TYPES = ("Standard", "TrustedLaunchSupported", "TrustedLaunch", "ConfidentialVmSupported",
                              "ConfidentialVM", "TrustedLaunchAndConfidentialVmSupported")
@@ -31,10 +31,10 @@ class GalleryType(ResourceType):
     def server_properties(self):
         return ("provisioningState", "identifier")
 
-    def check_delete(self, emu, doc):
+    def check_delete(self, cloud, doc):
         pass  # the delete order (definitions first) is rule G12 of the catalog
 
-    def build(self, emu, rid, doc, old, req):
+    def build(self, cloud, rid, doc, old, call):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.]{0,78}[A-Za-z0-9]|[A-Za-z0-9]", rid.name):
             raise ArmError(400, "InvalidParameter", f"The gallery name '{rid.name}' is invalid. Gallery names may "
                            "contain letters, numbers, dots and underscores, and may not start or end with a dot or "
@@ -49,10 +49,10 @@ class ImageDefinitionType(ResourceType):
     create_timing = update_timing = "definition.write"
     child_types = ("versions",)
 
-    def check_delete(self, emu, doc):
+    def check_delete(self, cloud, doc):
         pass  # the delete order (versions first) is rule G12 of the catalog
 
-    def build(self, emu, rid, doc, old, req):
+    def build(self, cloud, rid, doc, old, call):
         p = doc["properties"]
         if old is not None:
             return doc
@@ -69,7 +69,7 @@ class ImageDefinitionType(ResourceType):
         if p["osState"] not in ("Generalized", "Specialized"):
             raise ArmError(400, "InvalidParameter", f"The value '{p['osState']}' of parameter 'osState' is invalid.", "osState")
         # Gallery API 2025-03-03+ defaults to V2 + TrustedLaunchSupported when unspecified (rules 1a).
-        new_defaults = (req.api_version or "") >= "2025-03-03"
+        new_defaults = (call.api_version or "") >= "2025-03-03"
         if not p.get("hyperVGeneration"):
             p["hyperVGeneration"] = "V2" if new_defaults else "V1"
         if p["hyperVGeneration"] not in ("V1", "V2"):
@@ -97,8 +97,8 @@ class ImageVersionType(ResourceType):
     def server_properties(self):
         return ("provisioningState", "replicationStatus", "storageProfile")
 
-    def build(self, emu, rid, doc, old, req):
-        # The version name (rule G5) and the rest of the platform rules are the catalog's (refit.rules.gallery).
+    def build(self, cloud, rid, doc, old, call):
+        # The version name (rule G5) and the rest of the platform rules are the catalog's (refit.platform.rules.gallery).
         p = doc["properties"]
         pp = p.setdefault("publishingProfile", {})
         if old is None:
@@ -110,14 +110,14 @@ class ImageVersionType(ResourceType):
                                "Required parameter 'storageProfile.source' is missing (null).", "storageProfile.source")
             size = 30
             if src:
-                source = emu.get(src)
+                source = cloud.get(src)
                 if source is None:
                     raise ArmError(404, "NotFound", f"The source '{src}' was not found.", "storageProfile.source.id")
-                size = _source_size(emu, source)
+                size = _source_size(cloud, source)
             p["storageProfile"] = {"source": {"id": src} if src else {"uri": uri},
                                    "osDiskImage": {"sizeInGB": size, "hostCaching": "ReadWrite",
                                                    "source": {"id": src} if src else {"uri": uri}}}
-            pp["publishedDate"] = emu.now_iso()
+            pp["publishedDate"] = cloud.now_iso()
         else:
             sp = p.get("storageProfile") or {}
             via_source = bool(sp.get("source"))
@@ -151,18 +151,18 @@ class ImageVersionType(ResourceType):
         return doc
 
     # Replication schedule: [(region, start, end)], kept in private state.
-    def _schedule(self, emu: Emulator, old, new) -> list[dict[str, Any]]:
-        now = emu.now()
+    def _schedule(self, cloud: Cloud, old, new) -> list[dict[str, Any]]:
+        now = cloud.now()
         wanted = [regions.normalize(t["name"]) for t in new["properties"]["publishingProfile"]["targetRegions"]]
         src_region = regions.normalize(new["location"])
-        prev = {s["region"]: s for s in (emu.priv(new["id"]).get("replication") or [])} if old is not None else {}
+        prev = {s["region"]: s for s in (cloud.priv(new["id"]).get("replication") or [])} if old is not None else {}
         sched: list[dict[str, Any]] = []
         t = now
         if old is None:
             # The source region first (capture), then the others, one after the other.
             order = [src_region] + [r for r in wanted if r != src_region] if src_region in wanted else wanted
             for i, r in enumerate(order):
-                d = emu.timing["version.capture"] if i == 0 else emu.timing["version.replicate_region"]
+                d = cloud.timing["version.capture"] if i == 0 else cloud.timing["version.replicate_region"]
                 sched.append({"region": r, "start": t, "end": t + d})
                 t += d
             return sched
@@ -172,43 +172,43 @@ class ImageVersionType(ResourceType):
             if r in prev:
                 sched.append(prev[r])
             else:
-                d = emu.timing["version.replicate_region"]
+                d = cloud.timing["version.replicate_region"]
                 sched.append({"region": r, "start": t, "end": t + d})
                 t += d
         return sched
 
-    def duration(self, emu, old, new):
-        sched = self._schedule(emu, old, new)
-        emu.priv(new["id"])["pending_schedule"] = sched
-        end = max((s["end"] for s in sched), default=emu.now())
+    def duration(self, cloud, old, new):
+        sched = self._schedule(cloud, old, new)
+        cloud.priv(new["id"])["pending_schedule"] = sched
+        end = max((s["end"] for s in sched), default=cloud.now())
         key = self.create_timing if old is None else self.update_timing
-        return key, max(end - emu.now(), emu.timing["version.update"] if old is not None else 0.0)
+        return key, max(end - cloud.now(), cloud.timing["version.update"] if old is not None else 0.0)
 
-    def accept(self, emu, old, new, op):
-        priv = emu.priv(new["id"])
+    def accept(self, cloud, old, new, op):
+        priv = cloud.priv(new["id"])
         priv["replication"] = priv.pop("pending_schedule", [])
-        self._refresh_status(emu, new)
-        now = emu.now()
+        self._refresh_status(cloud, new)
+        now = cloud.now()
         for s in priv["replication"]:
             if s["end"] > now:  # a timer per region, so the document says "Completed" the moment it is
-                emu.begin(new["id"], "action", "replicated", s["end"] - now, s["region"], op.api_version if op else "",
+                cloud.begin(new["id"], "action", "replicated", s["end"] - now, s["region"], op.api_version if op else "",
                           internal=True)
 
-    def finish_replicated(self, emu, op):
-        doc = emu.get(op.resource_id)
+    def finish_replicated(self, cloud, op):
+        doc = cloud.get(op.resource_id)
         if doc is not None:
-            self._refresh_status(emu, doc)
-            emu.save(doc)
+            self._refresh_status(cloud, doc)
+            cloud.save(doc)
 
-    def finish(self, emu, doc, op):
-        self._refresh_status(emu, doc)
+    def finish(self, cloud, doc, op):
+        self._refresh_status(cloud, doc)
 
-    def _refresh_status(self, emu: Emulator, doc: dict[str, Any]) -> None:
+    def _refresh_status(self, cloud: Cloud, doc: dict[str, Any]) -> None:
         """Materialise replicationStatus into the document so that rules and Resource Graph see it."""
-        now = emu.now()
+        now = cloud.now()
         summary = []
         states = []
-        for s in emu.priv(doc["id"]).get("replication") or []:
+        for s in cloud.priv(doc["id"]).get("replication") or []:
             if now >= s["end"]:
                 state, progress = "Completed", 100
             else:
@@ -220,23 +220,35 @@ class ImageVersionType(ResourceType):
         agg = "Completed" if states and all(s == "Completed" for s in states) else "InProgress"
         doc["properties"]["replicationStatus"] = {"aggregatedState": agg, "summary": summary}
 
-    def render(self, emu, doc, req):
-        self._refresh_status(emu, doc)
-        if req is not None and "replicationstatus" in (req.query.get("$expand") or "").lower():
+    def adopt(self, cloud, doc):
+        # The replication a document shows: Completed regions are done; the others finish one
+        # replication span from now (the timing model's version.replicate_region).
+        cloud.world.add(doc)
+        t = cloud.now()
+        sched = []
+        for s in ((doc.get("properties") or {}).get("replicationStatus") or {}).get("summary") or []:
+            done = s.get("state") == "Completed"
+            sched.append({"region": regions.normalize(s.get("region", "")), "start": t - 1,
+                          "end": t - 1 if done else t + cloud.timing["version.replicate_region"]})
+        cloud.priv(doc["id"])["replication"] = sched
+
+    def render(self, cloud, doc, call):
+        self._refresh_status(cloud, doc)
+        if call is not None and "replicationstatus" in (call.expand or "").lower():
             return doc
         out = dict(doc)
         out["properties"] = {k: val for k, val in doc["properties"].items() if k != "replicationStatus"}
         return out
 
 
-def _source_size(emu: Emulator, source: dict[str, Any]) -> int:
+def _source_size(cloud: Cloud, source: dict[str, Any]) -> int:
     t = source.get("type", "").lower()
     if t == v.DISK.lower() or t == "microsoft.compute/snapshots":
         return int(source["properties"].get("diskSizeGB") or 30)
     if t == v.IMAGE.lower():
         return int(((source["properties"].get("storageProfile") or {}).get("osDisk") or {}).get("diskSizeGB") or 30)
     if t == v.VM.lower():
-        disk = emu.get(((source["properties"]["storageProfile"]["osDisk"]).get("managedDisk") or {}).get("id") or "")
+        disk = cloud.get(((source["properties"]["storageProfile"]["osDisk"]).get("managedDisk") or {}).get("id") or "")
         return int((disk or {}).get("properties", {}).get("diskSizeGB") or 30)
     if t == v.IMAGE_VERSION.lower():
         return int(source["properties"]["storageProfile"]["osDiskImage"].get("sizeInGB") or 30)

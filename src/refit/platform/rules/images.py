@@ -16,9 +16,9 @@ from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId
 from refit.arm.world import World
-from refit.rules.registry import ErrorTemplate
+from refit.platform.rules.registry import ErrorTemplate
 
-# What resolving an image reference answers (rules G13, G14/G23, G21 return these; see refit.rules.gallery).
+# What resolving an image reference answers (rules G13, G14/G23, G21 return these; see refit.platform.rules.gallery).
 NOT_AVAILABLE = ErrorTemplate(404, "GalleryImageNotFound",
                               "The gallery image {image} is not available in {region} region. Please contact image owner "
                               "to replicate to this region, or change your requested region.", "imageReference")

@@ -20,8 +20,8 @@ from typing import Any
 from refit.arm import views as v
 from refit.arm.ids import same_id
 from refit.arm.world import World
-from refit.rules import facts
-from refit.rules.common import (
+from refit.platform.rules import facts
+from refit.platform.rules.common import (
     DISK_MISMATCH,
     REF,
     VM,
@@ -39,7 +39,7 @@ from refit.rules.common import (
     vm_generation,
     zones,
 )
-from refit.rules.registry import ErrorTemplate, rule
+from refit.platform.rules.registry import ErrorTemplate, rule
 
 Doc = dict[str, Any] | None
 

@@ -38,7 +38,7 @@ def tables(emu: Emulator) -> dict[str, list[dict[str, Any]]]:
     cache = getattr(emu, "_graph_cache", None)
     if cache is not None and cache[0] == emu.version:
         return cache[1]
-    from refit.emulator.providers import handler_for
+    from refit.platform.effects import handler_for
 
     resources, containers = [], []
     for doc in emu.world:
