@@ -42,6 +42,26 @@ def test_user_errors_are_one_line_exit_2(capsys, tmp_path):
     assert code == 2 and "LocationRequired" in err
 
 
+def _snapshot(capsys) -> list:
+    code, out, _ = run(capsys, "-o", "json", "inventory", "-q", "Resources | project id, type, tags, properties "
+                       "| order by id asc")
+    assert code == 0
+    return json.loads(out)
+
+
+def test_a_failed_seed_changes_nothing(capsys, tmp_path, monkeypatch):
+    """Issue 10: a scenario is built whole before it is written; one that fails leaves the fleet as it was."""
+    monkeypatch.setenv("REFIT_DATA_DIR", str(tmp_path / "data"))
+    code, out, _ = run(capsys, "-o", "json", "emulator", "seed", "disk-swap", "--set", "vms=2")
+    assert code == 0
+    before = _snapshot(capsys)
+    assert len(before) == 13  # every resource of the scenario but its resource group (a ResourceContainer)
+    for extra in ([], ["--add"]):
+        code, out, err = run(capsys, "emulator", "seed", "fleet", "--set", "vms=-3", *extra)
+        assert (code, out, err.strip()) == (2, "", "error: resources[6].repeat must be a whole number >= 0")
+        assert _snapshot(capsys) == before
+
+
 def test_seed_offline_then_inventory_embedded(capsys, tmp_path, monkeypatch):
     d = tmp_path / "data"
     monkeypatch.setenv("REFIT_DATA_DIR", str(d))

@@ -20,8 +20,9 @@ def run(capsys, *args):
 
 
 @pytest.fixture
-def fleet(session, server, monkeypatch):
+def fleet(session, server, monkeypatch, tmp_path):
     session.control("POST", "scenario", {"name": "fleet", "params": {"vms": 1, "security_type": "Standard"}})
+    monkeypatch.setenv("REFIT_STATE_DIR", str(tmp_path / "state"))  # apply's journal
     monkeypatch.setenv("REFIT_ENDPOINT", server.url)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert))
     return session
@@ -87,3 +88,59 @@ def test_impossible_goal_exits_1_with_the_blocking_rule(fleet, capsys):
     plan = json.loads(out)
     assert code == 1 and plan["status"] == "impossible" and plan["steps"] == []
     assert "U8" in [b["rule"] for b in plan["impossible"][0]["blocked_by"]]
+
+
+def test_budget_exhausted_is_said_as_such_exit_1(fleet, capsys, tmp_path):
+    sec = "properties.securityProfile.securityType=TrustedLaunch"
+    code, out, _ = run(capsys, "plan", "--resource", VM, "--set", sec, "--max-expansions", "0")
+    assert code == 1
+    assert out.splitlines() == ["", "not planned for vm-00001: properties.securityProfile.securityType = TrustedLaunch",
+                                "  search budget exhausted after 0 states (raise with --max-expansions)"]
+    code, out, _ = run(capsys, "-o", "json", "plan", "--resource", VM, "--set", sec, "--max-depth", "2",
+                       "-o", str(tmp_path / "plan.json"))
+    plan = json.loads(out)
+    assert code == 1 and (plan["status"], plan["steps"], plan["impossible"]) == ("budget_exhausted", [], [])
+    assert [(e["budget"], e["limit"], e["message"]) for e in plan["exhausted"]] == [(
+        "max_depth", 2,
+        "search depth limit reached after 2 states: paths longer than 2 steps were not tried (raise with --max-depth)")]
+    code, _, err = run(capsys, "apply", str(tmp_path / "plan.json"), "--yes")
+    assert code == 2 and "ran out of budget" in err
+    # Raised, the same goal is planned.
+    code, out, _ = run(capsys, "-o", "json", "plan", "--resource", VM, "--set", sec, "--max-depth", "3")
+    assert code == 0 and [s["op"] for s in json.loads(out)["steps"]] == ["deallocate", "patch", "start"]
+
+
+def test_no_path_is_said_with_its_rule_not_a_budget(fleet, capsys):
+    code, out, _ = run(capsys, "plan", "--resource", VM, "--set", "properties.securityProfile.securityType=ConfidentialVM")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[1] == "no path for vm-00001: properties.securityProfile.securityType = ConfidentialVM"
+    assert any(line.startswith("  blocked by U8 ") for line in lines)
+    assert "budget" not in out and "not planned" not in out
+
+
+def test_missing_resource_and_refused_value_are_user_errors(fleet, capsys):
+    missing = VM.replace("vm-00001", "vm-00009")
+    code, out, err = run(capsys, "plan", "--resource", missing, "--set", "properties.securityProfile.securityType=TrustedLaunch")
+    assert (code, out) == (2, "")
+    assert err == (f"error: goal resource {missing} does not exist (check its name; refit plans changes to existing "
+                   "virtual machines, it does not create them)\n")
+    code, out, err = run(capsys, "plan", "--resource", VM, "--set", "properties.securityProfile.securityType=trustedlaunch")
+    assert (code, out) == (2, "")
+    assert err == ("error: goal vm-00001: properties.securityProfile.securityType = 'trustedlaunch' is not a security "
+                   "type Azure accepts (Standard, TrustedLaunch, ConfidentialVM)\n")
+    code, _, err = run(capsys, "plan", "--resource", VM, "--set", "tags.a=b", "--max-expansions", "-1")
+    assert (code, err) == (2, "error: --max-expansions is a number of states, 0 or more; not -1\n")
+    code, _, err = run(capsys, "plan", "--resource", VM, "--set", "tags.a=b", "--max-depth", "-2")
+    assert (code, err) == (2, "error: --max-depth is a number of steps, 0 or more; not -2\n")
+
+
+def test_budget_defaults_are_the_planners():
+    import inspect
+
+    from refit.cli.plan import plan
+    from refit.plan import search
+
+    params = inspect.signature(plan).parameters
+    assert (params["max_expansions"].default.default, params["max_depth"].default.default) == (
+        search.DEFAULT_MAX_EXPANSIONS, search.DEFAULT_MAX_DEPTH)

@@ -46,7 +46,10 @@ def test_seed_003_commands_through_the_real_az(az_tools, server, session, tmp_pa
                         "--az", str(az), "--config-dir", str(tmp_path / "az-config")],
                        env=env, capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 0, r.stderr
-    assert f"export AZURE_CONFIG_DIR={tmp_path / 'az-config'}" in r.stdout
+    assert f"export AZURE_CONFIG_DIR={tmp_path / 'az-config'}" in r.stdout.splitlines()
+    # only `export` lines on stdout (issue 10), so that `eval "$(refit emulator az-login ...)"` works
+    assert {line.split(" ", 1)[0] for line in r.stdout.splitlines()} == {"export"}
+    assert r.stderr.startswith("az is logged in to the emulator")
     assert _json(_az(az, env, "account", "show", "-o", "json"))["id"] == ep.subscription
     _az(az, env, "extension", "add", "--source", str(wheel), "--yes")
 

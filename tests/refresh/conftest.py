@@ -14,7 +14,6 @@ def state(tmp_path, monkeypatch, server):
     """refit's journal in a test dir; the SDK trusts the test emulator's certificate."""
     monkeypatch.setenv("REFIT_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert))
-    monkeypatch.delenv("REFIT_CLOCK", raising=False)
     return tmp_path / "state"
 
 

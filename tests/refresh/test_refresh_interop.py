@@ -20,31 +20,8 @@ from az_venv import ensure_az
 pytestmark = pytest.mark.e2e
 
 # Seed 003, step 06 (plzm/azure-vm-disk-swap scripts/06-swap-os-disks), as the blog post prints it.
-SEED_SWAP_LOOP = r'''
-set -eu
-vms="$(az graph query -q 'Resources | where type =~ "microsoft.compute/virtualmachines" and tags.AutoRefresh =~ "true" | project id, name, location, resourceGroup, currentOsDiskName=properties.storageProfile.osDisk.name, newOsDiskName=tags.OsDiskName' --subscription "$SUBSCRIPTION_ID" --query 'data[].{id:id, name:name, location:location, resourceGroup:resourceGroup, currentOsDiskName:currentOsDiskName, newOsDiskName:newOsDiskName}')"
-
-while read -r id name location resourceGroup currentOsDiskName newOsDiskName
-do
-    if [[ -z $newOsDiskName ]]
-    then
-        echo "$location""/""$resourceGroup""/""$name"": OsDiskName tag is not set or value is empty. No change will be made to VM."
-    elif [[ "$newOsDiskName" == "$currentOsDiskName" ]]
-    then
-        echo "$location""/""$resourceGroup""/""$name"": OS disk does NOT need to be changed. No change will be made to VM."
-    else
-        echo "$location""/""$resourceGroup""/""$name"": OS disk needs to be changed."
-        newOsDiskId=$(echo "$(az disk show --subscription $SUBSCRIPTION_ID -g ""$resourceGroup"" -n ""$newOsDiskName"" -o tsv --query "id")" | sed "s/\r//")
-        if [[ ! -z $newOsDiskId ]]
-        then
-            echo "Disk referenced by tag value exists. Starting swap onto VM."
-            az vm deallocate --subscription "$SUBSCRIPTION_ID" -g "$resourceGroup" --name "$name" --verbose
-            az vm update --subscription "$SUBSCRIPTION_ID" -g "$resourceGroup" --verbose -n "$name" --os-disk "$newOsDiskId"
-            az vm start --subscription "$SUBSCRIPTION_ID" -g "$resourceGroup" -n "$name" --verbose
-        fi
-    fi
-done< <(echo "${vms}" | jq -r '.[] | "\(.id) \(.name) \(.location) \(.resourceGroup) \(.currentOsDiskName) \(.newOsDiskName)"')
-'''
+# Seed 003's step 06 as the blog post prints it (plus `set -eu`): one copy, shared with bench/refresh.py.
+SEED_SWAP_LOOP = (Path(__file__).resolve().parents[2] / "docs" / "examples" / "seed-003-swap-os-disks.sh").read_text()
 
 
 def test_seed_003_bash_loop_after_refit_tag_and_status_reads_it(server, session, sub, refit_json, tmp_path):

@@ -14,6 +14,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from rulekit import (
+    LOC,
+    SUB,
     Case,
     cr,
     crg,
@@ -32,6 +34,7 @@ from rulekit import (
     vmss,
 )
 
+from refit.platform.regions import REGIONS
 from refit.platform.rules import RULES
 
 # ---- shared resources ------------------------------------------------------------------------------------
@@ -72,6 +75,10 @@ S2_MSG = ("Use of TrustedLaunch setting is not supported for the provided image.
 DISK_MSG = "Security type of VM is not compatible with the security type of attached OS Disk."
 CRG_ID = rid("capacityReservationGroups", "crg")
 CR_TARGET = "capacityReservation.capacityReservationGroup.id"
+NIC_ID = rid("networkInterfaces", "vm1-nic", ns="Microsoft.Network")
+NIC = {"id": NIC_ID, "name": "vm1-nic", "type": "Microsoft.Network/networkInterfaces", "location": LOC, "properties": {}}
+RG = {"id": f"/subscriptions/{SUB}/resourceGroups/rg", "name": "rg", "type": "Microsoft.Resources/resourceGroups",
+      "location": LOC, "properties": {}}
 
 VIOLATIONS: list[Case] = [
     # ---- 1c security types, generation, images ------------------------------------------------------------
@@ -335,10 +342,10 @@ VIOLATIONS: list[Case] = [
          definition("b", identifier=("Contoso", "APP", "x")),
          (409, "Conflict", "Gallery image: a identified by (publisher:Contoso, offer:APP, sku:x) already exists. Choose a "
           "different publisher, offer, sku combination.", None)),
-    Case("G5", [GAL, BRIDGE], None, version("bridge", "1.0", source=IMG_ID),
+    Case("G5", [IMG, GAL, BRIDGE], None, version("bridge", "1.0", source=IMG_ID),
          (400, "InvalidParameter", "The image version name is invalid. The image version name should follow "
           "Major(int).Minor(int).Patch(int) format, for e.g: 1.0.0, 2018.12.1 etc", "galleryImageVersionName")),
-    Case("G5", [GAL, BRIDGE], None, version("bridge", "1.0.2147483648", source=IMG_ID),
+    Case("G5", [IMG, GAL, BRIDGE], None, version("bridge", "1.0.2147483648", source=IMG_ID),
          (400, "InvalidParameter", "The image version name is invalid. The image version name should follow "
           "Major(int).Minor(int).Patch(int) format, for e.g: 1.0.0, 2018.12.1 etc", "galleryImageVersionName"),
          "above a 32-bit int"),
@@ -450,6 +457,85 @@ VIOLATIONS: list[Case] = [
     Case("C12", [crg()], None, cr("cr1", size="Standard_A0"),
          (400, "NotSupported", "Capacity Reservation is not supported for VM size Standard_A0.", None),
          "the real response (Azure/azure-cli#18943)"),
+    # ---- refusals that were provider checks (the ARM, VM, D14+, G24+, I, C14, M15+ families) --------------------
+    Case("ARM7", [], disk("d"), edit(disk("d"), location="westus2"),
+         (409, "InvalidResourceLocation", "The resource 'd' already exists in location 'eastus' in resource group 'rg'. "
+          "A resource with the same name cannot be created in location 'westus2'. Please select a new resource name.",
+          None)),
+    Case("ARM7", [], RG, edit(RG, location="westus2"),
+         (409, "InvalidResourceGroupLocation", "Invalid resource group location 'westus2'. The Resource group already "
+          "exists in location 'eastus'.", None), "a resource group"),
+    Case("ARM8", [], None, vm("v", location="marsnorth"),
+         (400, "LocationNotAvailableForResourceType", "The provided location 'marsnorth' is not available for resource "
+          "type 'Microsoft.Compute/virtualMachines'. List of available regions for the resource type is "
+          f"'{','.join(REGIONS)}'.", None)),
+    Case("ARM9", [], None, vm("v", zones=["1"], location="westus"),
+         (400, "InvalidParameter", "The zone(s) '1' for resource 'Microsoft.Compute/virtualMachines/v' is not supported. "
+          "The supported zones for location 'westus' are ''.", "zones")),
+    Case("ARM9", [], None, disk("d", zones=["4"]),
+         (400, "InvalidParameter", "The zone(s) '4' for resource 'Microsoft.Compute/disks/d' is not supported. "
+          "The supported zones for location 'eastus' are '1,2,3'.", "zones"), "a zone the region does not have"),
+    Case("ARM9", [IMG], vmss("ss", image=IMG_ID, location="westus"),
+         vmss("ss", image=IMG_ID, location="westus", zones=["1"]),
+         (400, "InvalidParameter", "The zone(s) '1' for resource 'Microsoft.Compute/virtualMachineScaleSets/ss' is not "
+          "supported. The supported zones for location 'westus' are ''.", "zones"), "zonal expansion where there are none"),
+    Case("ARM11", [], None, disk("d", tags={f"t{i}": "x" for i in range(51)}),
+         (400, "InvalidTagCount", "The number of tags on a resource or resource group cannot exceed 50.", None)),
+    Case("ARM11", [], None, disk("d", tags={"a/b": "x"}),
+         (400, "InvalidTagNameCharacters", "The tag names 'a/b' have reserved characters '<,>,%,&,\\,?,/' or control "
+          "characters.", None), "a reserved character"),
+    Case("ARM11", [], None, disk("d", tags={"a": "x" * 257}),
+         (400, "InvalidTagValueLength", "The tag value for 'a' exceeds 256 characters.", None), "a long value"),
+    Case("VM3", [], None, vm("v", sec="Bogus", image=platform()),
+         (400, "InvalidParameter", "The value 'Bogus' of parameter 'securityProfile.securityType' is invalid.",
+          "securityProfile.securityType")),
+    Case("VM5", [STD_DISK], None, vm("vm1"),
+         (400, "InvalidResourceReference", f"Resource {NIC_ID} referenced by resource {VM1['id']} was not found. Please "
+          "make sure that the referenced resource exists, and that both resources are in the same region.",
+          "networkProfile.networkInterfaces")),
+    Case("VM6", [STD_DISK, NEW_DISK, disk("d2")], None,
+         edit(vm("vm1", data_disks=(NEW_DISK["id"], rid("disks", "d2"))),
+              properties__storageProfile__dataDisks=[{"lun": 0, "createOption": "Attach", "managedDisk": {"id": i}}
+                                                     for i in (NEW_DISK["id"], rid("disks", "d2"))]),
+         (400, "InvalidParameter", "A disk at LUN 0 already exists.", "dataDisks")),
+    Case("VM7", [disk("v-os")], None, vm("v", image=platform(), os_disk=rid("disks", "v-os")),
+         (409, "ConflictingUserInput", "Disk v-os already exists in resource group RG. Only CreateOption.Attach is "
+          "supported.", rid("disks", "v-os"))),
+    Case("D14", [], None, disk("d", sku="Gold_LRS"),
+         (400, "InvalidParameter", "The value 'Gold_LRS' of parameter 'sku.name' is invalid.", "sku.name")),
+    Case("D15", [], disk("d"), disk("d", create_option="Copy", sourceResourceId=rid("disks", "x")),
+         (409, "PropertyChangeNotAllowed", "Changing property 'creationData' is not allowed.", "creationData")),
+    Case("D16", [], disk("d"), edit(disk("d"), properties__diskSizeGB=16),
+         (400, "BadRequest", f"The disk/snapshot resource with id {rid('disks', 'd')} cannot be resized down. Reducing "
+          "disk/snapshot size is not supported in Azure to prevent data loss. If you do need to reduce the size of the "
+          "disk, please create new snapshot/disks with the appropriate size. More information is available at "
+          "https://aka.ms/AzureDisksFAQ", "diskSizeGB")),
+    Case("D19", [], None, disk("d", sec="Bogus"),
+         (400, "InvalidParameter", "The value 'Bogus' of parameter 'securityProfile.securityType' is invalid.",
+          "securityProfile.securityType")),
+    Case("D21", [VM1], disk("vm1-os", managed_by=VM1["id"]), None,
+         (409, "OperationNotAllowed", f"Disk vm1-os is attached to VM {VM1['id']}.", None)),
+    Case("G24", [], None, gallery("bad-name"),
+         (400, "InvalidParameter", "The gallery name 'bad-name' is invalid. Gallery names may contain letters, numbers, "
+          "dots and underscores, and may not start or end with a dot or underscore.", "galleryName")),
+    Case("G26", [GAL], None, definition("d", os_type="Solaris"),
+         (400, "InvalidParameter", "The value 'Solaris' of parameter 'osType' is invalid.", "osType")),
+    Case("G26", [GAL], None, definition("d", sec="TrustedLaunchMaybe"),
+         (400, "InvalidParameter", "The value 'TrustedLaunchMaybe' of feature 'SecurityType' is invalid.", "features"),
+         "the SecurityType feature"),
+    Case("G29", [IMG, GAL, BRIDGE], None, version("bridge", source=IMG_ID, regions=("eastus", "atlantis")),
+         (400, "InvalidParameter", "The region 'atlantis' is not a valid Azure region.",
+          "publishingProfile.targetRegions")),
+    Case("I1", [STD_DISK], None, managed_image("img", gen="V3", os_disk=STD_DISK["id"]),
+         (400, "InvalidParameter", "The value 'V3' of parameter 'hyperVGeneration' is invalid.", "hyperVGeneration")),
+    Case("C14", [], None, vm("vm1", crg=CRG_ID),
+         (404, "NotFound", f"The Capacity Reservation Group '{CRG_ID}' could not be found.", CR_TARGET)),
+    Case("M16", [IMG], None, vmss("ss", image=IMG_ID, mode="Sometimes"),
+         (400, "InvalidParameter", "The value 'Sometimes' of parameter 'upgradePolicy.mode' is invalid.",
+          "upgradePolicy.mode")),
+    Case("M16", [IMG], None, vmss("ss", image=IMG_ID, sec="Bogus"),
+         (400, "InvalidParameter", "The value 'Bogus' of parameter 'virtualMachineProfile.securityProfile.securityType' "
+          "is invalid.", "virtualMachineProfile.securityProfile.securityType"), "the security type"),
 ]
 
 PASSES: list[Case] = [
@@ -595,6 +681,28 @@ PASSES: list[Case] = [
     Case("C11", [crg(), cr("cr1"), cr("cr2", size="Standard_D4s_v5")], vm("vm1", crg=CRG_ID),
          vm("vm1", crg=CRG_ID, size="Standard_D4s_v5")),
     Case("C12", [crg(), cr("cr1")], None, vm("vm1", crg=CRG_ID)),
+    Case("ARM7", [], disk("d"), edit(disk("d"), location="East US"), note="the same region, spelled otherwise"),
+    Case("ARM8", [], None, vm("v", location="westeurope")),
+    Case("ARM9", [], None, vm("v", zones=["3"], location="westus3")),
+    Case("ARM9", [], vm("v", zones=["1"], location="westus"), vm("v", zones=["1"], location="westus"),
+         note="an update that leaves the zones as they are is not re-checked"),
+    Case("ARM11", [], None, disk("d", tags={f"t{i}": "x" * 256 for i in range(50)})),
+    Case("VM3", [], None, vm("v", sec="Standard", image=platform())),
+    Case("VM5", [STD_DISK, NIC], None, vm("vm1")),
+    Case("VM6", [STD_DISK, NEW_DISK, disk("d2")], None, vm("vm1", data_disks=(NEW_DISK["id"], rid("disks", "d2")))),
+    Case("VM7", [], None, vm("v", image=platform(), os_disk=rid("disks", "v-os")), note="the name is free"),
+    Case("D14", [], None, disk("d", sku="PremiumV2_LRS")),
+    Case("D15", [], disk("d"), edit(disk("d"), properties__creationData__createOption="empty"),
+         note="the same option, in another case"),
+    Case("D16", [], disk("d"), edit(disk("d"), properties__diskSizeGB=64)),
+    Case("D19", [], None, disk("d", sec="ConfidentialVM_NonPersistedTPM")),
+    Case("D21", [], disk("d"), None),
+    Case("G24", [], None, gallery("gal_prod.2")),
+    Case("G26", [GAL], None, definition("d", os_type="Windows", os_state="Specialized", gen="V1")),
+    Case("G29", [IMG, GAL, BRIDGE], None, version("bridge", source=IMG_ID, regions=("eastus", "West Europe"))),
+    Case("I1", [], None, managed_image("img", gen="V1")),
+    Case("C14", [crg()], None, vm("vm1", crg=CRG_ID)),
+    Case("M16", [IMG], None, vmss("ss", image=IMG_ID, mode="Automatic", sec="TrustedLaunch")),
 ]
 
 
@@ -617,8 +725,11 @@ def test_pass(case: Case):
 
 
 def test_every_rule_has_a_violation_and_a_pass():
-    assert {c.rule for c in VIOLATIONS} == set(RULES)
-    assert {c.rule for c in PASSES} == set(RULES)
+    """Every validator of the catalog; the refusals the effects raise (stage request / operation) are planned
+    against in tests/plan/test_refusals_name_their_rule.py, the wire's in tests/rules/test_catalog_mechanism.py."""
+    validators = {r.id for r in RULES.values() if r.validate is not None}
+    assert {c.rule for c in VIOLATIONS} == validators
+    assert {c.rule for c in PASSES} == validators
 
 
 def test_every_answer_of_a_rule_is_declared():

@@ -286,7 +286,7 @@ def test_builtin_scenarios_load_with_zero_violations(name, params):
 
 def test_a_version_keeps_its_source_in_the_emulator():
     """The provider passes a changed source on to the catalog (G8) instead of silently keeping the old one."""
-    from refit.emulator.core import Request
+    from refit.emulator.core import WireRequest
 
     emu = Emulator(None)
     scenario.apply(emu, scenario.load("deadlock"), {})
@@ -294,7 +294,7 @@ def test_a_version_keeps_its_source_in_the_emulator():
     version = _rid(sub, "rg-app", "galleries", "galProd", "images", "app-tl", "versions", "1.0.0")
     body = {"location": "eastus", "properties": {"storageProfile": {"source": {"id": _rid(sub, "rg-app", "disks",
                                                                                             "app-golden-2026-01")}}}}
-    r = emu.handle(Request("PUT", version, {"api-version": "2023-07-03"}, body, "https://x"))
+    r = emu.handle(WireRequest("PUT", version, {"api-version": "2023-07-03"}, body, "https://x"))
     assert (r.status, r.body["error"]["code"], r.body["error"]["message"]) == (
         409, "PropertyChangeNotAllowed",
         "Changing property 'galleryImageVersion.properties.storageProfile.source.id' is not allowed")

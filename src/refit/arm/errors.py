@@ -18,6 +18,9 @@ class ArmError(Exception):
     message: str
     target: str | None = None
     details: list[dict[str, Any]] = field(default_factory=list)
+    # The id of the catalog rule (refit.platform.rules) that gave this answer, when the platform gave it.
+    # Not part of Azure's answer: `body()` never sends it, and two errors with the same answer compare equal.
+    rule: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         super().__init__(f"({self.code}) {self.message}")
@@ -32,19 +35,6 @@ class ArmError(Exception):
 
     def __str__(self) -> str:
         return f"({self.code}) {self.message}"
-
-    # Constructors for the families Azure uses (reference/azure-platform-rules.md section 9).
-    @classmethod
-    def not_found(cls, rid: str, rtype: str = "resource") -> ArmError:
-        return cls(404, "ResourceNotFound", f"The Resource '{rtype}' under resource group could not be found.", rid)
-
-    @classmethod
-    def invalid_parameter(cls, message: str, target: str | None = None) -> ArmError:
-        return cls(400, "InvalidParameter", message, target)
-
-    @classmethod
-    def property_change_not_allowed(cls, path: str) -> ArmError:
-        return cls(409, "PropertyChangeNotAllowed", f"Changing property '{path}' is not allowed.", path)
 
 
 class UserError(Exception):

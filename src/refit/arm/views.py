@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from refit.arm import location
 from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
 
@@ -272,13 +273,13 @@ class ImageVersion(View):
     def regional_state(self, region: str) -> str | None:
         """Replication state in one region (from replicationStatus), or None if not targeted."""
         for s in self.get("properties.replicationStatus.summary") or []:
-            if (s.get("region") or "").replace(" ", "").lower() == region.replace(" ", "").lower():
+            if location.same(s.get("region"), region):
                 return s.get("state")
         return None
 
     def region_excluded_from_latest(self, region: str) -> bool:
         for t in self.target_regions:
-            if (t.get("name") or "").replace(" ", "").lower() == region.replace(" ", "").lower():
+            if location.same(t.get("name"), region):
                 return bool(t.get("excludeFromLatest"))
         return False
 

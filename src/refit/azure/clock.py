@@ -4,8 +4,8 @@
 - `EmulatorClock`: a running emulator; `now()` is the emulator's simulated time (read from
   `/_refit/clock` and extrapolated with its scale), `sleep(s)` sleeps s simulated seconds, i.e.
   s / scale real seconds.
-- `SteppedClock`: discrete-event time for benchmarks and deterministic tests, when refit is the
-  emulator's only client. It slows the emulator's clock to a crawl and, whenever refit waits, advances
+- `SteppedClock`: discrete-event time for the schedule benchmark (bench/refresh.py (a)) and the pacing
+  test that needs the same, when refit is the emulator's only client; no command selects it. It slows the emulator's clock to a crawl and, whenever refit waits, advances
   it by exactly the wait: the simulated makespan of a campaign then holds only the platform's durations,
   throttling and refit's waiting decisions, not the CPU time of this machine (reported separately).
 
@@ -103,8 +103,8 @@ class SteppedClock:
         self._now = float(c["now"])
 
 
-def clock_for(session, stepped: bool = False) -> Clock:
+def clock_for(session) -> Clock:
     """The clock of a session's target: real for Azure, the emulator's otherwise."""
     if not getattr(session, "emulator", False):
         return RealClock()
-    return SteppedClock(session) if stepped else EmulatorClock(session)
+    return EmulatorClock(session)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError
@@ -12,14 +13,17 @@ from azure.mgmt.core.polling.arm_polling import ARMPolling
 
 from refit.arm.errors import ArmError
 from refit.arm.world import World
+from refit.platform import apis
 
-VERSION_API = "2026-03-03"
+VERSION_API = apis.GALLERY
 
 
-def load_world(session, subscriptions: list[str] | None = None) -> World:
+def load_world(session, subscriptions: list[str] | None = None,
+               get_version: Callable[[str], Any] | None = None) -> World:
     """Every resource Resource Graph shows (rows are ARM documents plus `properties.extended`, where the
     power state of VMs lives), resource groups, and image versions with their replication status (which
-    only a GET with $expand=ReplicationStatus returns)."""
+    only a GET with $expand=ReplicationStatus returns; `get_version(id)` reads one, by default through the
+    SDK pipeline). The one world loader: the planner, the doctor and the campaigns read the fleet here."""
     docs = session.graph_query("Resources", subscriptions)
     docs += session.graph_query("ResourceContainers | where type =~ 'microsoft.resources/subscriptions/resourcegroups'",
                                 subscriptions)
@@ -30,11 +34,16 @@ def load_world(session, subscriptions: list[str] | None = None) -> World:
         if t == "microsoft.resources/subscriptions/resourcegroups":
             d["type"] = "Microsoft.Resources/resourceGroups"
         elif t == "microsoft.compute/galleries/images/versions":
-            status, _, body = send(session, "GET", d["id"], VERSION_API, params={"$expand": "ReplicationStatus"})
-            if status == 200 and isinstance(body, dict):
+            body = (get_version or (lambda vid: _get_version(session, vid)))(d["id"])
+            if isinstance(body, dict):
                 d = body
         out.append(_canonical_type(d))
     return World(out)
+
+
+def _get_version(session, vid: str) -> Any:
+    status, _, body = send(session, "GET", vid, VERSION_API, params={"$expand": "ReplicationStatus"})
+    return body if status == 200 else None
 
 
 _TYPES = {

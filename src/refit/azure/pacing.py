@@ -28,7 +28,7 @@ import json
 import math
 import threading
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -105,8 +105,11 @@ class ThrottleAwareRetryPolicy(RetryPolicy):
 # ---- what Azure said about its buckets ---------------------------------------------------------------------
 ARM_HEADER = "x-ms-ratelimit-remaining-subscription-"
 COMPUTE_HEADER = "x-ms-ratelimit-remaining-resource"
-MIN_RATE_SPAN = 1.0  # clock seconds between two readings of a bucket before its refill rate is estimated
+MIN_RATE_SPAN = 3.0  # clock seconds between two readings of a bucket before its refill rate is estimated
 PROBE_SECONDS = 1.0  # an exhausted bucket whose refill was never seen: look again after this long
+HORIZON_SECONDS = 2.0  # slots are booked at most this far ahead; a later one is asked for again (the
+                       # refill learned meanwhile may bring it closer)
+LOW_FRACTION = 0.1  # a bucket this empty (or with one token) refills unseen by no cap: a reading to measure from
 
 
 @dataclass
@@ -122,13 +125,17 @@ class _Policy:
 
 
 @dataclass
-class _Bucket:
+class _ObservedBucket:
+    """What refit believes of one of Azure's token buckets, from what Azure said of it (not a bucket refit
+    enforces: that is refit.platform.throttling.Bucket, the emulator's)."""
+
     policy: _Policy
     tokens: float  # believed left at `at` (below 0: slots already booked by waiting requests)
     at: float
     outstanding: int = 0  # requests booked on it whose reply has not come back
-    answered: int = 0
-    reading: tuple[float, float, int] | None = None  # (time, remaining, answered) for the rate
+    slots: list[float] = field(default_factory=list)  # the send times booked for those requests
+    reading: tuple[float, float] | None = None  # (time, remaining) of a low reading, to measure the refill from
+    spent_since: int = 0  # requests sent after `reading` and answered (not 429)
     blocked_until: float = 0.0  # a 429 said: nothing before then
     probe_until: float = 0.0  # exhausted with no known refill: one request probes, the others wait till then
 
@@ -136,47 +143,77 @@ class _Bucket:
         return self.policy.refill_rate() is None and self.available(t) < 1
 
     def available(self, t: float) -> float:
+        """Tokens believed there at `t`. Before `at` (slots already booked into the future) that is fewer than
+        `tokens`: the refill between `t` and `at` has not come yet."""
         rate = self.policy.refill_rate()
-        if rate is None or t <= self.at:
+        if rate is None:
             return self.tokens
+        if t <= self.at:
+            return self.tokens - (self.at - t) * rate
         return min(self.policy.capacity, self.tokens + (t - self.at) * rate)
 
     def next_slot(self, t: float) -> float:
         t = max(t, self.blocked_until)
-        have = self.available(t)
-        if have >= 1:
+        if self.available(t) >= 1:
             return t
         rate = self.policy.refill_rate()
-        return max(t, self.at) + ((1 - have) / rate if rate else PROBE_SECONDS)
+        if not rate:
+            return max(t, self.at) + PROBE_SECONDS
+        return max(t, self.at + (1 - self.tokens) / rate)
 
     def take(self, t: float) -> None:
-        self.tokens = self.available(t) - 1
-        self.at = max(self.at, t)
-        self.outstanding += 1
-
-    def observe(self, t: float, remaining: float, booked: bool) -> None:
-        """A reply said `remaining` are left (its own request counted; `booked`: it was one of `outstanding`)."""
-        p = self.policy
-        self.answered += 1
-        p.capacity = max(p.capacity, remaining + 1)
-        now_reading = (t, remaining, self.answered)
-        if self.reading is None:
-            self.reading = now_reading
+        if t < self.at:
+            self.tokens -= 1  # one token fewer at `at` too
         else:
-            t0, r0, n0 = self.reading
-            full = r0 + 1 >= p.capacity  # a full bucket's refill is capped: it tells nothing of the rate
-            if t - t0 >= MIN_RATE_SPAN and not full:
-                est = (remaining - r0 + (self.answered - n0)) / (t - t0)
-                if est > 0:
-                    p.rate = est if p.rate is None else 0.5 * p.rate + 0.5 * est
-                self.reading = now_reading
-            elif full or t == t0 or t - t0 >= MIN_RATE_SPAN:
-                self.reading = now_reading
-        self.tokens = remaining - max(0, self.outstanding - (1 if booked else 0))
-        self.at = t
+            self.tokens = self.available(t) - 1
+            self.at = t
+        self.outstanding += 1
+        self.slots.append(t)
 
-    def done(self) -> None:
+    def observe(self, t: float, remaining: float, booked: bool, consumed: bool = True,
+                sent_at: float | None = None) -> None:
+        """A reply said `remaining` are left (its own request counted when `consumed`: a 429 takes no token;
+        `booked`: it was one of `outstanding`; `sent_at`: when it was sent).
+
+        The refill rate is measured from a reading taken when the bucket was (nearly) empty to a later one
+        that is below its capacity: between the two the bucket cannot have been capped, so what it gained
+        plus what was spent is its refill. Only requests sent after the first reading count as spent (the
+        platform may have counted earlier ones before that reading, whatever order the replies came in), so
+        the measure errs low, never high. Readings of a fuller bucket say nothing of the rate (it may have sat
+        at its capacity) and are not used for it."""
+        p = self.policy
+        p.capacity = max(p.capacity, remaining + 1)
+        if self.reading is not None:
+            t0, r0 = self.reading
+            if consumed and sent_at is not None and sent_at > t0:
+                self.spent_since += 1
+            if t - t0 >= MIN_RATE_SPAN:
+                if remaining + 1 < p.capacity:
+                    est = (remaining - r0 + self.spent_since) / (t - t0)
+                    if est > 0:
+                        p.rate = est if p.rate is None else 0.5 * p.rate + 0.5 * est
+                self.reading = None
+        # A reading to measure from: the bucket low, and no other request of ours sent and not yet answered
+        # (the platform may count it before or after this reading: the measure could not tell).
+        in_flight = sum(1 for x in self.slots if x <= t) - (1 if booked else 0)
+        if self.reading is None and remaining <= max(1.0, LOW_FRACTION * p.capacity) and in_flight <= 0:
+            self.reading = (t, remaining)
+            self.spent_since = 0
+        fresh = remaining - max(0, self.outstanding - (1 if booked else 0))
+        if p.refill_rate() is not None and t >= self.at:
+            # Replies come back in any order: one answered earlier on the platform's side may say more is left
+            # than a later one did. With the refill known, believe the lower of what it says and what the
+            # learned refill gives.
+            fresh = min(fresh, self.available(t))
+        if t >= self.at:
+            self.tokens, self.at = fresh, t
+        else:
+            self.tokens = min(self.tokens, fresh)  # slots are booked beyond `t`: only ever lower them
+
+    def done(self, slot: float | None) -> None:
         self.outstanding = max(0, self.outstanding - 1)
+        if slot is not None and slot in self.slots:
+            self.slots.remove(slot)
 
 
 def request_kind(method: str, path: str) -> tuple[str, ...]:
@@ -203,6 +240,16 @@ def resource_of(path: str) -> str | None:
     return "/" + "/".join(segs[: i + 4])
 
 
+@dataclass
+class Ticket:
+    """A booked request: the buckets it holds a slot on, the slot (clock time it may be sent), and the kind of
+    request it probes when it is the first of its kind."""
+
+    buckets: list[tuple] = field(default_factory=list)
+    slot: float = 0.0
+    probe: tuple[str, ...] | None = None
+
+
 class Pacer:
     """What refit has been told of the target's token buckets, in the Clock's time. Thread-safe."""
 
@@ -211,7 +258,7 @@ class Pacer:
         self.enabled = enabled
         self._lock = threading.Lock()
         self._policies: dict[tuple, _Policy] = {}
-        self._buckets: dict[tuple, _Bucket] = {}
+        self._buckets: dict[tuple, _ObservedBucket] = {}
         self._kinds: dict[tuple[str, ...], set[tuple[str, str]]] = {}  # request kind -> (family, name) drawn from
         self._probes: dict[tuple[str, ...], int] = {}  # request kind never answered -> requests out
         self.waited = 0.0  # clock seconds spent waiting for a token (reported by benchmarks)
@@ -225,17 +272,16 @@ class Pacer:
             return ("compute-res", (resource or "").lower(), name) if resource else None
         return ("compute", sub, region.lower(), name)
 
-    def release(self, booked: list) -> None:
+    def release(self, ticket: Ticket) -> None:
         """A booked request that never got a reply (connection error)."""
         with self._lock:
-            self._done(booked)
+            self._done(ticket)
 
-    def _done(self, booked: list) -> None:
-        for inst in booked:
-            if inst[0] == "probe":
-                self._probes[inst[1]] -= 1
-            else:
-                self._buckets[inst].done()
+    def _done(self, ticket: Ticket) -> None:
+        if ticket.probe is not None:
+            self._probes[ticket.probe] -= 1
+        for inst in ticket.buckets:
+            self._buckets[inst].done(ticket.slot)
 
     def _keys(self, method: str, path: str, resource: str | None, region: str) -> list[tuple[tuple, tuple]]:
         sub = path.split("/")[2].lower() if path.lower().startswith("/subscriptions/") else ""
@@ -247,39 +293,41 @@ class Pacer:
         return out
 
     def reserve(self, method: str, path: str, resource: str | None = None,
-                region: str = "") -> tuple[float, list, bool]:
+                region: str = "") -> tuple[float, Ticket, bool]:
         """Book the request's slot: the earliest time every bucket it is known to draw from has a token for it.
-        Returns (clock seconds to wait, the buckets booked, firm). Slots are handed out first come, first
+        Returns (clock seconds to wait, its ticket, firm). Slots are handed out first come, first
         served, so many waiting requests never stampede. Not firm: nothing was booked; wait, then ask
         again. That is the answer while a first request of its kind (or a probe of an exhausted bucket whose
         refill was never seen) has not come back: refit asks once rather than 429 in a crowd."""
-        if not self.enabled:
-            return 0.0, [], True
         now = self.clock.now()
+        if not self.enabled:
+            return 0.0, Ticket(slot=now), True
         kind = request_kind(method, path)
         with self._lock:
             if kind not in self._kinds:
                 if self._probes.get(kind, 0) > 0:
-                    return PROBE_SECONDS / 10, [], False
+                    return PROBE_SECONDS / 10, Ticket(), False
                 self._probes[kind] = self._probes.get(kind, 0) + 1
-                return 0.0, [("probe", kind)], True
+                return 0.0, Ticket(slot=now, probe=kind), True
             booked = [inst for _, inst in self._keys(method, path, resource, region) if inst in self._buckets]
             buckets = [self._buckets[i] for i in booked]
             unknown = [b for b in buckets if b.exhausted_unknown(now)]
             if unknown and now < max(b.probe_until for b in unknown):
-                return max(b.probe_until for b in unknown) - now, [], False
+                return max(b.probe_until for b in unknown) - now, Ticket(), False
             slot = max((b.next_slot(now) for b in buckets), default=now)
+            if slot - now > HORIZON_SECONDS and not unknown:
+                return HORIZON_SECONDS, Ticket(), False
             for b in unknown:
                 b.probe_until = slot + PROBE_SECONDS / 10  # the others ask again once this probe is back
             for b in buckets:
                 b.take(slot)
             if slot > now:
                 self.waited += slot - now
-            return slot - now, booked, True
+            return slot - now, Ticket(booked, slot), True
 
-    def learn(self, method: str, path: str, resource: str | None, region: str, reply: Reply, booked: list,
+    def learn(self, method: str, path: str, resource: str | None, region: str, reply: Reply, ticket: Ticket,
               retry_after: float | None = None) -> None:
-        """Take in what a reply said of the buckets its request drew from (`booked`: what `reserve` booked;
+        """Take in what a reply said of the buckets its request drew from (`ticket`: what `reserve` booked;
         `retry_after`: clock seconds, on a 429). A bucket never reported before starts as reported."""
         if not self.enabled:
             return
@@ -308,15 +356,15 @@ class Pacer:
                     continue
                 policy = self._policies.setdefault(pkey, _Policy())
                 b = self._buckets.get(inst)
-                mine = inst in booked
+                mine = inst in ticket.buckets
                 if b is None:
-                    b = self._buckets[inst] = _Bucket(policy, remaining, now)
-                b.observe(now, remaining, mine)
+                    b = self._buckets[inst] = _ObservedBucket(policy, remaining, now)
+                b.observe(now, remaining, mine, consumed=reply.status != 429, sent_at=ticket.slot)
                 if reply.status == 429 and remaining <= 0 and retry_after:
                     b.blocked_until = max(b.blocked_until, now + retry_after)
                     if policy.rate is None:
                         policy.guess = max(policy.guess or 0.0, 1.0 / retry_after)
-            self._done(booked)
+            self._done(ticket)
 
 
 # ---- the client -------------------------------------------------------------------------------------------------
@@ -378,7 +426,7 @@ def request(c: PacedClient, method: str, path: str, api_version: str | None = No
     resource = resource or resource_of(where)
     for _ in range(MAX_THROTTLED):
         while True:
-            d, booked, firm = c.pacer.reserve(method, where, resource, region)
+            d, ticket, firm = c.pacer.reserve(method, where, resource, region)
             if firm:
                 break
             yield Wait(d)
@@ -387,11 +435,11 @@ def request(c: PacedClient, method: str, path: str, api_version: str | None = No
                 yield Wait(d)
             reply = yield Http(method, path, api_version, body, params, resource, region)
         except BaseException:
-            c.pacer.release(booked)
+            c.pacer.release(ticket)
             raise
         real = reply.retry_after() if reply.status == 429 else None
         wait = real * c.clock.scale if real is not None else POLL_SECONDS
-        c.pacer.learn(method, where, resource, region, reply, booked, wait if reply.status == 429 else None)
+        c.pacer.learn(method, where, resource, region, reply, ticket, wait if reply.status == 429 else None)
         if reply.status != 429:
             return reply
         c.throttled += 1

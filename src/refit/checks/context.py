@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from refit.arm import location
 from refit.arm import views as v
 from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
@@ -113,7 +114,7 @@ class Context:
                         (v.DISK, "properties.creationData.imageReference.id")):
             for d in self.world.of_type(t):
                 if isinstance(get_path(d, path), str):
-                    out.append((d, path, (d.get("location") or "").replace(" ", "").lower()))
+                    out.append((d, path, location.normalize(d.get("location"))))
         return out
 
     @cached_property

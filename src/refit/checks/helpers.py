@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from refit.arm import location
 from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
 from refit.checks.model import Eval
@@ -56,13 +57,13 @@ def health_extensions(ev: Eval, doc: dict[str, Any] | None = None) -> list[dict[
     for child in ev.ctx.extensions(d):
         ev.require("properties.type", "properties.typeHandlerVersion", "properties.settings", doc=child)
         exts.append(child)
-    return [e for e in exts if _ext_type(e) in facts.HEALTH_EXTENSION_TYPES]
+    return [e for e in exts if facts.is_health_extension(_ext_type(e))]
 
 
 def health_sources(ev: Eval) -> list[str]:
     ev.require(HEALTH_PROBE, EXT_PROFILE)
     return facts.health_sources(ev.doc, [e for e in ev.ctx.extensions(ev.doc)
-                                         if _ext_type(e) in facts.HEALTH_EXTENSION_TYPES])
+                                         if facts.is_health_extension(_ext_type(e))])
 
 
 def ext_settings(e: dict[str, Any]) -> dict[str, Any]:
@@ -101,4 +102,4 @@ def image_kind(ref: str) -> str:
 
 def region(ev: Eval, doc: dict[str, Any] | None = None) -> str:
     loc = ev.get("location") if doc is None else ev.of(doc, "location")
-    return (loc or "").replace(" ", "").lower()
+    return location.normalize(loc)

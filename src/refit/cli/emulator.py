@@ -12,7 +12,7 @@ import typer
 
 from refit.arm.errors import UserError
 from refit.azure.session import control_call
-from refit.cli.common import console, emit_json, globals_of
+from refit.cli.common import console, emit_json, err_console, globals_of
 from refit.cli.embedded import default_data_dir
 
 app = typer.Typer(no_args_is_help=True)
@@ -70,8 +70,7 @@ def start(
     except OSError as e:
         raise UserError(f"cannot listen on 127.0.0.1:{port}: {e.strerror}; pick another --port (0 = any free)") from e
     if loaded is not None:
-        server.emulator.reset()
-        sc.apply(server.emulator, loaded, {})
+        sc.seed(server.emulator, loaded, {})
     server.emulator.clock.set_scale(time_scale)
 
     def ready(s: EmulatorServer) -> None:
@@ -127,12 +126,7 @@ def seed(
     else:
         emu = Emulator(d)
         try:
-            if not add:
-                emu.reset()
-            try:
-                summary = sc.apply(emu, loaded, params)
-            except sc.ScenarioError as e:
-                raise UserError(str(e)) from e
+            summary = sc.seed(emu, loaded, params, reset=not add)
         finally:
             emu.close()
     if g.json:
@@ -185,7 +179,9 @@ def az_login(
         r = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if r.returncode != 0:
             raise UserError(f"`{' '.join(cmd[1:4])}` failed: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
-    console.print(f"az is logged in to the emulator ({ep.url}) with config dir {cfg}. Use it with:", highlight=False)
+    # stdout carries only `export` lines, so that `eval "$(refit emulator az-login ...)"` works; prose on stderr.
+    err_console.print(f"az is logged in to the emulator ({ep.url}) with config dir {cfg}; these exports point az "
+                      "at it:", highlight=False)
     for k, v in az_env(ep, cfg).items():
         print(f"export {k}={shlex.quote(v)}")
 

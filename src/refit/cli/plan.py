@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -23,7 +24,10 @@ def plan(
     resource: str = typer.Option(None, "--resource", help="Shortcut: the resource of a one-resource goal."),
     set_: list[str] = typer.Option([], "--set", help="Shortcut: PATH=VALUE for --resource (repeatable)."),
     out: Path = typer.Option(None, "--out", "-o", help="Write the plan (JSON) here, for `refit apply`."),
-    max_expansions: int = typer.Option(3000, help="Search budget (states expanded per group of goals)."),
+    # The defaults are refit.plan.search's DEFAULT_MAX_EXPANSIONS and DEFAULT_MAX_DEPTH (not imported here:
+    # the CLI loads the planner only when it plans).
+    max_expansions: int = typer.Option(3000, help="Search budget: states expanded per group of goals."),
+    max_depth: int = typer.Option(10, help="Search budget: steps per path."),
 ) -> None:
     """The cheapest order of operations Azure accepts from the fleet as it is to the goal, or why none exists."""
     from refit.azure.fleet import load_world
@@ -31,6 +35,9 @@ def plan(
     from refit.plan.planner import make_plan
 
     g = globals_of(ctx)
+    for option, val, unit in (("--max-expansions", max_expansions, "states"), ("--max-depth", max_depth, "steps")):
+        if val < 0:
+            raise UserError(f"{option} is a number of {unit}, 0 or more; not {val}")
     if goal is not None and (resource or set_):
         raise UserError("give a goal file or --resource/--set, not both")
     if goal is None:
@@ -41,14 +48,14 @@ def plan(
         goals = goal_mod.load(goal)
     with open_session(ctx) as s:
         world = load_world(s)
-    p = make_plan(world, goals, max_expansions=max_expansions)
+    p = make_plan(world, goals, max_expansions=max_expansions, max_depth=max_depth)
     if out is not None:
         p.write(out)
     if g.json:
         emit_json(p.to_json())
     else:
         render(p, out)
-    if p.impossible:
+    if not p.solved:  # no path, or a search that stopped on its budget: nothing to apply
         raise typer.Exit(1)
 
 
@@ -68,7 +75,7 @@ def render(p, out: Path | None) -> None:
         console.print(f"total: {_fmt_s(tot['duration_seconds'])}, downtime {_fmt_s(tot['downtime_seconds'])}, "
                       f"{tot['irreversible_steps']} irreversible step(s), {tot['writes']} writes"
                       f" (planned in {p.planning_seconds:.2f} s)")
-    elif not p.impossible:
+    elif p.solved:
         console.print("nothing to do: the fleet already meets the goal")
     if p.cleanup:
         console.print("[bold]offered clean-up[/] (`refit apply --cleanup`): " + "; ".join(s.summary for s in p.cleanup))
@@ -84,30 +91,50 @@ def render(p, out: Path | None) -> None:
                 console.print(f"    {s.n}. {s.summary} ({_fmt_s(s.duration_seconds)})", highlight=False)
         elif imp.recreate_error:
             console.print(f"  recreating is not possible either: {imp.recreate_error}", highlight=False)
+    for ex in p.exhausted:  # not a "no path": the search stopped before it knew
+        console.print(f"\n[bold yellow]not planned[/] for {', '.join(r.rsplit('/', 1)[-1] for r in ex.resources)}: "
+                      + ", ".join(f"{k} = {v}" for goal in ex.goals for k, v in goal["properties"].items()),
+                      highlight=False, soft_wrap=True)
+        console.print(f"  {ex.message}", highlight=False, soft_wrap=True)
     if out is not None:
-        console.print(f"plan written to {out}; run it with `refit apply {out}`")
+        console.print(f"plan written to {out}" + (f"; run it with `refit apply {out}`" if p.solved else ""))
 
 
 def apply(
     ctx: typer.Context,
-    plan_file: Path = typer.Argument(..., help="A plan written by `refit plan -o`."),
+    plan_file: Path = typer.Argument(None, help="A plan written by `refit plan -o` (optional with --resume)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the requests; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
     cleanup: bool = typer.Option(False, "--cleanup", help="Also delete the plan's temporary resources at the end."),
+    resume: str = typer.Option(None, "--resume", help="Resume this apply run (default: an interrupted run of "
+                               "the same plan, if any)."),
+    new: bool = typer.Option(False, "--new", help="Start a new run even if one of this plan was interrupted."),
+    max_parallel: int = typer.Option(None, "--max-parallel", help="Steps in flight at once (default 0: as many as "
+                                     "the dependencies allow, paced by Azure's throttles)."),
+    output: str = typer.Option(None, "--output", "-o", help="text or json (overrides the global --output)."),
 ) -> None:
-    """Execute a plan; steps already true are skipped, the first failure stops with a rollback report."""
+    """Execute a plan: independent steps in parallel, each skipped if already true, journaled and resumable;
+    the first failure stops the run with a rollback report."""
+    import json
+
     from refit.plan.model import Plan
     from refit.run import apply as runner
 
-    g = globals_of(ctx)
-    p = Plan.read(plan_file)
-    steps = p.steps + (p.cleanup if cleanup else [])
+    if output is not None and output not in ("text", "json"):
+        raise UserError(f"--output must be 'text' or 'json', not '{output}'")
+    json_out = (output or globals_of(ctx).output) == "json"
+    if plan_file is None and not resume:
+        raise UserError("give a plan file (written by `refit plan GOAL -o plan.json`), or --resume RUN")
+    if max_parallel is not None and max_parallel < 0:
+        raise UserError(f"--max-parallel must be 0 (no limit) or more, not {max_parallel}")
+    p = Plan.read(plan_file) if plan_file is not None else None
+    steps = runner.plan_steps(p, cleanup) if p is not None else []
     if dry_run:
-        if g.json:
+        if p is None:
+            raise UserError("--dry-run prints a plan's requests: give the plan file")
+        if json_out:
             emit_json({"dry_run": True, "requests": [s.request for s in steps]})
         else:
-            import json
-
             for s in steps:  # plain lines, never wrapped: they are requests to copy
                 typer.echo(f"{s.n}. {s.request['method']} {s.request['path']}?api-version={s.request['api_version']}")
                 if s.request.get("body") is not None:
@@ -116,30 +143,115 @@ def apply(
     if not yes:
         if not sys.stdin.isatty():
             raise UserError("refusing to change anything without confirmation: pass --yes (or --dry-run to look first)")
-        if not typer.confirm(f"Apply {len(steps)} steps of {plan_file}?"):
+        if not typer.confirm(f"Apply {len(steps)} steps of {plan_file}?" if p is not None else f"Resume run {resume}?"):
             raise typer.Exit(1)
 
+    def say(event: dict) -> None:
+        if json_out:  # progress as JSON lines on stderr; the report is the one document on stdout
+            sys.stderr.write(json.dumps(event) + "\n")
+            sys.stderr.flush()
+
     def progress(step, status):
-        if not g.json:
+        say({"event": "step", "step": step.n, "summary": step.summary, "status": status})
+        if not json_out:
             console.print(f"{step.n}. {step.summary}: {status}", highlight=False)
 
-    with open_session(ctx) as s:
-        out = runner.run(s, p, cleanup=cleanup, progress=progress)
-    report = {"ok": out.ok, "done": [x.n for x in out.done], "skipped": [x.n for x in out.skipped],
+    with _apply_session(ctx) as (s, client, journal):
+        run = _apply_run(journal, s, p, cleanup, resume, new)
+        if run is not None and run.status != "running":
+            _finished_run(journal, run, json_out)
+            return
+        resumed = run is not None
+        if run is None:
+            run = runner.start_run(journal, s, p, cleanup, str(plan_file.resolve()), client.clock.now(),  # type: ignore[arg-type, union-attr]
+                                   max_parallel or 0)
+        say({"event": "run", "run": run.id, "resumed": resumed, "steps": run.params["steps"]})
+        if not json_out:
+            console.print(f"resuming run {run.id} (reconciling every step from its live state)" if resumed else
+                          f"run {run.id}: {run.params['steps']} steps", highlight=False)
+        out = runner.execute(client, journal, run, progress, max_parallel)
+    report = {"ok": out.ok, "done": sorted(x.n for x in out.done), "skipped": sorted(x.n for x in out.skipped),
               "failed": out.failed.n if out.failed else None,
               "error": {"code": out.error.code, "message": out.error.message} if out.error else None,
               "rollback": out.rollback() if not out.ok else []}
-    if g.json:
+    say({"event": "finished", "run": run.id, "status": out.run.status if out.run else "", "max_in_flight":
+         out.max_in_flight})
+    if json_out:
         emit_json(report)
     elif not out.ok:
         console.print(f"[red]stopped at step {out.failed.n}[/]: Azure answered ({out.error.code}) {out.error.message}",
                       highlight=False)
+        for st, e in out.failures[1:]:
+            console.print(f"[red]step {st.n} failed too[/]: ({e.code}) {e.message}", highlight=False)
+        if out.not_started:
+            console.print(f"{len(out.not_started)} steps not started; `refit apply {plan_file or run.params['plan_file']}`"
+                          " resumes (steps already true are skipped)", highlight=False)
         console.print("steps done in this run, and how to undo them (newest first):")
         for r in out.rollback():
             req = r["request"]
             console.print(f"  step {r['step']} ({r['summary']}): "
                           + (f"{req['method']} {req['path']}" if req else r["note"]), highlight=False)
     else:
-        console.print(f"[green]applied[/]: {len(out.done)} steps run, {len(out.skipped)} already true")
+        console.print(f"[green]applied[/]: {len(out.done)} steps run, {len(out.skipped)} already true "
+                      f"(run {run.id}, at most {out.max_in_flight} at once)", highlight=False)
     if not out.ok:
+        raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _apply_session(ctx: typer.Context):
+    """(session, paced client on the session's Clock, journal), closed in reverse."""
+    from refit.azure.clock import clock_for
+    from refit.azure.pacing import PacedClient
+    from refit.run.journal import Journal
+
+    with open_session(ctx) as s:
+        client = PacedClient(s, clock_for(s))
+        journal = Journal()
+        try:
+            yield s, client, journal
+        finally:
+            journal.close()
+            client.close()
+
+
+def _apply_run(journal, s, plan, cleanup: bool, resume: str | None, new: bool):
+    """The run to execute: --resume RUN, else (unless --new) an interrupted run of the same plan, else None."""
+    from refit.run import apply as runner
+
+    wanted = runner.digest(runner.plan_steps(plan, cleanup)) if plan is not None else None
+    for r in journal.runs(s.subscription, (runner.KIND,)):
+        if r.status == "running" and r.params.get("digest") == wanted and journal.held_elsewhere(r.id):
+            raise UserError(f"run {r.id} of this plan is in progress in another refit process; wait for it (or stop "
+                            "it) first")
+    if resume:
+        run = journal.run(resume)
+        if run is None or run.kind != runner.KIND:
+            raise UserError(f"no apply run '{resume}' in the journal ({journal.path})")
+        if run.subscription.lower() != s.subscription.lower():
+            raise UserError(f"run {resume} is for subscription {run.subscription}, not {s.subscription}")
+        if wanted is not None and run.params.get("digest") != wanted:
+            raise UserError(f"run {resume} applies another plan (or the same plan with{'out' if cleanup else ''} "
+                            f"--cleanup); give its plan file ({run.params.get('plan_file')}) or none")
+        return run
+    if new:
+        return None
+    return runner.interrupted_run(journal, s, wanted)  # type: ignore[arg-type]
+
+
+def _finished_run(journal, run, json_out: bool) -> None:
+    """--resume of a run that is over: say how it ended (exit 1 if it did not complete)."""
+    import re
+
+    rows = journal.apply_steps(run.id)
+    failed = [r for r in rows if r.state == "failed"]
+    error = re.match(r"\((\w+)\) (.*)", failed[0].detail, re.S) if failed else None
+    if json_out:
+        emit_json({"ok": run.status == "completed", "done": sorted(r.n for r in rows if r.state == "done"),
+                   "skipped": sorted(r.n for r in rows if r.state == "skipped"),
+                   "failed": failed[0].n if failed else None,
+                   "error": {"code": error[1], "message": error[2]} if error else None, "rollback": []})
+    else:
+        console.print(f"run {run.id} is already {run.status}: {run.message}", highlight=False)
+    if run.status != "completed":
         raise typer.Exit(1)

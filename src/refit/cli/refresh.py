@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import typer
@@ -69,27 +69,43 @@ def _confirm(yes: bool, question: str) -> None:
         raise typer.Exit(1)
 
 
-def _open(ctx: typer.Context):
-    """(session, clock, paced client, journal)."""
+@contextlib.contextmanager
+def _campaign(ctx: typer.Context) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """(session, clock, paced client, journal) for one command, all closed when it ends."""
     from refit.azure.clock import clock_for
     from refit.azure.pacing import PacedClient
     from refit.run.journal import Journal
 
-    s = open_session(ctx)
-    try:
-        clock = clock_for(s, stepped=os.environ.get("REFIT_CLOCK") == "stepped")
-        return s, clock, PacedClient(s, clock), Journal()
-    except BaseException:
-        s.close()
-        raise
+    with open_session(ctx) as s:
+        clock = clock_for(s)
+        client = PacedClient(s, clock)
+        journal = Journal()
+        try:
+            yield s, clock, client, journal
+        finally:
+            client.close()
+            journal.close()
 
 
-def _close(s, clock, client, journal) -> None:
-    if hasattr(clock, "close"):
-        clock.close()
-    client.close()
-    journal.close()
-    s.close()
+def _nothing_to_do(report: dict[str, Any], todo: list, dry_run: bool, json_out: bool, nothing: str) -> bool:
+    """A dry run, or nothing to change: print the report (JSON) or say so, and tell the caller to stop."""
+    if not (dry_run or not todo):
+        return False
+    if json_out:
+        emit_json(report)
+    elif not todo:
+        console.print(nothing)
+    return True
+
+
+def _finish(report: dict[str, Any], run, json_out: bool) -> None:
+    """The run's outcome, and exit 1 unless it completed."""
+    report |= {"run": run.id, "status": run.status, "message": run.message}
+    if json_out:
+        emit_json(report)
+    else:
+        console.print(f"run {run.id}: {run.status}: {run.message}", highlight=False)
+    _exit_for(run)
 
 
 def _printer(json_out: bool) -> Callable[..., None]:
@@ -112,8 +128,9 @@ def _printer(json_out: bool) -> Callable[..., None]:
                 console.print(f"[bold]{label}[/]{zone}: done, {kw.get('failed', 0)} failed")
         elif kind == "soak":
             console.print(f"soak {kw['seconds']:.0f} s")
-        elif kind == "halt":
-            console.print(f"[bold red]halt[/]: {kw['message']}", highlight=False)
+        elif kind == "halt":  # the reason is the `halted:` line at the end: say here what happens now
+            label = "the canary" if kw["n"] == 0 else f"wave {kw['n']}"
+            console.print(f"[bold yellow]rolling back[/] {label}", highlight=False)
         elif kind == "finished":
             colour = "green" if kw["status"] == "completed" else "red"
             console.print(f"[{colour}]{kw['status']}[/]: {kw['message']}", highlight=False)
@@ -164,8 +181,7 @@ def disks(
     json_out = _json(ctx, output)
     tags = _tags_of(ctx)
     sel = _selection(rg, where, vm)
-    s, clock, client, journal = _open(ctx)
-    try:
+    with _campaign(ctx) as (s, clock, client, journal):
         world = R.load(s, client)
         items, notes = R.plan_disks(world, tags, sel, image, suffix, replicate=not no_replicate)
         todo = [i for i in items if i.status == "create"]
@@ -180,24 +196,13 @@ def disks(
             console.print(t)
             for n in notes:
                 console.print(f"{n.name}: {n.status}: {n.reason}", highlight=False)
-        if dry_run or not todo:
-            if json_out:
-                emit_json(report)
-            elif not todo:
-                console.print("nothing to create")
+        if _nothing_to_do(report, todo, dry_run, json_out, "nothing to create"):
             return
         _confirm(yes, f"Create {len(todo)} disks?")
         run = R.run_disks(client, journal, s, items, {"image": image, "suffix": suffix, "selection": sel.to_json()},
                           clock.now(), _printer(json_out))
-        report |= {"run": run.id, "status": run.status, "message": run.message,
-                   "results": [{"vm": r.name, "state": r.state, "detail": r.detail} for r in journal.vms(run.id)]}
-        if json_out:
-            emit_json(report)
-        else:
-            console.print(f"run {run.id}: {run.status}: {run.message}", highlight=False)
-        _exit_for(run)
-    finally:
-        _close(s, clock, client, journal)
+        report["results"] = [{"vm": r.name, "state": r.state, "detail": r.detail} for r in journal.vms(run.id)]
+        _finish(report, run, json_out)
 
 
 # ---- tag -----------------------------------------------------------------------------------------------------------
@@ -219,8 +224,7 @@ def tag(
     json_out = _json(ctx, output)
     tags = _tags_of(ctx)
     sel = _selection(rg, where, vm)
-    s, clock, client, journal = _open(ctx)
-    try:
+    with _campaign(ctx) as (s, clock, client, journal):
         world = R.load(s, client)
         findings, notes = R.plan_tag(world, tags, sel, suffix, force)
         todo = [f for f in findings if f.status == "tag"]
@@ -233,23 +237,12 @@ def tag(
             for f in findings + notes:
                 t.add_row(f.name, str(f.current or ""), str(f.target or ""), f.status, f.reason)
             console.print(t)
-        if dry_run or not todo:
-            if json_out:
-                emit_json(report)
-            elif not todo:
-                console.print("nothing to tag")
+        if _nothing_to_do(report, todo, dry_run, json_out, "nothing to tag"):
             return
         _confirm(yes, f"Tag {len(todo)} VMs?")
         run = R.run_tag(client, journal, s, tags, findings, {"suffix": suffix, "selection": sel.to_json(),
                                                              "tags": tags.to_json()}, clock.now(), _printer(json_out))
-        report |= {"run": run.id, "status": run.status, "message": run.message}
-        if json_out:
-            emit_json(report)
-        else:
-            console.print(f"run {run.id}: {run.status}: {run.message}", highlight=False)
-        _exit_for(run)
-    finally:
-        _close(s, clock, client, journal)
+        _finish(report, run, json_out)
 
 
 # ---- swap ----------------------------------------------------------------------------------------------------------
@@ -322,8 +315,7 @@ def swap(
     sel = _selection(rg, where, vm)
     policy = _policy(canary, batch_percent, max_parallel, wave_by, soak, grace, max_unhealthy_percent, start_retries,
                      start_backoff)
-    s, clock, client, journal = _open(ctx)
-    try:
+    with _campaign(ctx) as (s, clock, client, journal):
         run = _resume_or_refuse(journal, s, resume, new)
         if run is not None:
             if run.status != "running":
@@ -370,8 +362,6 @@ def swap(
         _exit_for(run)
         if any(f.status in ("invalid-name", "missing-disk", "incompatible") for f in plan.findings):
             raise typer.Exit(1)
-    finally:
-        _close(s, clock, client, journal)
 
 
 # ---- rollback ----------------------------------------------------------------------------------------------------------
@@ -398,18 +388,13 @@ def rollback(
     if run_id and vms:
         raise UserError("give --run ID or VM names, not both")
     policy = _policy(0, 100.0, max_parallel, None, 0.0, grace, 100.0, start_retries, start_backoff)
-    s, clock, client, journal = _open(ctx)
-    try:
+    with _campaign(ctx) as (s, clock, client, journal):
         world = R.load(s, client)
         findings, rows = R.plan_rollback(world, journal, tags, run_id, list(vms or []), _selection(rg, where, []))
         report: dict[str, Any] = {"dry_run": dry_run, "findings": [f.to_json() for f in findings]}
         if not json_out:
             _findings_table("rollback", findings)
-        if dry_run or not rows:
-            if json_out:
-                emit_json(report)
-            elif not rows:
-                console.print("nothing to roll back")
+        if _nothing_to_do(report, rows, dry_run, json_out, "nothing to roll back"):
             return
         _confirm(yes, f"Roll back {len(rows)} VMs?")
         run = R.start_rollback(journal, s, rows, findings, tags, policy, clock.now(), run_id)
@@ -417,8 +402,6 @@ def rollback(
         if json_out:
             emit_json(report | _report(journal, run))
         _exit_for(run)
-    finally:
-        _close(s, clock, client, journal)
 
 
 # ---- status ------------------------------------------------------------------------------------------------------------
@@ -438,7 +421,7 @@ def status(
     try:
         with open_session(ctx) as s:
             world = load_world(s)
-            explicit = ctx.meta.get("refresh.tags") if not journal.runs(s.subscription) else None
+            explicit = ctx.meta.get("refresh.tags") if not journal.runs(s.subscription, R.REFRESH_KINDS) else None
             st = R.status(world, journal, s, run_id, explicit)
     finally:
         journal.close()
@@ -485,8 +468,7 @@ def prune(
     json_out = _json(ctx, output)
     tags = _tags_of(ctx)
     sel = _selection(rg, where, vm)
-    s, clock, client, journal = _open(ctx)
-    try:
+    with _campaign(ctx) as (s, clock, client, journal):
         world = R.load(s, client)
         items = R.plan_prune(world, journal, tags, sel, keep)
         doomed = [i for i in items if i["action"] == "delete"]
@@ -498,20 +480,9 @@ def prune(
             for i in items:
                 t.add_row(i["vm"], i["name"], str(i["created"] or ""), i["action"], i["why"])
             console.print(t)
-        if dry_run or not doomed:
-            if json_out:
-                emit_json(report)
-            elif not doomed:
-                console.print("nothing to delete")
+        if _nothing_to_do(report, doomed, dry_run, json_out, "nothing to delete"):
             return
         _confirm(yes, f"Delete {len(doomed)} disks? (each holds a previous OS state)")
         run = R.run_prune(client, journal, s, items, {"keep": keep, "selection": sel.to_json()}, clock.now(),
                           _printer(json_out))
-        report |= {"run": run.id, "status": run.status, "message": run.message}
-        if json_out:
-            emit_json(report)
-        else:
-            console.print(f"run {run.id}: {run.status}: {run.message}", highlight=False)
-        _exit_for(run)
-    finally:
-        _close(s, clock, client, journal)
+        _finish(report, run, json_out)

@@ -49,12 +49,12 @@ def reserve(
             else:
                 console.print("nothing to protect")
             return
-        plan = make_plan(world, goals(vms, group, group_rg))
+        plan = make_plan(world, goals(world, vms, group, group_rg))
         if json_out and dry_run:
             emit_json({"dry_run": True, "notes": notes, "plan": plan.to_json()})
         elif not json_out:
             render(plan, None)
-        if plan.impossible:
+        if not plan.solved:  # no path, or the search ran out of budget
             raise typer.Exit(1)
         if dry_run or not plan.steps:
             if json_out and not dry_run:

@@ -17,12 +17,12 @@ from starlette.routing import Route
 
 from refit.arm.errors import ArmError
 from refit.emulator import control, identity, throttle
-from refit.emulator.core import Emulator, Request, Response
+from refit.emulator.core import Emulator, WireRequest, WireResponse
 
 JSON = "application/json; charset=utf-8"
 
 
-def _render(resp: Response, extra: dict[str, str] | None = None) -> HttpResponse:
+def _render(resp: WireResponse, extra: dict[str, str] | None = None) -> HttpResponse:
     headers = {**resp.headers, **(extra or {})}
     if resp.body is None:
         return HttpResponse(status_code=resp.status, headers=headers)
@@ -31,7 +31,7 @@ def _render(resp: Response, extra: dict[str, str] | None = None) -> HttpResponse
 
 
 def _error(err: ArmError, headers: dict[str, str] | None = None) -> HttpResponse:
-    return _render(Response(err.status, err.body(), headers or {}))
+    return _render(WireResponse(err.status, err.body(), headers or {}))
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -135,7 +135,7 @@ def build_app(emu: Emulator, *, arm: bool = True) -> Starlette:
             except ValueError as e:
                 return _error(ArmError(400, "InvalidRequestContent",
                                        f"The request content was invalid and could not be deserialized: '{e}'."), ids)
-        req = Request(method=request.method, path=request.url.path, query=_query(request), body=body,
+        req = WireRequest(method=request.method, path=request.url.path, query=_query(request), body=body,
                       base_url=_base_url(request), headers=dict(request.headers))
         try:
             resp = emu.handle(req)

@@ -44,14 +44,12 @@ def _dispatch(emu: Emulator, method: str, op: str, body: dict[str, Any]) -> tupl
     if op == "scenario" and method == "POST":
         from refit.emulator import scenario as scenarios
 
-        if body.get("reset", True):
-            emu.reset()
         try:
             if body.get("yaml"):
                 sc = scenarios.parse(body["yaml"], source="request")
             else:
                 sc = scenarios.load(str(body.get("name") or ""))
-            summary = scenarios.apply(emu, sc, body.get("params") or {})
+            summary = scenarios.seed(emu, sc, body.get("params") or {}, reset=body.get("reset", True))
         except scenarios.ScenarioError as e:
             raise ArmError(400, "InvalidScenario", str(e)) from e
         return 200, summary
@@ -69,11 +67,21 @@ def _dispatch(emu: Emulator, method: str, op: str, body: dict[str, Any]) -> tupl
         if method == "PUT":
             emu.settings["faults"] = validate_faults(body)
         return 200, emu.settings.get("faults") or {}
-    if op in ("health-model", "throttling"):  # issue 4: the refresh health model and throttling on/off
-        from refit.emulator import throttle
+    if op == "health-model":  # issue 4: the refresh health model (refit.platform.effects.health)
         from refit.platform.effects import health
 
-        return (health if op == "health-model" else throttle).control(emu, method, body)
+        if method == "PUT":
+            try:
+                health.configure(emu, body)
+            except health.HealthModelError as e:
+                raise ArmError(400, "InvalidHealthModel", str(e)) from e
+        elif method != "GET":
+            raise ArmError(405, "MethodNotAllowed", "Use GET or PUT on /_refit/health-model.")
+        return 200, emu.settings.get("health") or {}
+    if op == "throttling":  # issue 4: throttling on/off and its limits
+        from refit.emulator import throttle
+
+        return throttle.control(emu, method, body)
     if op == "timing":
         if method == "PUT":
             try:

@@ -18,21 +18,26 @@ from typing import Any
 from refit.arm.errors import ArmError
 from refit.emulator.store import Store
 from refit.platform.cloud import DEFAULT_SUBSCRIPTION, DEFAULT_TENANT, Call, Cloud, Operation
+from refit.platform.rules import RULES
 
-__all__ = ["DEFAULT_SUBSCRIPTION", "DEFAULT_TENANT", "Emulator", "Operation", "Request", "Response"]
+__all__ = ["DEFAULT_SUBSCRIPTION", "DEFAULT_TENANT", "Emulator", "Operation", "WireRequest", "WireResponse"]
 
 _API_VERSION = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(-preview|-beta|-alpha|-privatepreview)?$")
 
 
 @dataclass
-class Response:
+class WireResponse:
+    """What the emulator answers on the wire (app.py turns it into HTTP)."""
+
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
-class Request:
+class WireRequest:
+    """One HTTP request as the emulator received it (refit.ops.op.Request is a planned step's ARM request)."""
+
     method: str
     path: str
     query: dict[str, str]
@@ -59,7 +64,7 @@ class Emulator(Cloud):
                          time_scale)
         self._flushed_version = 0
 
-    def handle(self, req: Request) -> Response:
+    def handle(self, req: WireRequest) -> WireResponse:
         from refit.emulator import dispatch
 
         with self.lock:
@@ -67,7 +72,7 @@ class Emulator(Cloud):
                 self.tick()
                 resp = dispatch.handle(self, req)
             except ArmError as e:
-                resp = Response(e.status, e.body())
+                resp = WireResponse(e.status, e.body())
             if self.version != self._flushed_version:
                 # Only writes reach SQLite: a read must not pay for a commit (that cost 40 ms per GET).
                 self._flushed_version = self.version
@@ -75,18 +80,15 @@ class Emulator(Cloud):
             self.store.flush()
             return resp
 
-    def check_api_version(self, req: Request, min_version: str = "2014-04-01") -> str:
+    def check_api_version(self, req: WireRequest, min_version: str = "2014-04-01") -> str:
+        # ARM's answers on the wire, from the catalog (rules ARM13-ARM15).
         v = req.api_version
         if not v:
-            raise ArmError(400, "MissingApiVersionParameter",
-                           "The api-version query parameter (?api-version=) is required for all requests.")
+            raise RULES["ARM13"].refuse()
         m = _API_VERSION.match(v)
         today = datetime.now(UTC).strftime("%Y-%m-%d")
         if not m:
-            raise ArmError(400, "InvalidApiVersionParameter",
-                           f"The api-version '{v}' is invalid. The supported versions are '{min_version}' to '{today}'.")
+            raise RULES["ARM14"].refuse(version=v, low=min_version, high=today)
         if v[:10] < min_version or v[:10] > today:
-            raise ArmError(400, "NoRegisteredProviderFound",
-                           f"No registered resource provider found for API version '{v}'. The supported "
-                           f"api-versions are '{min_version}' to '{today}'.")
+            raise RULES["ARM15"].refuse(version=v, low=min_version, high=today)
         return v

@@ -17,7 +17,7 @@ from typing import Any
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
 from refit.emulator import resources as rp
-from refit.emulator.core import Emulator, Operation, Request, Response
+from refit.emulator.core import Emulator, Operation, WireRequest, WireResponse
 from refit.platform import writes
 from refit.platform.cloud import Answer
 from refit.platform.effects import handler_for, known_type
@@ -26,7 +26,7 @@ PAGE_SIZE = 1000
 OPERATION_SEGMENTS = {"operations", "diskoperations", "capsoperations", "operationstatuses"}
 
 
-def handle(emu: Emulator, req: Request) -> Response:
+def handle(emu: Emulator, req: WireRequest) -> WireResponse:
     parts = [p for p in req.path.split("/") if p]
     low = [p.lower() for p in parts]
     if not parts:
@@ -91,12 +91,12 @@ def handle(emu: Emulator, req: Request) -> Response:
 
 
 # ---- resources, through the platform's generic flows ----------------------------------------------
-def resource(emu: Emulator, req: Request, rid: ResourceId) -> Response:
+def resource(emu: Emulator, req: WireRequest, rid: ResourceId) -> WireResponse:
     h = handler_for(rid.type)
     emu.check_api_version(req, h.min_api)
     m = req.method
     if m in ("GET", "HEAD"):
-        return Response(200, writes.read(emu, rid, req.call()))
+        return WireResponse(200, writes.read(emu, rid, req.call()))
     if m == "DELETE":
         return answer(emu, req, writes.delete(emu, rid, req.call()))
     if m not in ("PUT", "PATCH"):
@@ -104,27 +104,27 @@ def resource(emu: Emulator, req: Request, rid: ResourceId) -> Response:
     return answer(emu, req, writes.write(emu, rid, req.call()))
 
 
-def action(emu: Emulator, req: Request, rid: ResourceId, name: str) -> Response:
+def action(emu: Emulator, req: WireRequest, rid: ResourceId, name: str) -> WireResponse:
     h = handler_for(rid.type)
     emu.check_api_version(req, h.min_api)
     if req.method == "GET":
         body = writes.sub_read(emu, rid, name, req.call())
         if body is not None:
-            return Response(200, body)
+            return WireResponse(200, body)
         raise ArmError(404, "NotFound", f"The requested path '{req.path}' was not found.")
     if req.method != "POST":
         raise ArmError(405, "MethodNotAllowed", f"The requested method '{req.method}' is not allowed.")
     return answer(emu, req, writes.act(emu, rid, name, req.call()))
 
 
-def answer(emu: Emulator, req: Request, a: Answer) -> Response:
+def answer(emu: Emulator, req: WireRequest, a: Answer) -> WireResponse:
     """The platform's answer on the wire: an operation that carries on becomes LRO headers."""
     if a.op is None:
-        return Response(a.status, a.body)
+        return WireResponse(a.status, a.body)
     return lro(emu, req, a.op, a.status, a.body, location=a.location)
 
 
-def list_collection(emu: Emulator, req: Request, sub: str, rg: str | None, rtype: str) -> Response:
+def list_collection(emu: Emulator, req: WireRequest, sub: str, rg: str | None, rtype: str) -> WireResponse:
     if not known_type(rtype):
         ns = rtype.split("/")[0]
         raise ArmError(400, "InvalidResourceType",
@@ -137,7 +137,7 @@ def list_collection(emu: Emulator, req: Request, sub: str, rg: str | None, rtype
     return page(emu, req, [h.render(emu, d, req.call()) for d in docs])
 
 
-def list_children(emu: Emulator, req: Request, parent: ResourceId, child_type: str) -> Response:
+def list_children(emu: Emulator, req: WireRequest, parent: ResourceId, child_type: str) -> WireResponse:
     h = handler_for(child_type)
     emu.check_api_version(req, h.min_api)
     if emu.get(parent) is None:
@@ -146,7 +146,7 @@ def list_children(emu: Emulator, req: Request, parent: ResourceId, child_type: s
     return page(emu, req, [h.render(emu, d, req.call()) for d in docs])
 
 
-def page(emu: Emulator, req: Request, items: list[dict[str, Any]]) -> Response:
+def page(emu: Emulator, req: WireRequest, items: list[dict[str, Any]]) -> WireResponse:
     """ARM list paging: `value` plus an absolute `nextLink` carrying `$skiptoken`."""
     try:
         start = int(req.query.get("$skiptoken") or 0)
@@ -160,11 +160,11 @@ def page(emu: Emulator, req: Request, items: list[dict[str, Any]]) -> Response:
         from urllib.parse import urlencode
 
         body["nextLink"] = f"{req.base_url}{req.path}?{urlencode(q)}"
-    return Response(200, body)
+    return WireResponse(200, body)
 
 
 # ---- long-running operations -------------------------------------------------------------------
-def op_urls(req: Request, op: Operation) -> tuple[str, str]:
+def op_urls(req: WireRequest, op: Operation) -> tuple[str, str]:
     sub = ResourceId.parse(op.resource_id).subscription
     base = f"{req.base_url}/subscriptions/{sub}/providers/{op.namespace}/locations/{op.region}/operations/{op.id}"
     return f"{base}?api-version={op.api_version}", f"{base}?monitor=true&api-version={op.api_version}"
@@ -177,33 +177,33 @@ def poll_hint(emu: Emulator, op: Operation) -> str:
     return str(int(min(1000, max(5, left + 2))))
 
 
-def lro(emu: Emulator, req: Request, op: Operation, status: int, body: Any, location: bool) -> Response:
+def lro(emu: Emulator, req: WireRequest, op: Operation, status: int, body: Any, location: bool) -> WireResponse:
     async_url, loc_url = op_urls(req, op)
     headers = {"Azure-AsyncOperation": async_url, "retry-after-ms": poll_hint(emu, op)}
     if location:
         headers["Location"] = loc_url
-    return Response(status, body, headers)
+    return WireResponse(status, body, headers)
 
 
-def operation_status(emu: Emulator, req: Request, op_id: str) -> Response:
+def operation_status(emu: Emulator, req: WireRequest, op_id: str) -> WireResponse:
     op = emu.ops.get(op_id)
     if op is None:
         raise ArmError(404, "NotFound", f"The operation '{op_id}' could not be found.")
     monitor = (req.query.get("monitor") or "").lower() == "true"
     if not monitor:
         headers = {"retry-after-ms": poll_hint(emu, op)} if op.status == "InProgress" else {}
-        return Response(200, op.status_body(), headers)
+        return WireResponse(200, op.status_body(), headers)
     # Location polling (L5): 202 while in progress; then the result, or the error with its status.
     if op.status == "InProgress":
         _, loc = op_urls(req, op)
-        return Response(202, None, {"Location": loc, "retry-after-ms": poll_hint(emu, op)})
+        return WireResponse(202, None, {"Location": loc, "retry-after-ms": poll_hint(emu, op)})
     if op.status == "Failed":
-        return Response(op.data.get("http_status", 409), {"error": op.error})
+        return WireResponse(op.data.get("http_status", 409), {"error": op.error})
     if op.kind in ("put", "patch"):
         doc = emu.get(op.resource_id)
         if doc is not None:
-            return Response(200, handler_for(ResourceId.parse(op.resource_id).type).render(emu, doc, req.call()))
-    return Response(204)
+            return WireResponse(200, handler_for(ResourceId.parse(op.resource_id).type).render(emu, doc, req.call()))
+    return WireResponse(204)
 
 
 # ---- errors ----------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId
-from refit.emulator.core import Emulator, Request, Response
+from refit.emulator.core import Emulator, WireRequest, WireResponse
 
 COLUMNS = ("id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId", "managedBy",
            "sku", "plan", "properties", "tags", "identity", "zones", "extendedLocation")
@@ -60,7 +60,7 @@ def tables(emu: Emulator) -> dict[str, list[dict[str, Any]]]:
     return result
 
 
-def query(emu: Emulator, req: Request) -> Response:
+def query(emu: Emulator, req: WireRequest) -> WireResponse:
     from refit.emulator import kql
 
     if req.method != "POST":
@@ -90,7 +90,7 @@ def query(emu: Emulator, req: Request) -> Response:
     try:
         rows = kql.run(body["query"], tabs)
     except kql.KqlError as e:
-        return Response(400, kql.error_body(e))
+        return WireResponse(400, kql.error_body(e))
     page = rows[skip : skip + top]
     out: dict[str, Any] = {"totalRecords": len(rows), "count": len(page), "facets": [], "resultTruncated": "false"}
     if skip + top < len(rows):
@@ -101,7 +101,7 @@ def query(emu: Emulator, req: Request) -> Response:
                        "rows": [[r.get(c) for c in cols] for r in page]}
     else:
         out["data"] = page
-    return Response(200, out)
+    return WireResponse(200, out)
 
 
 def _kind(rows: list[dict[str, Any]], col: str) -> str:

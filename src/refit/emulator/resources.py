@@ -6,7 +6,7 @@ from typing import Any
 
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
-from refit.emulator.core import Emulator, Request, Response
+from refit.emulator.core import Emulator, WireRequest, WireResponse
 from refit.platform import regions
 from refit.platform.effects.resources import RG_TYPE, delete_group
 from refit.platform.effects.tags import tags_at_scope
@@ -26,27 +26,27 @@ def _sub_doc(emu: Emulator, s: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def list_subscriptions(emu: Emulator, req: Request) -> Response:
+def list_subscriptions(emu: Emulator, req: WireRequest) -> WireResponse:
     emu.check_api_version(req)
     subs = [_sub_doc(emu, s) for s in emu.subscriptions]
-    return Response(200, {"value": subs, "count": {"type": "Total", "value": len(subs)}})
+    return WireResponse(200, {"value": subs, "count": {"type": "Total", "value": len(subs)}})
 
 
-def get_subscription(emu: Emulator, req: Request, sub: str) -> Response:
+def get_subscription(emu: Emulator, req: WireRequest, sub: str) -> WireResponse:
     emu.check_api_version(req)
     s = next(s for s in emu.subscriptions if s["id"].lower() == sub.lower())
-    return Response(200, _sub_doc(emu, s))
+    return WireResponse(200, _sub_doc(emu, s))
 
 
-def tenants(emu: Emulator, req: Request) -> Response:
+def tenants(emu: Emulator, req: WireRequest) -> WireResponse:
     emu.check_api_version(req)
     t = emu.tenant_id
-    return Response(200, {"value": [{"id": f"/tenants/{t}", "tenantId": t, "tenantCategory": "Home",
+    return WireResponse(200, {"value": [{"id": f"/tenants/{t}", "tenantId": t, "tenantCategory": "Home",
                                      "displayName": "refit emulator", "defaultDomain": "refit.local",
                                      "tenantType": "AAD"}]})
 
 
-def locations(emu: Emulator, req: Request, sub: str) -> Response:
+def locations(emu: Emulator, req: WireRequest, sub: str) -> WireResponse:
     emu.check_api_version(req)
     out = []
     for name, (display, zones) in regions.REGIONS.items():
@@ -56,10 +56,10 @@ def locations(emu: Emulator, req: Request, sub: str) -> Response:
         if zones:
             loc["availabilityZoneMappings"] = [{"logicalZone": z, "physicalZone": f"{name}-az{z}"} for z in "123"]
         out.append(loc)
-    return Response(200, {"value": out})
+    return WireResponse(200, {"value": out})
 
 
-def provider(emu: Emulator, req: Request, namespace: str) -> Response:
+def provider(emu: Emulator, req: WireRequest, namespace: str) -> WireResponse:
     from refit.platform.effects import all_types
 
     emu.check_api_version(req)
@@ -67,13 +67,13 @@ def provider(emu: Emulator, req: Request, namespace: str) -> Response:
     if not types:
         raise ArmError(404, "InvalidResourceNamespace", f"The resource namespace '{namespace}' is invalid.")
     sub = req.path.split("/")[2]
-    return Response(200, {"id": f"/subscriptions/{sub}/providers/{namespace}", "namespace": namespace,
+    return WireResponse(200, {"id": f"/subscriptions/{sub}/providers/{namespace}", "namespace": namespace,
                           "registrationState": "Registered", "registrationPolicy": "RegistrationRequired",
                           "resourceTypes": [{"resourceType": t, "locations": [d for d, _ in regions.REGIONS.values()],
                                              "apiVersions": []} for t in types]})
 
 
-def list_resource_groups(emu: Emulator, req: Request, sub: str) -> Response:
+def list_resource_groups(emu: Emulator, req: WireRequest, sub: str) -> WireResponse:
     from refit.emulator.dispatch import page
 
     emu.check_api_version(req)
@@ -81,7 +81,7 @@ def list_resource_groups(emu: Emulator, req: Request, sub: str) -> Response:
     return page(emu, req, [d for d in emu.world.of_type(RG_TYPE) if d["id"].lower().startswith(prefix)])
 
 
-def resource_group(emu: Emulator, req: Request, sub: str, rg: str) -> Response:
+def resource_group(emu: Emulator, req: WireRequest, sub: str, rg: str) -> WireResponse:
     from refit.emulator.dispatch import answer, resource
 
     rid = ResourceId(sub, rg)
@@ -90,7 +90,7 @@ def resource_group(emu: Emulator, req: Request, sub: str, rg: str) -> Response:
     if req.method in ("GET", "HEAD"):
         if doc is None:
             raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
-        return Response(200 if req.method == "GET" else 204, doc if req.method == "GET" else None)
+        return WireResponse(200 if req.method == "GET" else 204, doc if req.method == "GET" else None)
     if req.method == "DELETE":
         return answer(emu, req, delete_group(emu, rid, req.call()))
     if doc is not None and doc["properties"].get("provisioningState") == "Deleting":
@@ -99,7 +99,7 @@ def resource_group(emu: Emulator, req: Request, sub: str, rg: str) -> Response:
     return resource(emu, req, rid)
 
 
-def list_rg_resources(emu: Emulator, req: Request, sub: str, rg: str) -> Response:
+def list_rg_resources(emu: Emulator, req: WireRequest, sub: str, rg: str) -> WireResponse:
     from refit.emulator.dispatch import page
 
     emu.check_api_version(req)
@@ -110,6 +110,6 @@ def list_rg_resources(emu: Emulator, req: Request, sub: str, rg: str) -> Respons
 
 
 # ---- tags at scope -----------------------------------------------------------------------------
-def tags(emu: Emulator, req: Request, scope: str) -> Response:
+def tags(emu: Emulator, req: WireRequest, scope: str) -> WireResponse:
     emu.check_api_version(req, "2019-10-01")
-    return Response(200, tags_at_scope(emu, scope, req.call()))
+    return WireResponse(200, tags_at_scope(emu, scope, req.call()))

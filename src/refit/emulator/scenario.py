@@ -24,9 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from refit.arm.errors import ArmError, UserError
 from refit.arm.ids import ResourceId
 from refit.emulator.core import Emulator
-from refit.platform.cloud import Call, Operation
+from refit.platform import apis
+from refit.platform.cloud import Call, Cloud, Operation
 
-LATEST_API = "2026-04-01"
+LATEST_API = apis.COMPUTE
 
 
 class ScenarioError(UserError):
@@ -140,7 +141,23 @@ def render(obj: Any, env: dict[str, Any]) -> Any:
 
 
 # ---- applying ----------------------------------------------------------------------------------------
-def apply(emu: Emulator, sc: Scenario, params: dict[str, Any]) -> dict[str, Any]:
+def seed(emu: Emulator, sc: Scenario, params: dict[str, Any], reset: bool = True) -> dict[str, Any]:
+    """Load a scenario all or nothing: it is first built in a throwaway copy of the cloud (empty when
+    `reset`), so a scenario that fails (a bad parameter, a resource the catalog refuses) leaves the
+    emulator exactly as it was; only then is it applied for real."""
+    with emu.lock:
+        trial = Cloud(time_scale=emu.clock.scale) if reset else emu.fork()
+        trial.clock = copy.copy(emu.clock)
+        if reset:
+            trial.settings = copy.deepcopy(emu.settings)
+            trial.reset()
+        apply(trial, sc, params)
+        if reset:
+            emu.reset()
+        return apply(emu, sc, params)
+
+
+def apply(emu: Cloud, sc: Scenario, params: dict[str, Any]) -> dict[str, Any]:
     unknown = set(params) - set(sc.parameters)
     if unknown:
         raise ScenarioError(f"scenario '{sc.name}' has no parameter {', '.join(sorted(unknown))} "
@@ -166,8 +183,8 @@ def apply(emu: Emulator, sc: Scenario, params: dict[str, Any]) -> dict[str, Any]
 
         try:
             health.configure(emu, render(sc.health, env))
-        except ArmError as e:
-            raise ScenarioError(f"health: {e.message}") from e
+        except health.HealthModelError as e:
+            raise ScenarioError(f"health: {e}") from e
     created = 0
     with emu.lock:
         for n, entry in enumerate(sc.resources):
@@ -188,7 +205,7 @@ def apply(emu: Emulator, sc: Scenario, params: dict[str, Any]) -> dict[str, Any]
     return {"scenario": sc.name, "created": created, "resources": len(emu.world)}
 
 
-def create_now(emu: Emulator, body: dict[str, Any], private: dict[str, Any] | None = None) -> dict[str, Any]:
+def create_now(emu: Cloud, body: dict[str, Any], private: dict[str, Any] | None = None) -> dict[str, Any]:
     """Create (or update) one resource through its handler and the rule catalog, completed at once."""
     from refit.platform.effects import handler_for
 

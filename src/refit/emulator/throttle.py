@@ -19,6 +19,7 @@ import json
 import math
 from typing import Any
 
+from refit.arm import location
 from refit.arm.errors import ArmError
 from refit.emulator.core import Emulator
 from refit.platform import throttling
@@ -36,7 +37,7 @@ def classify(emu: Emulator, method: str, path: str) -> tuple[Classified, str]:
         return Classified(c.arm, c.group, op.resource_id.lower(), c.operation), op.region
     if c.resource is not None:
         doc = emu.get(c.resource)
-        return c, ((doc or {}).get("location") or "").replace(" ", "").lower()
+        return c, location.normalize((doc or {}).get("location"))
     return c, ""
 
 
@@ -59,15 +60,25 @@ def enabled(emu: Emulator) -> bool:
     return bool((emu.settings.get("throttling") or {}).get("enabled"))
 
 
-def _buckets(emu: Emulator) -> dict[tuple, Bucket]:
-    b = getattr(emu, "_throttle_buckets", None)
-    if b is None:
-        b = emu._throttle_buckets = {}  # type: ignore[attr-defined]
-    return b
+class State:
+    """The buckets in use and what the emulator saw (`GET /_refit/throttling` reports `stats`)."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[tuple, Bucket] = {}
+        self.stats = {"requests": 0, "throttled": 0, "early_retries": 0}
+        # (actor, method, path) -> the simulated time its last 429 said to wait until
+        self.retry_deadlines: dict[tuple[str, str, str], float] = {}
+
+
+def _state(emu: Emulator) -> State:
+    st = getattr(emu, "throttle_state", None)
+    if st is None:
+        st = emu.throttle_state = State()  # type: ignore[attr-defined]
+    return st
 
 
 def _bucket(emu: Emulator, key: tuple, capacity: float, rate: float, now: float) -> Bucket:
-    buckets = _buckets(emu)
+    buckets = _state(emu).buckets
     b = buckets.get(key)
     if b is None:
         b = buckets[key] = Bucket.full(capacity, rate, now)
@@ -94,10 +105,10 @@ def control(emu: Emulator, method: str, body: Any) -> tuple[int, Any]:
         except ValueError as e:
             raise ArmError(400, "InvalidControlRequest", f"throttling limits: {e}") from e
         emu.settings["throttling"] = {"enabled": body["enabled"], "limits": given}
-        emu._throttle_buckets = {}  # type: ignore[attr-defined]
+        emu.throttle_state = State()  # type: ignore[attr-defined]
     elif method != "GET":
         raise ArmError(405, "MethodNotAllowed", "Use GET or PUT on /_refit/throttling.")
-    return 200, {"enabled": enabled(emu), **limits(emu).to_json()}
+    return 200, {"enabled": enabled(emu), **limits(emu).to_json(), "stats": dict(_state(emu).stats)}
 
 
 # ---- the check ---------------------------------------------------------------------------------------------
@@ -113,6 +124,12 @@ def admit(emu: Emulator, method: str, path: str, authorization: str | None) -> t
         lim = limits(emu)
         sub = path.split("/")[2].lower()
         actor = principal_of(authorization)
+        st = _state(emu)
+        st.stats["requests"] += 1
+        again = (actor, method, path.lower())
+        deadline = st.retry_deadlines.pop(again, None)
+        if deadline is not None and now < deadline - 1e-6:
+            st.stats["early_retries"] += 1  # sent again before the Retry-After it was given
         cap, rate = lim.arm[c.arm]
         f = lim.arm_global_factor
         mine = _bucket(emu, ("arm", sub, actor, c.arm), cap, rate, now)
@@ -123,7 +140,7 @@ def admit(emu: Emulator, method: str, path: str, authorization: str | None) -> t
             b.measured += 1
         wait = max(mine.wait(), glob.wait())
         if wait > 0:
-            headers.update(_retry_headers(emu, wait))
+            headers.update(_retry_headers(emu, wait, st, again))
             headers[f"x-ms-ratelimit-remaining-subscription-{name}"] = "0"
             # T4, verbatim shape (request-limits-and-throttling.md; public ARM 429 bodies)
             return ArmError(429, "SubscriptionRequestsThrottled",
@@ -145,7 +162,7 @@ def admit(emu: Emulator, method: str, path: str, authorization: str | None) -> t
                 b.measured += 1
         for b, scope in ((rb, "resource"), (sb, "subscription")):
             if b is not None and b.wait() > 0:
-                headers.update(_retry_headers(emu, b.wait()))
+                headers.update(_retry_headers(emu, b.wait(), st, again))
                 headers["x-ms-ratelimit-remaining-resource"] = _remaining(c.group, rb, sb)
                 return _compute_429(policy_name(c.group, scope == "resource"), b, scope), headers
         sb.tokens -= 1
@@ -163,9 +180,14 @@ def _remaining(group: str, rb: Bucket | None, sb: Bucket) -> str:
     return ",".join(parts)
 
 
-def _retry_headers(emu: Emulator, sim_wait: float) -> dict[str, str]:
+def _retry_headers(emu: Emulator, sim_wait: float, st: State, again: tuple[str, str, str]) -> dict[str, str]:
+    """A 429's Retry-After (whole seconds) and retry-after-ms, in real time; the same request sent again
+    before retry-after-ms has passed counts as an early retry."""
     real = emu.clock.real_seconds(sim_wait)
-    return {"Retry-After": str(max(1, math.ceil(real))), "retry-after-ms": str(max(1, math.ceil(real * 1000)))}
+    ms = max(1, math.ceil(real * 1000))
+    st.stats["throttled"] += 1
+    st.retry_deadlines[again] = emu.now() + ms / 1000 * emu.clock.scale
+    return {"Retry-After": str(max(1, math.ceil(real))), "retry-after-ms": str(ms)}
 
 
 def _compute_429(policy: str, b: Bucket, scope: str) -> ArmError:

@@ -5,6 +5,6 @@ an op carries, so what was planned is what runs.
 """
 
 from refit.ops import vocabulary
-from refit.ops.op import API_VERSIONS, Op, Request
+from refit.ops.op import Op, Request
 
-__all__ = ["API_VERSIONS", "Op", "Request", "vocabulary"]
+__all__ = ["Op", "Request", "vocabulary"]

@@ -7,25 +7,6 @@ from typing import Any
 
 from refit.arm.ids import ResourceId
 
-# The api-versions refit sends (what azure-mgmt-compute 39 sends; reference/clients-against-a-local-endpoint.md).
-API_VERSIONS = {
-    "Microsoft.Compute/virtualMachines": "2026-04-01",
-    "Microsoft.Compute/virtualMachineScaleSets": "2026-04-01",
-    "Microsoft.Compute/images": "2026-04-01",
-    "Microsoft.Compute/capacityReservationGroups": "2026-04-01",
-    "Microsoft.Compute/capacityReservationGroups/capacityReservations": "2026-04-01",
-    "Microsoft.Compute/disks": "2025-01-02",
-    "Microsoft.Compute/galleries": "2026-03-03",
-    "Microsoft.Compute/galleries/images": "2026-03-03",
-    "Microsoft.Compute/galleries/images/versions": "2026-03-03",
-    "Microsoft.Resources/tags": "2024-11-01",
-}
-
-
-def api_version_for(resource_id: str) -> str:
-    t = ResourceId.parse(resource_id).type
-    return API_VERSIONS.get(t, "2024-11-01")
-
 
 @dataclass(frozen=True)
 class Request:

@@ -11,7 +11,8 @@ from typing import Any
 
 from refit.arm.ids import ResourceId
 from refit.arm.paths import get_path, set_path
-from refit.ops.op import Op, Request, api_version_for
+from refit.ops.op import Op, Request
+from refit.platform.apis import RESOURCES, api_version_for
 from refit.platform.rules.facts import (
     PARTITION_TAG,  # rule U5's convention: the guest OS disk was converted to GPT
 )
@@ -85,7 +86,7 @@ def guest_mbr_to_gpt(vm: dict[str, Any]) -> Op:
     op.name = "guest_mbr_to_gpt"
     op.irreversible = True
     disk = get_path(vm, "properties.storageProfile.osDisk.managedDisk.id")
-    op.meta["followup"] = Request("PATCH", f"{disk}/providers/Microsoft.Resources/tags/default", "2024-11-01",
+    op.meta["followup"] = Request("PATCH", f"{disk}/providers/Microsoft.Resources/tags/default", RESOURCES,
                                   {"operation": "Merge", "properties": {"tags": {PARTITION_TAG: "GPT"}}}).to_json()
     op.rollback_note = "none: the MBR -> GPT conversion cannot be undone (the VM cannot go back to Gen1)"
     return op

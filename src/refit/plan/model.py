@@ -69,18 +69,49 @@ class Impossible:
     recreate_error: str = ""
 
 
+# The budgets of the search, as `refit plan` names them (the option that raises each).
+BUDGET_OPTIONS = {"max_expansions": "--max-expansions", "max_depth": "--max-depth"}
+
+
+@dataclass
+class Exhausted:
+    """A group of goals whose search stopped on a budget before it found a path or proved there is none."""
+
+    resources: list[str]
+    goals: list[dict[str, Any]]
+    budget: str  # "max_expansions" or "max_depth"
+    limit: int
+    states: int  # states expanded before it stopped
+
+    @property
+    def message(self) -> str:
+        option = BUDGET_OPTIONS[self.budget]
+        states = f"{self.states} state{'' if self.states == 1 else 's'}"
+        if self.budget == "max_depth":
+            return (f"search depth limit reached after {states}: paths longer than {self.limit} "
+                    f"step{'' if self.limit == 1 else 's'} were not tried (raise with {option})")
+        return f"search budget exhausted after {states} (raise with {option})"
+
+
 @dataclass
 class Plan:
     goals: list[dict[str, Any]]
     steps: list[Step] = field(default_factory=list)
     cleanup: list[Step] = field(default_factory=list)
     impossible: list[Impossible] = field(default_factory=list)
+    exhausted: list[Exhausted] = field(default_factory=list)
     planning_seconds: float = 0.0
     expansions: int = 0
 
     @property
     def status(self) -> str:
-        return "impossible" if self.impossible else "ok"
+        """ok; impossible (a goal has no path); budget_exhausted (a search stopped before it knew)."""
+        return "impossible" if self.impossible else ("budget_exhausted" if self.exhausted else "ok")
+
+    @property
+    def solved(self) -> bool:
+        """Every goal has its steps in the plan (or needs none)."""
+        return not self.impossible and not self.exhausted
 
     def totals(self) -> dict[str, Any]:
         return {"steps": len(self.steps), "duration_seconds": round(sum(s.duration_seconds for s in self.steps), 3),
@@ -90,7 +121,9 @@ class Plan:
     def to_json(self) -> dict[str, Any]:
         return {"version": PLAN_VERSION, "status": self.status, "goals": self.goals, "totals": self.totals(),
                 "steps": [asdict(s) for s in self.steps], "cleanup": [asdict(s) for s in self.cleanup],
-                "impossible": [asdict(i) for i in self.impossible], "planning_seconds": round(self.planning_seconds, 3),
+                "impossible": [asdict(i) for i in self.impossible],
+                "exhausted": [{**asdict(e), "message": e.message} for e in self.exhausted],
+                "planning_seconds": round(self.planning_seconds, 3),
                 "expansions": self.expansions}
 
     def write(self, path: Path) -> None:
@@ -113,4 +146,7 @@ class Plan:
             raise UserError(f"'{path}' has a malformed step: {e}") from e
         if data.get("status") == "impossible":
             raise UserError(f"'{path}' is a plan with no path to its goal; there is nothing to apply")
+        if data.get("status") == "budget_exhausted":
+            raise UserError(f"'{path}' is a plan whose search ran out of budget; there is nothing to apply: "
+                            "plan again with a larger --max-expansions or --max-depth")
         return plan

@@ -15,9 +15,20 @@ from refit.ops import vocabulary as voc
 from refit.ops.op import Op
 from refit.plan import explain, generate, recreate, search
 from refit.plan.goal import GoalSet, unmet
-from refit.plan.model import Blocker, Impossible, Plan, Step
+from refit.plan.model import Blocker, Exhausted, Impossible, Plan, Step
 from refit.plan.sim import Sim
-from refit.platform.rules import RULES
+from refit.platform.rules import RULES, facts
+
+# Types refit plans changes to but never creates from a goal: a goal naming one that does not exist is a
+# wrong name, not a request to create it (disks, capacity reservation groups and images are created).
+_CHANGED_NOT_CREATED = {v.VM.lower(): "virtual machines", v.VMSS.lower(): "scale sets"}
+# Goal values the catalog's facts enumerate: a value outside them is refused whatever the state, so it is
+# answered before any search. (type, path) -> (accepted values, what they are)
+_ENUMERATED = {
+    (v.VM.lower(), "properties.securityProfile.securityType"): (facts.VM_SECURITY_TYPES, "security type"),
+    (v.VMSS.lower(), "properties.virtualMachineProfile.securityProfile.securityType"):
+        (facts.VM_SECURITY_TYPES, "security type"),
+}
 
 
 def _components(goals: GoalSet) -> list[list]:
@@ -108,7 +119,8 @@ def _neighborhood(world: World, goals: list, index: _Index | None = None) -> Wor
     return World(docs.values())
 
 
-def make_plan(world: World, goals: GoalSet, max_expansions: int = 3000) -> Plan:
+def make_plan(world: World, goals: GoalSet, max_expansions: int = search.DEFAULT_MAX_EXPANSIONS,
+              max_depth: int = search.DEFAULT_MAX_DEPTH) -> Plan:
     t0 = time.perf_counter()
     _check_goals(world, goals)
     plan = Plan(goals=[g.model_dump() for g in goals.goals])
@@ -122,8 +134,14 @@ def make_plan(world: World, goals: GoalSet, max_expansions: int = 3000) -> Plan:
                                                           for d in sub.world.of_type(v.VM)})
         if generate.satisfied(sub, ctx):
             continue
-        res = search.search(sub, ctx, max_expansions=max_expansions)
+        res = search.search(sub, ctx, max_expansions=max_expansions, max_depth=max_depth)
         plan.expansions += res.expansions
+        if res.path is None and res.stopped != search.EXHAUSTED:
+            # Not a proof: the search stopped on a budget with states left to try.
+            plan.exhausted.append(Exhausted(
+                resources=[g.resource for g in comp], goals=[g.model_dump() for g in comp], budget=res.stopped,
+                limit=max_expansions if res.stopped == search.MAX_EXPANSIONS else max_depth, states=res.expansions))
+            continue
         if res.path is None:
             plan.impossible += _impossible(sub, ctx, res)
             continue
@@ -156,9 +174,18 @@ def _check_goals(world: World, goals: GoalSet) -> None:
         parent = rid.parent
         if parent is not None and parent.namespace and world.get(parent) is None and not goals.for_resource(str(parent)):
             raise UserError(f"goal {g.resource} names a child of {parent}, which does not exist")
+        t = rid.type.lower()
+        if t in _CHANGED_NOT_CREATED and world.get(rid) is None:
+            raise UserError(f"goal resource {g.resource} does not exist (check its name; refit plans changes to "
+                            f"existing {_CHANGED_NOT_CREATED[t]}, it does not create them)")
+        for path, val in g.properties.items():
+            accepted, what = _ENUMERATED.get((t, path), (None, ""))
+            if accepted is not None and val not in accepted:
+                raise UserError(f"goal {rid.name}: {path} = {val!r} is not a {what} Azure accepts "
+                                f"({', '.join(accepted)})")
 
 
-def _impossible(sim: Sim, ctx: generate.Context, res: search.Result) -> list[Impossible]:
+def _impossible(sim: Sim, ctx: generate.Context, res: search.SearchResult) -> list[Impossible]:
     out = []
     for g in ctx.goals:
         doc = sim.get(g.resource)
@@ -177,12 +204,14 @@ def _impossible(sim: Sim, ctx: generate.Context, res: search.Result) -> list[Imp
             if not o.ok and o.error is not None:
                 direct.append(search.Attempt(attempt, o.error, o.rules))
         for a in direct:
-            for rid in a.rules or ("?",):
-                r = RULES.get(rid)
+            if not a.rules:  # every platform refusal names its catalog rule (tests/rules/test_catalog_mechanism.py)
+                raise RuntimeError(f"refusal without a catalog rule (a bug in refit.platform): {a.error}")
+            for rid in a.rules:
+                r = RULES[rid]
                 key = (rid, a.error.code, a.error.message)
                 if key not in blockers:
-                    blockers[key] = Blocker(rule=rid, title=r.title if r else "", source=r.source if r else "",
-                                            code=a.error.code, message=a.error.message, attempted=a.op.describe())
+                    blockers[key] = Blocker(rule=rid, title=r.title, source=r.source, code=a.error.code,
+                                            message=a.error.message, attempted=a.op.describe())
         imp = Impossible(resource=g.resource, goal=dict(g.properties), blocked_by=list(blockers.values()))
         if recreate.applies(sim, g):
             ops, err = recreate.vm_path(sim, g)
@@ -222,10 +251,6 @@ def _cleanup(sim: Sim, temporaries: list[Op]) -> list[Step]:
             d.why = "clean-up: the temporary bridge is no longer referenced"
             steps.append(Step.from_op(i, d, 0))
     return steps
-
-
-def describe_world_gaps(world: World, goals: GoalSet) -> list[str]:
-    return [g.resource for g in goals.goals if world.get(g.resource) is None]
 
 
 def totals(plan: Plan) -> dict[str, Any]:

@@ -23,12 +23,21 @@ class Attempt:
     rules: tuple[str, ...]
 
 
+# Why a search stopped. Only EXHAUSTED proves that no path exists (within the vocabulary): every reachable
+# state was expanded. The two budgets leave states unexplored, and say so (issue 9).
+GOAL = "goal"  # a path was found
+EXHAUSTED = "exhausted"  # every reachable state was expanded: there is no path
+MAX_EXPANSIONS = "max_expansions"  # states were left unexpanded: the expansion budget ran out
+MAX_DEPTH = "max_depth"  # states at the depth limit were not expanded: longer paths were not tried
+
+
 @dataclass
-class Result:
+class SearchResult:
     path: list[Op] | None
     final: Sim | None
     expansions: int
     refused: list[Attempt] = field(default_factory=list)  # refused from the initial state (why no path)
+    stopped: str = EXHAUSTED  # GOAL, EXHAUSTED, MAX_EXPANSIONS or MAX_DEPTH
 
 
 def step_costs(sim_before: Sim, sim_after: Sim, op: Op, ctx: gen.Context, duration: float) -> tuple[float, int, float, int]:
@@ -69,18 +78,28 @@ def _fingerprint(sim: Sim) -> str:
     return sim.fingerprint()
 
 
-def search(start: Sim, ctx: gen.Context, max_expansions: int = 3000, max_depth: int = 10) -> Result:
+DEFAULT_MAX_EXPANSIONS = 3000  # states expanded per group of goals (`refit plan --max-expansions`)
+DEFAULT_MAX_DEPTH = 10  # steps per path (`refit plan --max-depth`)
+
+
+def search(start: Sim, ctx: gen.Context, max_expansions: int = DEFAULT_MAX_EXPANSIONS,
+           max_depth: int = DEFAULT_MAX_DEPTH) -> SearchResult:
     counter = itertools.count()
     zero = (0.0, 0, 0.0, 0)
     heap: list = [(zero, next(counter), start, [])]
     best = {_fingerprint(start): zero}
     refused: list[Attempt] = []
     expansions = 0
+    cut_budget = cut_depth = False  # whether a state was left unexpanded, and by which budget
     while heap:
         cost, _, sim, path = heapq.heappop(heap)
         if gen.satisfied(sim, ctx):
-            return Result(path, sim, expansions, refused)
-        if len(path) >= max_depth or expansions >= max_expansions:
+            return SearchResult(path, sim, expansions, refused, GOAL)
+        if expansions >= max_expansions:
+            cut_budget = True
+            continue
+        if len(path) >= max_depth:
+            cut_depth = True
             continue
         expansions += 1
         for op in gen.candidates(sim, ctx):
@@ -101,7 +120,8 @@ def search(start: Sim, ctx: gen.Context, max_expansions: int = 3000, max_depth: 
                 continue
             best[fp] = new
             heapq.heappush(heap, (new, next(counter), child, [*path, step]))
-    return Result(None, None, expansions, refused)
+    stopped = MAX_EXPANSIONS if cut_budget else (MAX_DEPTH if cut_depth else EXHAUSTED)
+    return SearchResult(None, None, expansions, refused, stopped)
 
 
 def _refs(doc) -> list[str]:

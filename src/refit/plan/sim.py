@@ -28,7 +28,7 @@ from refit.platform.effects.vm import power_state
 
 
 @dataclass
-class Outcome:
+class StepOutcome:
     ok: bool
     error: ArmError | None = None
     duration: float = 0.0
@@ -69,7 +69,7 @@ class Sim:
         return self.cloud.now()
 
     # ---- running ops ---------------------------------------------------------------------------------
-    def run(self, op: Op) -> Outcome:
+    def run(self, op: Op) -> StepOutcome:
         start = self.cloud.now()
         out = self._send(op.request)
         if out.ok and op.meta.get("followup"):
@@ -79,27 +79,31 @@ class Sim:
         out.duration = self.cloud.now() - start
         return out
 
-    def _send(self, r: OpRequest) -> Outcome:
+    def _send(self, r: OpRequest) -> StepOutcome:
         self.cloud.last_violations = []
         try:
             self.cloud.tick()
             answer = writes.perform(self.cloud, r.method, r.path, r.api_version, copy.deepcopy(r.body))
         except ArmError as e:
-            return Outcome(False, e, rules=self._rules(e))
+            return StepOutcome(False, e, rules=self._rules(e))
         if answer.op is not None:
             out = self._finish(answer.op.id)
             if not out.ok:
                 out.rules = self._rules(out.error)
             return out
-        return Outcome(True)
+        return StepOutcome(True)
 
     def _rules(self, err: ArmError | None) -> tuple[str, ...]:
+        """The catalog rules that refused a step: the one the platform's answer names (every refusal of
+        refit.platform carries its rule id), then any other rule of this write that gave the same answer
+        (S2 and V1 share one text). Empty only for an answer from outside the platform: a bug."""
         if err is None:
             return ()
-        return tuple(v.rule.id for v in self.cloud.last_violations
-                     if v.error.code == err.code and v.error.message == err.message)
+        same = [v.rule.id for v in self.cloud.last_violations
+                if v.error.code == err.code and v.error.message == err.message]
+        return tuple(dict.fromkeys([*([err.rule] if err.rule else []), *same]))
 
-    def _finish(self, op_id: str) -> Outcome:
+    def _finish(self, op_id: str) -> StepOutcome:
         cloud = self.cloud
         op = cloud.ops[op_id]
         # Run the clock to the end of this operation (and whatever ends before it).
@@ -108,9 +112,9 @@ class Sim:
             cloud.tick()
         if op.status == "Failed":
             err = op.error or {}
-            return Outcome(False, ArmError(op.data.get("http_status", 409), err.get("code", "Failed"),
-                                           err.get("message", ""), err.get("target")))
-        return Outcome(True)
+            return StepOutcome(False, ArmError(op.data.get("http_status", 409), err.get("code", "Failed"),
+                                           err.get("message", ""), err.get("target"), rule=op.data.get("rule")))
+        return StepOutcome(True)
 
     def settle(self) -> None:
         """Complete every timer still pending (e.g. a replication finishing after its PUT)."""

@@ -355,6 +355,7 @@ class Cloud:
         op.status = "Failed"
         op.error = error.body()["error"]
         op.data["http_status"] = error.status
+        op.data["rule"] = error.rule  # the catalog rule that failed it (the planner names it)
 
     def _gc_ops(self) -> None:
         # Keep finished operations for an hour of simulated time (clients poll them a few times).

@@ -1,10 +1,12 @@
-"""The regions the emulator knows, with availability-zone support.
+"""The regions Azure has (the ones refit knows), with availability-zone support.
 
 Zone support per https://learn.microsoft.com/azure/reliability/regions-list (regions with and
 without availability zones). Names are the programmatic names ARM uses.
 """
 
 from __future__ import annotations
+
+from refit.arm import location
 
 REGIONS: dict[str, tuple[str, bool]] = {
     # name: (display name, has availability zones)
@@ -39,13 +41,7 @@ REGIONS: dict[str, tuple[str, bool]] = {
 }
 
 
-def normalize(name: str) -> str:
-    """'East US' -> 'eastus'; unknown names are returned normalized but unchanged otherwise."""
-    n = (name or "").replace(" ", "").lower()
-    for k, (display, _) in REGIONS.items():
-        if display.replace(" ", "").lower() == n:
-            return k
-    return n
+normalize = location.normalize  # 'East US' -> 'eastus' (one normaliser: refit.arm.location)
 
 
 def known(name: str) -> bool:

@@ -16,6 +16,7 @@ from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId
 from refit.platform.cloud import Answer, Call, Cloud, Operation
 from refit.platform.effects import handler_for
+from refit.platform.rules import RULES
 
 
 def read(cloud: Cloud, rid: ResourceId, call: Call) -> dict[str, Any]:
@@ -59,6 +60,7 @@ def write(cloud: Cloud, rid: ResourceId, call: Call) -> Answer:
     if async_err is not None:
         data["fail"] = async_err.body()["error"]
         data["fail_status"] = async_err.status
+        data["fail_rule"] = async_err.rule
     op = cloud.begin(str(rid), m.lower(), key, seconds, new.get("location", ""), call.api_version, data)
     if async_err is None:
         h.accept(cloud, old, new, op)
@@ -74,14 +76,14 @@ def delete(cloud: Cloud, rid: ResourceId, call: Call) -> Answer:
     if cloud.busy(rid) is not None:
         raise conflict()
     h = handler_for(rid.type)
-    h.check_delete(cloud, old)
     sync_err, async_err = cloud.validate(old, None)
     if sync_err is not None:
-        raise sync_err  # e.g. rules G12 and C10 (delete order)
+        raise sync_err  # e.g. rules G12 and C10 (delete order), D21 (a disk a VM owns)
     seconds = cloud.timing[h.delete_timing]
     data: dict[str, Any] = {}
     if async_err is not None:
         data["fail"] = async_err.body()["error"]
+        data["fail_rule"] = async_err.rule
     op = cloud.begin(str(rid), "delete", h.delete_timing, seconds, old.get("location", ""), call.api_version, data)
     old.setdefault("properties", {})["provisioningState"] = "Deleting"
     cloud.save(old)
@@ -98,8 +100,7 @@ def act(cloud: Cloud, rid: ResourceId, name: str, call: Call) -> Answer:
     if doc is None:
         raise not_found(rid)
     if name.lower() not in {a.lower() for a in h.actions}:
-        raise ArmError(400, "InvalidResourceType",
-                       f"The resource type '{name}' could not be found in the namespace '{rid.namespace}'.")
+        raise RULES["ARM4"].refuse(type=name, namespace=rid.namespace)
     if cloud.busy(rid) is not None:
         raise conflict()
     return h.action(cloud, doc, next(a for a in h.actions if a.lower() == name.lower()), call)
@@ -124,8 +125,8 @@ def perform(cloud: Cloud, method: str, path: str, api_version: str, body: Any = 
         return Answer(200, tags_at_scope(cloud, path.rstrip("/")[: -len(TAGS_SUFFIX)], call))
     if call.method == "POST":
         parent, _, name = path.rstrip("/").rpartition("/")
-        return act(cloud, ResourceId.parse(parent), name, call)
-    rid = ResourceId.parse(path)
+        return act(cloud, resource_id(parent), name, call)
+    rid = resource_id(path)
     if call.method == "GET":
         return Answer(200, read(cloud, rid, call))
     if call.method == "DELETE":
@@ -143,18 +144,22 @@ TAGS_SUFFIX = "/providers/microsoft.resources/tags/default"
 def check_parent(cloud: Cloud, rid: ResourceId) -> None:
     parent = rid.parent
     if parent is not None and parent.namespace and cloud.get(parent) is None:
-        raise ArmError(404, "ParentResourceNotFound",
-                       f"Can not perform requested operation on nested resource. Parent resource '{parent.name}' not found.")
+        raise RULES["ARM2"].refuse(parent=parent.name)
+
+
+def resource_id(path: str) -> ResourceId:
+    """The resource id a request addresses; a malformed one is ARM's refusal (rule ARM16), named as such."""
+    try:
+        return ResourceId.parse(path)
+    except ArmError as e:
+        raise RULES["ARM16"].claim(e) from None
 
 
 # ---- Azure's answers -----------------------------------------------------------------------------
 def not_found(rid: ResourceId) -> ArmError:
     inner = "/".join([rid.namespace or "", *(f"{t}/{n}" for t, n in rid.types)])
-    return ArmError(404, "ResourceNotFound",
-                    f"The Resource '{inner}' under resource group '{rid.resource_group}' was not found. "
-                    "For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+    return RULES["ARM1"].refuse(resource=inner, resource_group=rid.resource_group)
 
 
 def conflict() -> ArmError:
-    # reference/azure-platform-rules.md D10 (kubernetes/kubernetes#50150)
-    return ArmError(409, "Conflict", "The request failed due to conflict with a concurrent request.")
+    return RULES["ARM3"].refuse()

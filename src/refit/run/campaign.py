@@ -26,12 +26,13 @@ from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, same_id
 from refit.arm.paths import get_path
 from refit.azure.pacing import POLL_SECONDS, PacedClient, Wait, operation, request
+from refit.platform import apis
 from refit.run.journal import Journal, Run, VmRow
 from refit.run.sched import Scheduler
 from refit.run.waves import Policy
 
-VM_API = "2024-07-01"
-TAGS_API = "2024-11-01"
+VM_API = apis.COMPUTE
+TAGS_API = apis.RESOURCES
 CAPACITY_CODES = ("AllocationFailed", "ZonalAllocationFailed")
 TRANSITIONAL_POWER = ("starting", "stopping", "deallocating")
 BUSY_PROVISIONING = ("updating", "creating", "deleting", "migrating")
@@ -188,6 +189,7 @@ class Campaign:
                     raise CapacityExhausted(e, attempt + 1) from e
                 self._state(p, WAITING_CAPACITY, f"({e.code}) start attempt {attempt + 1} of "
                             f"{self.policy.start_retries + 1}; next in {delay:.0f} s")
+                self._step(p, step, "backoff", f"{delay:.0f} s")
                 yield Wait(delay)
                 delay = min(delay * 2, self.policy.start_backoff_seconds * 16)
                 self._state(p, resume_state)

@@ -5,11 +5,14 @@ Every step of a campaign is written before it is taken ("started") and after it 
 "failed"), so a process killed at any point leaves a record that, together with the live state, says
 where each VM is (DESIGN.md "reconcile, don't replay"). Tables:
 
-  runs   one row per campaign: kind (disks | tag | swap | rollback), status (running | completed |
-         halted | failed), its parameters (policy, tag names, selection) as JSON
+  runs   one row per campaign: kind (disks | tag | swap | rollback | prune | apply), status (running |
+         completed | halted | failed), its parameters (policy, tag names, selection; a plan) as JSON
   vms    one row per VM of a campaign: wave, previous and target OS disk, state, detail
   waves  one row per wave: zone, size, status, failures
   steps  the append-only log: (run, vm, step, status, detail, clock time, wall time)
+  apply_steps  one row per step of an `apply` run (position, plan step number, resource, group, the
+         positions it waits for, the step itself as JSON), its state (pending | running | done | skipped |
+         failed | not-started) and when it was sent and completed, in clock time
 
 A run being executed holds an exclusive lock file (`runs/<id>.lock`); a run whose status is `running`
 and whose lock is free was interrupted and can be resumed.
@@ -47,6 +50,10 @@ CREATE TABLE IF NOT EXISTS steps (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL, vm TEXT NOT NULL, step TEXT NOT NULL,
   status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', at REAL, wall REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS steps_run ON steps (run, vm);
+CREATE TABLE IF NOT EXISTS apply_steps (
+  run TEXT NOT NULL, pos INTEGER NOT NULL, n INTEGER NOT NULL, resource TEXT NOT NULL, grp INTEGER NOT NULL,
+  after TEXT NOT NULL, step TEXT NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',
+  started REAL, finished REAL, PRIMARY KEY (run, pos));
 """
 
 TERMINAL_VM_STATES = ("done", "in-sync", "rolled-back", "skipped", "not-started")
@@ -74,6 +81,22 @@ class Run:
     message: str
     clock_started: float | None
     clock_finished: float | None
+
+
+@dataclass
+class ApplyStepRow:
+    """One step of an apply run: `pos` its place in the run, `after` the places it waits for."""
+
+    pos: int
+    n: int
+    resource: str
+    group: int
+    after: list[int]
+    step: dict[str, Any]
+    state: str = "pending"
+    detail: str = ""
+    started: float | None = None
+    finished: float | None = None
 
 
 @dataclass
@@ -118,9 +141,9 @@ class Journal:
     # ---- runs ------------------------------------------------------------------------------------------------
     def new_run(self, kind: str, subscription: str, endpoint: str, params: dict[str, Any],
                 clock_now: float | None = None, vms: list[VmRow] | None = None,
-                waves: list[tuple[int, str, int]] | None = None) -> Run:
-        """A new run with its VMs and waves, in ONE transaction: a process killed while creating it leaves
-        either nothing or the whole run."""
+                waves: list[tuple[int, str, int]] | None = None, steps: list[ApplyStepRow] | None = None) -> Run:
+        """A new run with its VMs and waves (or, for `apply`, its steps), in ONE transaction: a process killed
+        while creating it leaves either nothing or the whole run."""
         rid = f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
         now = time.time()
         with self._lock:
@@ -133,6 +156,7 @@ class Journal:
                 self._db.executemany(_VM_INSERT, [_vm_args(rid, r, now) for r in vms or []])
                 self._db.executemany("INSERT INTO waves (run, n, zone, size, status) VALUES (?,?,?,?,'pending')",
                                      [(rid, n, z, size) for n, z, size in waves or []])
+                self._db.executemany(_STEP_INSERT, [_step_args(rid, r) for r in steps or []])
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -259,6 +283,27 @@ class Journal:
             args += (vm.lower(),)
         rows = self._exec(q + " ORDER BY seq", args).fetchall()
         return [dict(zip(("vm", "step", "status", "detail", "at"), r, strict=True)) for r in rows]
+
+    # ---- the steps of an apply run ---------------------------------------------------------------------------
+    def apply_steps(self, run_id: str) -> list[ApplyStepRow]:
+        rows = self._exec(f"SELECT {_STEP_COLS} FROM apply_steps WHERE run = ? ORDER BY pos", (run_id,)).fetchall()
+        return [ApplyStepRow(r[1], r[2], r[3], r[4], json.loads(r[5]), json.loads(r[6]), *r[7:]) for r in rows]
+
+    def set_apply_step(self, run_id: str, pos: int, state: str, detail: str = "", started: float | None = None,
+                       finished: float | None = None) -> None:
+        """A step's new state; `started` / `finished` (clock time) are kept once set unless given again."""
+        self._exec("UPDATE apply_steps SET state = ?, detail = ?, started = COALESCE(?, started), "
+                   "finished = COALESCE(?, finished) WHERE run = ? AND pos = ?",
+                   (state, detail, started, finished, run_id, pos))
+
+
+_STEP_COLS = "run, pos, n, resource, grp, after, step, state, detail, started, finished"
+_STEP_INSERT = f"INSERT INTO apply_steps ({_STEP_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+
+
+def _step_args(run_id: str, r: ApplyStepRow) -> tuple:
+    return (run_id, r.pos, r.n, r.resource, r.group, json.dumps(sorted(r.after)), json.dumps(r.step), r.state,
+            r.detail, r.started, r.finished)
 
 
 def _run(row: tuple) -> Run:

@@ -10,12 +10,13 @@ those rules: the planner and the rule catalog do.
 
 from __future__ import annotations
 
+from refit.arm import location
 from refit.arm import views as v
 from refit.arm.errors import UserError
 from refit.arm.ids import ResourceId
 from refit.arm.world import World
 from refit.plan.goal import GoalSet, parse
-from refit.run.refresh import Selection, _tag_filter
+from refit.run.refresh.scope import Selection, tag_filter
 
 CRG_PATH = "properties.capacityReservation.capacityReservationGroup.id"
 
@@ -24,7 +25,7 @@ def select_running(world: World, sel: Selection) -> tuple[list[v.Vm], list[str]]
     """Running VMs of the selection (resource groups, tag filters, names/ids); notes for the others."""
     if not (sel.resource_groups or sel.where or sel.vms):
         raise UserError("select the VMs to protect: --vm NAME|ID, --resource-group RG or --where KEY=VALUE")
-    filters = [_tag_filter(w) for w in sel.where]
+    filters = [tag_filter(w) for w in sel.where]
     rgs = {rg.lower() for rg in sel.resource_groups}
     out, notes = [], []
     names = {n.lower() for n in sel.vms}
@@ -50,13 +51,36 @@ def select_running(world: World, sel: Selection) -> tuple[list[v.Vm], list[str]]
     return out, notes
 
 
-def group_id(vm: v.Vm, name: str | None, resource_group: str | None) -> str:
+def group_id(world: World, vm: v.Vm, name: str | None, resource_group: str | None) -> str:
+    """The group a VM goes into: the one named, else an existing group of its region and resource group that
+    covers its zone (a regional group for a regional VM), else a new one: `crg-<region>`, or
+    `crg-<region>-z<zone>` when `crg-<region>` exists but does not cover the zone (a group's zones are
+    fixed when it is created, rule C1, so it cannot be extended to take the VM)."""
     r = vm.rid
-    return str(ResourceId.build(r.subscription, resource_group or r.resource_group, v.CAPACITY_RESERVATION_GROUP,
-                                name or f"crg-{vm.location}"))
+    rg = resource_group or r.resource_group
+
+    def gid(n: str) -> str:
+        return str(ResourceId.build(r.subscription, rg, v.CAPACITY_RESERVATION_GROUP, n))
+
+    if name:
+        return gid(name)
+    zones = [vm.zone] if vm.zone else []
+    for doc in world.of_type(v.CAPACITY_RESERVATION_GROUP):
+        g = ResourceId.parse(doc["id"])
+        if (g.subscription.lower(), (g.resource_group or "").lower()) != (r.subscription.lower(), rg.lower()):
+            continue
+        if not location.same(doc.get("location"), vm.location):
+            continue
+        covered = doc.get("zones") or []
+        if (not zones and not covered) or (zones and zones[0] in covered):
+            return doc["id"]
+    default = gid(f"crg-{location.normalize(vm.location)}")
+    if world.get(default) is None or not zones:
+        return default
+    return gid(f"crg-{location.normalize(vm.location)}-z{zones[0]}")
 
 
-def goals(vms: list[v.Vm], name: str | None = None, resource_group: str | None = None) -> GoalSet:
-    """One goal per VM: associated with its region's capacity reservation group (created if missing)."""
-    return parse({"goals": [{"resource": vm.id, "properties": {CRG_PATH: group_id(vm, name, resource_group)}}
+def goals(world: World, vms: list[v.Vm], name: str | None = None, resource_group: str | None = None) -> GoalSet:
+    """One goal per VM: associated with a capacity reservation group that can take it (created if missing)."""
+    return parse({"goals": [{"resource": vm.id, "properties": {CRG_PATH: group_id(world, vm, name, resource_group)}}
                             for vm in vms]}, "reserve")

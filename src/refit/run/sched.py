@@ -22,7 +22,7 @@ from refit.azure.pacing import Http, PacedClient, Wait
 
 
 @dataclass
-class Result:
+class TaskResult:
     ok: bool
     value: Any = None
     error: BaseException | None = None
@@ -38,11 +38,14 @@ class Scheduler:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    def run(self, tasks: dict[Hashable, Callable[[], Generator]], limit: int = 0) -> dict[Hashable, Result]:
+    def run(self, tasks: dict[Hashable, Callable[[], Generator]], limit: int = 0,
+            then: Callable[[Hashable, TaskResult], dict[Hashable, Callable[[], Generator]]] | None = None,
+            ) -> dict[Hashable, TaskResult]:
         """Run task factories to completion, at most `limit` at once (0: no limit). Returns each result;
-        an exception inside a task is its result, not the scheduler's."""
+        an exception inside a task is its result, not the scheduler's. `then(key, result)`, called as each
+        task ends, returns the tasks that may start now (a dependency graph's newly ready nodes)."""
         pending = deque(tasks.items())
-        results: dict[Hashable, Result] = {}
+        results: dict[Hashable, TaskResult] = {}
         ready: deque[tuple[Hashable, Generator, Any, BaseException | None]] = deque()
         timers: list[tuple[float, int, Hashable, Generator]] = []
         done: queue.Queue = queue.Queue()
@@ -58,8 +61,14 @@ class Scheduler:
                 try:
                     ready.append((key, factory(), None, None))
                 except Exception as e:  # a factory that fails is that task's failure
-                    active -= 1
-                    results[key] = Result(False, error=e)
+                    finish(key, TaskResult(False, error=e))
+
+        def finish(key: Hashable, result: TaskResult) -> None:
+            nonlocal active
+            results[key] = result
+            active -= 1
+            if then is not None:
+                pending.extend(then(key, result).items())
 
         admit()
         while ready or timers or inflight or pending:
@@ -68,13 +77,11 @@ class Scheduler:
                 try:
                     action = gen.throw(exc) if exc is not None else gen.send(value)
                 except StopIteration as stop:
-                    results[key] = Result(True, stop.value)
-                    active -= 1
+                    finish(key, TaskResult(True, stop.value))
                     admit()
                     continue
                 except Exception as e:
-                    results[key] = Result(False, error=e)
-                    active -= 1
+                    finish(key, TaskResult(False, error=e))
                     admit()
                     continue
                 if isinstance(action, Http):

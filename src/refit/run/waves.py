@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from refit.platform.throttling import ARM_LIMITS, COMPUTE_LIMITS
+from refit.platform.throttling import ARM_LIMITS, COMPUTE_LIMITS, Bucket
 
 
 @dataclass
@@ -137,18 +137,21 @@ def lower_bound(wave_sizes: Sequence[int], timing: dict[str, float], soak: float
                 throttling: bool = True, max_parallel: int = 0) -> float:
     """The makespan of an ideal client: every request sent the moment its VM is ready and a token is
     there (first come, first served), every completion seen at once, waves and soaks as the policy says."""
-    buckets: dict[tuple, list[float]] = {}  # key -> [tokens, at, capacity, rate]
+    buckets: dict[tuple, Bucket] = {}
 
-    def take(key: tuple, cap: float, rate: float, t: float) -> float:
-        b = buckets.setdefault(key, [cap, t, cap, rate])
-        if t > b[1]:
-            b[0] = min(cap, b[0] + (t - b[1]) * rate)
-            b[1] = t
-        if b[0] < 1:
-            t = b[1] + (1 - b[0]) / rate
-            b[0], b[1] = 1.0, t
-        b[0] -= 1
-        return t
+    def bucket(key: tuple, cap: float, rate: float, t: float) -> Bucket:
+        b = buckets.get(key)
+        if b is None:
+            b = buckets[key] = Bucket.full(cap, rate, t)
+        return b
+
+    def next_token(b: Bucket, t: float) -> float:
+        b.refill(t)
+        return t if b.tokens >= 1 else max(t, b.at) + b.wait()
+
+    def take(b: Bucket, t: float) -> None:
+        b.refill(t)
+        b.tokens -= 1
 
     steps = chain(timing, health)
     t = 0.0
@@ -170,13 +173,13 @@ def lower_bound(wave_sizes: Sequence[int], timing: dict[str, float], soak: float
             if throttling and kind:
                 # the latest of the buckets' next tokens; each bucket is then charged at that time
                 cap, rate = ARM_LIMITS[kind]
-                at = max(at, _next(buckets, ("arm", kind), cap, rate, at))
+                drawn = [bucket(("arm", kind), cap, rate, at)]
                 if policy:
                     _, per_sub = COMPUTE_LIMITS[policy]
-                    at = max(at, _next(buckets, ("sub", policy), per_sub[1], per_sub[0] / 60.0, at))
-                take(("arm", kind), cap, rate, at)
-                if policy:
-                    take(("sub", policy), per_sub[1], per_sub[0] / 60.0, at)
+                    drawn.append(bucket(("sub", policy), per_sub[1], per_sub[0] / 60.0, at))
+                at = max(next_token(b, at) for b in drawn)
+                for b in drawn:
+                    take(b, at)
             done = at + dur
             if i + 1 < len(steps):
                 heapq.heappush(heap, (done, seq, vm, i + 1))
@@ -188,11 +191,3 @@ def lower_bound(wave_sizes: Sequence[int], timing: dict[str, float], soak: float
                     seq += 1
         t = end
     return t
-
-
-def _next(buckets: dict[tuple, list[float]], key: tuple, cap: float, rate: float, t: float) -> float:
-    b = buckets.get(key)
-    if b is None:
-        return t
-    tokens = min(cap, b[0] + max(0.0, t - b[1]) * rate)
-    return t if tokens >= 1 else max(t, b[1]) + (1 - tokens) / rate

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from refit.arm.errors import UserError
+from refit.arm.location import normalize as normalize_location
 from refit.arm.world import World
 from refit.sources.armexpr import Scope, Unresolvable, evaluate_string, is_expression
 from refit.sources.base import Origin, Source, canonical_type
@@ -51,7 +52,7 @@ def load(template: Path, parameters: Path | None = None, subscription: str | Non
     src = Source("arm", f"template {template}" + (f" with {parameters}" if parameters else ""), World())
     loader = _Template(src, template, template.read_text())
     loader.run(doc, values, subscription or DEFAULT_SUBSCRIPTION, resource_group or DEFAULT_RESOURCE_GROUP,
-               location.replace(" ", "").lower() if location else None)
+               normalize_location(location) if location else None)
     if not location:
         src.notes.append("resourceGroup().location is unknown (pass --location to resolve it)")
     return src
@@ -230,7 +231,7 @@ class _Template:
                 if val is not _MISSING:
                     doc[key] = val
         if isinstance(doc.get("location"), str):
-            doc["location"] = doc["location"].replace(" ", "").lower()
+            doc["location"] = normalize_location(doc["location"])
         if cond_whole:
             unresolved[""] = cond_whole
         self.src.world.add(doc)

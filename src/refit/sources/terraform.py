@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from refit.arm import location
 from refit.arm.errors import UserError
 from refit.arm.paths import deep_merge, set_path
 from refit.arm.world import World
@@ -171,7 +172,7 @@ def load(path: Path, subscription: str | None = None) -> Source:
         doc["name"] = rid.rstrip("/").split("/")[-1]
         doc["type"] = canonical_type(doc.get("type") or "")
         if isinstance(doc.get("location"), str):
-            doc["location"] = doc["location"].replace(" ", "").lower()
+            doc["location"] = location.normalize(doc["location"])
         src.world.add(doc)
         for p, why in unresolved.items():
             src.mark(rid, p, why)

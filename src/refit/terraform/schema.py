@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from refit.arm import location
 from refit.terraform.values import Unknown, number_text
 
 
@@ -132,7 +133,7 @@ def normalize(kind: str, v: Any) -> Any:
         if kind == "ci":
             return s.lower()
         if kind == "location":
-            return s.replace(" ", "").lower()  # go-azure-helpers location.Normalize
+            return location.normalize(s)  # go-azure-helpers location.Normalize
         return s
     if kind == "int":
         if v is None:

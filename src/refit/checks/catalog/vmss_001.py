@@ -76,7 +76,7 @@ class AutoOsUpgradeCannotRun(Check):
                 odd = []
                 for vm in ev.ctx.members_by_vmss.get(id_key(ev.id), []):
                     vm_exts = [e for e in ev.ctx.extensions(vm)
-                               if (ev.of(e, "properties.type") or "") in facts.HEALTH_EXTENSION_TYPES]
+                               if facts.is_health_extension(ev.of(e, "properties.type"))]
                     if not vm_exts:
                         odd.append(f"{vm['name']} (none)")
                         continue

@@ -3,8 +3,8 @@ family, one handler per type. The emulator serves them; the planner simulates wi
 
 from __future__ import annotations
 
-from refit.arm.errors import ArmError
 from refit.platform.effects.base import GenericType, ResourceType
+from refit.platform.rules import RULES
 
 _TYPES: dict[str, ResourceType] = {}
 
@@ -24,8 +24,7 @@ def handler_for(rtype: str) -> ResourceType:
     h = _TYPES.get(rtype.lower())
     if h is None:
         ns, _, rest = rtype.partition("/")
-        raise ArmError(400, "InvalidResourceType",
-                       f"The resource type '{rest}' could not be found in the namespace '{ns}'.")
+        raise RULES["ARM4"].refuse(type=rest, namespace=ns)
     return h
 
 

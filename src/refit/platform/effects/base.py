@@ -14,10 +14,13 @@ import copy
 import uuid
 from typing import Any
 
+from refit.arm import location
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import deep_merge
 from refit.platform.cloud import Answer, Call, Cloud, Operation
+from refit.platform.rules import RULES
+from refit.platform.rules.registry import rebuild
 
 # Properties that are read-only everywhere: a client may send back its own GET output (az vm update
 # does GET -> PUT), so these are ignored on input rather than rejected.
@@ -38,7 +41,6 @@ class ResourceType:
     update_timing = "delete"
     delete_timing = "delete"
     delete_status = 202
-    child_types: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
     readonly_properties: tuple[str, ...] = ("provisioningState",)
 
@@ -47,22 +49,22 @@ class ResourceType:
                 call: Call) -> dict[str, Any]:
         """The stored document after this write (before provider-specific processing)."""
         if not isinstance(body, dict):
-            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.")
+            raise RULES["ARM5"].refuse()
         doc: dict[str, Any] = {k: copy.deepcopy(v) for k, v in body.items() if k not in READ_ONLY_TOP}
         props = doc.get("properties")
         if props is not None and not isinstance(props, dict):
-            raise ArmError(400, "InvalidRequestContent",
-                           "The request content was invalid and could not be deserialized: 'properties' must be an object.")
+            raise RULES["ARM5"].refuse(1, name="properties")
         doc["properties"] = {k: v for k, v in (props or {}).items() if k not in self.readonly_properties}
         if self.needs_location:
             loc = doc.get("location") or (old or {}).get("location")
             if not loc:
-                raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
-            if old is not None and norm_region(loc) != norm_region(old.get("location", "")):
-                raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'location' is not allowed.", "location")
-            doc["location"] = old["location"] if old is not None else norm_region(loc)
+                raise RULES["ARM6"].refuse()
+            # Another region reaches the catalog as sent, which refuses it (rule ARM7); the same region keeps
+            # the casing Azure stored.
+            same_region = old is not None and location.same(loc, old.get("location"))
+            doc["location"] = old["location"] if same_region else location.normalize(loc)
         if "tags" in doc and doc["tags"] is not None and not isinstance(doc["tags"], dict):
-            raise ArmError(400, "InvalidRequestContent", "The request content was invalid: 'tags' must be an object.")
+            raise RULES["ARM5"].refuse(2, name="tags")
         doc["id"] = str(rid) if old is None else old["id"]
         doc["name"] = rid.name if old is None else old["name"]
         doc["type"] = self.type
@@ -86,7 +88,7 @@ class ResourceType:
 
     def merge_patch(self, old: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(body, dict):
-            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.")
+            raise RULES["ARM5"].refuse()
         return deep_merge(old, {k: v for k, v in body.items() if k not in READ_ONLY_TOP})
 
     # ---- timing and effects ---------------------------------------------------------------------------
@@ -114,7 +116,7 @@ class ResourceType:
                     cloud.save(doc)
                 else:
                     self.revert(cloud, doc, old)
-                raise ArmError(op.data.get("fail_status", 409), fail["code"], fail["message"], fail.get("target"))
+                raise rebuild(fail, op.data.get("fail_status", 409), op.data.get("fail_rule"))
             doc.setdefault("properties", {})["provisioningState"] = "Succeeded"
             self.finish(cloud, doc, op)
             cloud.save(doc)
@@ -131,13 +133,8 @@ class ResourceType:
         cloud.save(old)
 
     # ---- delete -----------------------------------------------------------------------------------
-    def check_delete(self, cloud: Cloud, doc: dict[str, Any]) -> None:
-        """Raise ArmError when Azure refuses the delete synchronously."""
-        for child in self.child_types:
-            if cloud.world.children(doc["id"], self.type + "/" + child):
-                raise ArmError(409, "CannotDeleteResource",
-                               "Can not delete resource before nested resources are deleted.")
-
+    # Whether Azure refuses a delete is the catalog's (G12 and C10: nested resources first; D21: a disk a VM
+    # owns); the effects only say what the delete does.
     def finish_delete(self, cloud: Cloud, doc: dict[str, Any], op: Operation) -> None:
         """Cleanup when the delete completes (e.g. release disks)."""
 
@@ -152,8 +149,8 @@ class ResourceType:
         return doc
 
     def action(self, cloud: Cloud, doc: dict[str, Any], name: str, call: Call) -> Answer:
-        raise ArmError(404, "InvalidResourceType",
-                       f"The resource type '{name}' could not be found in the namespace '{ResourceId.parse(doc['id']).namespace}'.")
+        # A type that lists actions overrides this; refit.platform.writes.act refuses an unlisted one (ARM4).
+        raise RULES["ARM4"].refuse(type=name, namespace=ResourceId.parse(doc["id"]).namespace)
 
     def sub_get(self, cloud: Cloud, doc: dict[str, Any], name: str, call: Call) -> Answer | None:
         """GET {id}/{name} for a non-collection segment (e.g. instanceView); None if not supported."""
@@ -164,20 +161,14 @@ class GenericType(ResourceType):
     """A stored document with no behaviour of its own (NICs, extensions, autoscale settings...)."""
 
     def __init__(self, type_name: str, needs_location: bool = True, min_api: str = "2014-04-01",
-                 sync: bool = True, child_types: tuple[str, ...] = ()):
+                 sync: bool = True):
         self.type = type_name
         self.needs_location = needs_location
         self.min_api = min_api
         self.sync = sync
-        self.child_types = child_types
 
     def duration(self, cloud: Cloud, old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[str, float]:
         return ("delete", 0.0) if self.sync else ("delete", cloud.timing["delete"])
-
-
-def norm_region(name: str) -> str:
-    """'East US' and 'eastus' are the same region."""
-    return (name or "").replace(" ", "").lower()
 
 
 def new_guid() -> str:
@@ -186,3 +177,14 @@ def new_guid() -> str:
 
 def same(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and id_key(a) == id_key(b)
+
+
+# ---- refusals through the catalog (refit.platform.rules) ------------------------------------------------------
+def required(rule_id: str, path: str, target: str | None = None) -> ArmError:
+    """The rule's "Required parameter '<path>' is missing (null)." (its first template, common.REQUIRED)."""
+    return RULES[rule_id].refuse(path=path, target=target or path)
+
+
+def invalid(rule_id: str, path: str, value: Any, target: str | None = None) -> ArmError:
+    """The rule's "The value '<value>' of parameter '<path>' is invalid." (its first template, common.INVALID_ENUM)."""
+    return RULES[rule_id].refuse(value=value, path=path, target=target or path)

@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from refit.arm import views as v
-from refit.arm.errors import ArmError
 from refit.arm.ids import id_key
-from refit.platform import regions
 from refit.platform.effects import register
-from refit.platform.effects.base import ResourceType, new_guid
+from refit.platform.effects.base import ResourceType, new_guid, required
+from refit.platform.rules import RULES
 
 
 def associated_vms(cloud, group_id: str) -> list[dict[str, Any]]:
@@ -33,23 +32,17 @@ def _matches(vm: dict[str, Any], cr: dict[str, Any]) -> bool:
 class CapacityReservationGroupType(ResourceType):
     type = v.CAPACITY_RESERVATION_GROUP
     min_api = "2021-04-01"
-    child_types = ("capacityReservations",)
     readonly_properties = ("provisioningState", "capacityReservations", "virtualMachinesAssociated", "instanceView")
 
     def build(self, cloud, rid, doc, old, call):
-        zones = doc.get("zones")
-        if old is not None:
-            doc["zones"] = old.get("zones") if zones is None else zones
-        elif zones and not regions.has_zones(doc["location"]):
-            raise ArmError(400, "InvalidParameter",
-                           f"The zone(s) '{','.join(zones)}' is not supported in location '{doc['location']}'.", "zones")
+        # Zones a region has are the catalog's (ARM9); the delete order (reservations first, no associated
+        # VMs) is C10.
+        if old is not None and doc.get("zones") is None:
+            doc["zones"] = old.get("zones")
         return doc
 
     def duration(self, cloud, old, new):
         return "cr.write", 0.0  # synchronous (no poller in the SDK)
-
-    def check_delete(self, cloud, doc):
-        pass  # the delete order (reservations first, no associated VMs) is rule C10 of the catalog
 
     def render(self, cloud, doc, call):
         out = dict(doc)
@@ -88,13 +81,13 @@ class CapacityReservationType(ResourceType):
     def build(self, cloud, rid, doc, old, call):
         sku = doc.get("sku")
         if not isinstance(sku, dict) or not sku.get("name"):
-            raise ArmError(400, "InvalidParameter", "Required parameter 'sku.name' is missing (null).", "sku.name")
+            raise required("C15", "sku.name")
         try:
             cap = int(sku.get("capacity", 0))
         except (TypeError, ValueError) as e:
-            raise ArmError(400, "InvalidParameter", "The value of parameter 'sku.capacity' is invalid.", "sku.capacity") from e
+            raise RULES["C15"].refuse(1) from e
         if cap < 0:
-            raise ArmError(400, "InvalidParameter", "The value of parameter 'sku.capacity' is invalid.", "sku.capacity")
+            raise RULES["C15"].refuse(1)
         doc["sku"] = {"name": sku["name"], "capacity": cap, **({"tier": sku["tier"]} if sku.get("tier") else {})}
         if old is None:
             p = doc["properties"]

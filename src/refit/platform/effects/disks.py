@@ -9,14 +9,9 @@ from typing import Any
 from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId
-from refit.platform import regions
 from refit.platform.effects import register
-from refit.platform.effects.base import ResourceType, new_guid
-from refit.platform.rules import images
-
-CREATE_OPTIONS = ("Empty", "FromImage", "Copy", "Import", "ImportSecure", "Restore", "Upload", "CopyStart")
-SKUS = ("Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "UltraSSD_LRS", "Premium_ZRS", "StandardSSD_ZRS",
-        "PremiumV2_LRS")
+from refit.platform.effects.base import ResourceType, invalid, new_guid, required
+from refit.platform.rules import RULES, facts, images
 
 
 def _tier(sku: str, size: int) -> str | None:
@@ -47,23 +42,18 @@ class DiskType(ResourceType):
                 "supportedCapabilities", "securityProfile", "diskIOPSReadWrite", "diskMBpsReadWrite")
 
     def build(self, cloud, rid, doc, old, call):
+        # The catalog decides on the document built here: the SKU and security type values (D14, D19), the
+        # zones (ARM9, D13), the creation data and the size on update (D15, D16), the image (G13, G21-G23).
         p = doc["properties"]
         sku = (doc.get("sku") or {}).get("name") or ((old or {}).get("sku") or {}).get("name") or "Standard_LRS"
-        if sku not in SKUS:
-            raise ArmError(400, "InvalidParameter", f"The value '{sku}' of parameter 'sku.name' is invalid.", "sku.name")
         doc["sku"] = {"name": sku, "tier": "Premium" if sku.startswith("Premium") else "Standard"}
         if old is not None:
             sent = ((call.body or {}).get("properties") or {}).get("creationData") if isinstance(call.body, dict) else None
             old_opt = (old["properties"]["creationData"].get("createOption") or "").lower()
-            if isinstance(sent, dict) and (sent.get("createOption") or "").lower() != old_opt:
-                # creationData is set at creation only (DiskRP).
-                raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'creationData' is not allowed.",
-                               "creationData")
-            p["creationData"] = old["properties"]["creationData"]
+            # creationData is set at creation only: another createOption reaches the catalog as sent (D15).
+            changed = isinstance(sent, dict) and (sent.get("createOption") or "").lower() != old_opt
+            p["creationData"] = sent if changed else old["properties"]["creationData"]
             size = int(p.get("diskSizeGB") or old["properties"].get("diskSizeGB") or 0)
-            if size < int(old["properties"].get("diskSizeGB") or 0):
-                # Disks can only grow (https://learn.microsoft.com/azure/virtual-machines/linux/expand-disks).
-                raise ArmError(400, "BadRequest", "Disk size reduction is not supported.", "diskSizeGB")
             p["diskSizeGB"] = size
             p["diskSizeBytes"] = size * 1024**3
             p["tier"] = _tier(sku, size)
@@ -73,30 +63,19 @@ class DiskType(ResourceType):
             return doc
         cd = p.get("creationData")
         if not isinstance(cd, dict) or not cd.get("createOption"):
-            raise ArmError(400, "InvalidParameter", "Required parameter 'creationData.createOption' is missing (null).",
-                           "creationData.createOption")
-        opt = next((o for o in CREATE_OPTIONS if o.lower() == str(cd["createOption"]).lower()), None)
+            raise required("D17", "creationData.createOption")
+        opt = next((o for o in facts.DISK_CREATE_OPTIONS if o.lower() == str(cd["createOption"]).lower()), None)
         if opt is None:
-            raise ArmError(400, "InvalidParameter",
-                           f"The value '{cd['createOption']}' of parameter 'creationData.createOption' is invalid.",
-                           "creationData.createOption")
+            raise invalid("D18", "creationData.createOption", cd["createOption"])
         cd["createOption"] = opt
-        zones = doc.get("zones")
-        if zones and not regions.has_zones(doc["location"]):
-            raise ArmError(400, "InvalidParameter",
-                           f"The zone(s) '{','.join(zones)}' for resource '{rid.name}' is not supported in location "
-                           f"'{doc['location']}'.", "zones")
-        # A ZRS disk in a zone is rule D13 of the catalog (refit.platform.rules.disks).
         size = p.get("diskSizeGB")
         if opt == "Empty":
             if not size:
-                raise ArmError(400, "InvalidParameter", "Required parameter 'diskSizeGB' is missing (null).", "diskSizeGB")
+                raise required("D17", "diskSizeGB")
         elif opt == "FromImage":
             ref = cd.get("galleryImageReference") or cd.get("imageReference")
             if not isinstance(ref, dict) or not ref.get("id"):
-                raise ArmError(400, "InvalidParameter",
-                               "Required parameter 'creationData.imageReference' or 'creationData.galleryImageReference' "
-                               "is missing (null).", "creationData.imageReference")
+                raise RULES["D17"].refuse(1)
             try:
                 f = images.facts(cloud.world, ref, doc["location"])
             except ArmError:
@@ -109,7 +88,7 @@ class DiskType(ResourceType):
             src_id = cd.get("sourceResourceId")
             src = cloud.get(src_id) if src_id else None
             if src is None:
-                raise ArmError(404, "NotFound", f"Resource '{src_id}' was not found.", "creationData.sourceResourceId")
+                raise RULES["D20"].refuse(source=src_id)
             sp = src.get("properties", {})
             size = max(int(size or 0), int(sp.get("diskSizeGB") or 0))
             for k in ("osType", "hyperVGeneration"):
@@ -117,13 +96,11 @@ class DiskType(ResourceType):
                     p.setdefault(k, sp[k])
         elif opt in ("Import", "ImportSecure"):
             if not cd.get("sourceUri"):
-                raise ArmError(400, "InvalidParameter", "Required parameter 'creationData.sourceUri' is missing (null).",
-                               "creationData.sourceUri")
+                raise required("D17", "creationData.sourceUri")
             size = int(size or 30)
         elif opt == "Upload":
             if not cd.get("uploadSizeBytes"):
-                raise ArmError(400, "InvalidParameter", "Required parameter 'creationData.uploadSizeBytes' is missing (null).",
-                               "creationData.uploadSizeBytes")
+                raise required("D17", "creationData.uploadSizeBytes")
             size = int(cd["uploadSizeBytes"]) // 1024**3 or 1
         size = int(size or 30)  # an unresolvable image leaves no size; the catalog answers such a write
         p["diskSizeGB"] = size
@@ -139,26 +116,12 @@ class DiskType(ResourceType):
         p.setdefault("publicNetworkAccess", "Enabled")
         if p.get("osType") or opt == "FromImage":
             p.setdefault("supportedCapabilities", {"architecture": "x64"})
-        st = (p.get("securityProfile") or {}).get("securityType")
-        if st is not None and st not in ("TrustedLaunch", "ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey",
-                                         "ConfidentialVM_DiskEncryptedWithPlatformKey",
-                                         "ConfidentialVM_DiskEncryptedWithCustomerKey", "ConfidentialVM_NonPersistedTPM",
-                                         "Standard"):
-            raise ArmError(400, "InvalidParameter",
-                           f"The value '{st}' of parameter 'securityProfile.securityType' is invalid.",
-                           "securityProfile.securityType")
         return doc
 
     def duration(self, cloud, old, new):
         if old is None and new["properties"]["creationData"]["createOption"] == "FromImage":
             return "disk.create_from_image", cloud.timing["disk.create_from_image"]
         return super().duration(cloud, old, new)
-
-    def check_delete(self, cloud, doc):
-        if doc.get("managedBy"):
-            # INFERRED wording; Azure refuses to delete a disk that a VM owns.
-            raise ArmError(409, "OperationNotAllowed",
-                           f"Disk {doc['name']} is attached to VM {doc['managedBy']}.")
 
 
 DISKS = register(DiskType())

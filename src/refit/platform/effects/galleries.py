@@ -8,37 +8,26 @@ with $expand=ReplicationStatus, G15) reports each region's state and progress.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from refit.arm import views as v
-from refit.arm.errors import ArmError
 from refit.platform import regions
 from refit.platform.cloud import Cloud
 from refit.platform.effects import register
-from refit.platform.effects.base import ResourceType
-
-DEFINITION_SECURITY_TYPES = ("Standard", "TrustedLaunchSupported", "TrustedLaunch", "ConfidentialVmSupported",
-                             "ConfidentialVM", "TrustedLaunchAndConfidentialVmSupported")
+from refit.platform.effects.base import ResourceType, required
+from refit.platform.rules import RULES
 
 
 class GalleryType(ResourceType):
     type = v.GALLERY
     min_api = "2018-06-01"
     create_timing = update_timing = "gallery.write"
-    child_types = ("images",)
 
     def server_properties(self):
         return ("provisioningState", "identifier")
 
-    def check_delete(self, cloud, doc):
-        pass  # the delete order (definitions first) is rule G12 of the catalog
-
     def build(self, cloud, rid, doc, old, call):
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.]{0,78}[A-Za-z0-9]|[A-Za-z0-9]", rid.name):
-            raise ArmError(400, "InvalidParameter", f"The gallery name '{rid.name}' is invalid. Gallery names may "
-                           "contain letters, numbers, dots and underscores, and may not start or end with a dot or "
-                           "underscore.", "galleryName")
+        # The name (G24) and the delete order (definitions first, G12) are the catalog's.
         doc["properties"].setdefault("identifier", {"uniqueName": f"{rid.subscription}-{rid.name.upper()}"})
         return doc
 
@@ -47,40 +36,27 @@ class ImageDefinitionType(ResourceType):
     type = v.IMAGE_DEFINITION
     min_api = "2018-06-01"
     create_timing = update_timing = "definition.write"
-    child_types = ("versions",)
-
-    def check_delete(self, cloud, doc):
-        pass  # the delete order (versions first) is rule G12 of the catalog
 
     def build(self, cloud, rid, doc, old, call):
+        # The values of osType, osState, hyperVGeneration and the SecurityType feature (G26) and the delete
+        # order (versions first, G12) are the catalog's.
         p = doc["properties"]
         if old is not None:
             return doc
         ident = p.get("identifier") or {}
         for k in ("publisher", "offer", "sku"):
             if not ident.get(k):
-                raise ArmError(400, "InvalidParameter", f"Required parameter 'identifier.{k}' is missing (null).",
-                               f"identifier.{k}")
+                raise required("G25", f"identifier.{k}")
         for k in ("osType", "osState"):
             if not p.get(k):
-                raise ArmError(400, "InvalidParameter", f"Required parameter '{k}' is missing (null).", k)
-        if p["osType"] not in ("Linux", "Windows"):
-            raise ArmError(400, "InvalidParameter", f"The value '{p['osType']}' of parameter 'osType' is invalid.", "osType")
-        if p["osState"] not in ("Generalized", "Specialized"):
-            raise ArmError(400, "InvalidParameter", f"The value '{p['osState']}' of parameter 'osState' is invalid.", "osState")
+                raise required("G25", k)
         # Gallery API 2025-03-03+ defaults to V2 + TrustedLaunchSupported when unspecified (rules 1a).
         new_defaults = (call.api_version or "") >= "2025-03-03"
         if not p.get("hyperVGeneration"):
             p["hyperVGeneration"] = "V2" if new_defaults else "V1"
-        if p["hyperVGeneration"] not in ("V1", "V2"):
-            raise ArmError(400, "InvalidParameter",
-                           f"The value '{p['hyperVGeneration']}' of parameter 'hyperVGeneration' is invalid.",
-                           "hyperVGeneration")
         features = p.get("features") or []
-        sec = next((f for f in features if (f.get("name") or "").lower() == "securitytype"), None)
-        if sec is not None and sec.get("value") not in DEFINITION_SECURITY_TYPES:
-            raise ArmError(400, "InvalidParameter",
-                           f"The value '{sec.get('value')}' of feature 'SecurityType' is invalid.", "features")
+        sec = next((f for f in features if isinstance(f, dict) and (f.get("name") or "").lower() == "securitytype"),
+                   None)
         if sec is None and new_defaults and p["hyperVGeneration"] == "V2":
             p["features"] = [*features, {"name": "SecurityType", "value": "TrustedLaunchSupported"}]
         p.setdefault("architecture", "x64")
@@ -106,13 +82,12 @@ class ImageVersionType(ResourceType):
             src = (sp.get("source") or {}).get("id") or ((sp.get("osDiskImage") or {}).get("source") or {}).get("id")
             uri = (sp.get("source") or {}).get("uri") or ((sp.get("osDiskImage") or {}).get("source") or {}).get("uri")
             if not src and not uri:
-                raise ArmError(400, "InvalidParameter",
-                               "Required parameter 'storageProfile.source' is missing (null).", "storageProfile.source")
+                raise required("G27", "storageProfile.source")
             size = 30
             if src:
                 source = cloud.get(src)
                 if source is None:
-                    raise ArmError(404, "NotFound", f"The source '{src}' was not found.", "storageProfile.source.id")
+                    raise RULES["G28"].refuse(source=src)
                 size = _source_size(cloud, source)
             p["storageProfile"] = {"source": {"id": src} if src else {"uri": uri},
                                    "osDiskImage": {"sizeInGB": size, "hostCaching": "ReadWrite",
@@ -137,11 +112,8 @@ class ImageVersionType(ResourceType):
         targets = pp.get("targetRegions") or [{"name": doc["location"]}]
         for t in targets:
             if not t.get("name"):
-                raise ArmError(400, "InvalidParameter", "Required parameter 'targetRegions[].name' is missing (null).",
-                               "publishingProfile.targetRegions")
-            if not regions.known(t["name"]):
-                raise ArmError(400, "InvalidParameter", f"The region '{t['name']}' is not a valid Azure region.",
-                               "publishingProfile.targetRegions")
+                raise required("G27", "targetRegions[].name", "publishingProfile.targetRegions")
+            # A region that does not exist is the catalog's (G29).
             t.setdefault("regionalReplicaCount", pp.get("replicaCount") or 1)
             t.setdefault("storageAccountType", pp.get("storageAccountType") or "Standard_LRS")
         pp["targetRegions"] = targets

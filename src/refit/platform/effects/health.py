@@ -30,16 +30,21 @@ from typing import Any
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
 from refit.platform.cloud import Cloud
+from refit.platform.rules import facts
 
-HEALTH_EXTENSION_TYPES = ("applicationhealthlinux", "applicationhealthwindows")
 STATES = ("healthy", "unhealthy")
 IMAGE_KEYS = {"state", "boot_seconds", "allocation_failed"}
 DISPLAY = {"healthy": "Healthy", "unhealthy": "Unhealthy", "initializing": "Initializing", "unknown": "Unknown"}
 
 
 # ---- configuration ------------------------------------------------------------------------------------
+class HealthModelError(ValueError):
+    """A malformed health model. Not an answer of Azure's: the emulator's control API (/_refit/health-model)
+    and its scenarios say it in their own words."""
+
+
 def validate(spec: Any) -> dict[str, Any]:
-    """The health model as stored in the emulator's settings; ArmError 400 on a malformed spec."""
+    """The health model as stored in the emulator's settings; HealthModelError on a malformed spec."""
     if spec is None:
         return {}
     if not isinstance(spec, dict) or set(spec) - {"images", "boot_seconds"}:
@@ -79,17 +84,8 @@ def configure(cloud: Cloud, spec: Any) -> dict[str, Any]:
         return cloud.settings["health"]
 
 
-def control(cloud: Cloud, method: str, body: Any) -> tuple[int, Any]:
-    """GET|PUT /_refit/health-model."""
-    if method == "PUT":
-        configure(cloud, body)
-    elif method != "GET":
-        raise ArmError(405, "MethodNotAllowed", "Use GET or PUT on /_refit/health-model.")
-    return 200, cloud.settings.get("health") or {}
-
-
-def _bad(message: str) -> ArmError:
-    return ArmError(400, "InvalidHealthModel", message)
+def _bad(message: str) -> HealthModelError:
+    return HealthModelError(message)
 
 
 def _seconds(value: Any, name: str) -> float:
@@ -138,7 +134,7 @@ def _settings_for(cloud: Cloud, image_id: str | None) -> dict[str, Any]:
 
 def has_extension(cloud: Cloud, vm: dict[str, Any]) -> bool:
     for ext in cloud.world.children(vm["id"], "Microsoft.Compute/virtualMachines/extensions"):
-        if str((ext.get("properties") or {}).get("type") or "").lower() in HEALTH_EXTENSION_TYPES:
+        if facts.is_health_extension((ext.get("properties") or {}).get("type")):
             return True
     return False
 

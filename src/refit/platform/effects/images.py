@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from refit.arm import views as v
-from refit.arm.errors import ArmError
 from refit.platform.effects import register
-from refit.platform.effects.base import ResourceType
+from refit.platform.effects.base import ResourceType, required
+from refit.platform.rules import RULES
 
 
 class ManagedImageType(ResourceType):
@@ -21,17 +21,13 @@ class ManagedImageType(ResourceType):
                 if k in old["properties"]:
                     p[k] = old["properties"][k]
             return doc
-        p["hyperVGeneration"] = p.get("hyperVGeneration") or "V1"  # the API default
-        if p["hyperVGeneration"] not in ("V1", "V2"):
-            raise ArmError(400, "InvalidParameter",
-                           f"The value '{p['hyperVGeneration']}' of parameter 'hyperVGeneration' is invalid.",
-                           "hyperVGeneration")
+        p["hyperVGeneration"] = p.get("hyperVGeneration") or "V1"  # the API default; its values are rule I1's
         src = (p.get("sourceVirtualMachine") or {}).get("id")
         osd = (p.get("storageProfile") or {}).get("osDisk")
         if src:
             vm = cloud.get(src)
             if vm is None:
-                raise ArmError(404, "NotFound", f"The entity '{src}' was not found.", "sourceVirtualMachine.id")
+                raise RULES["I2"].refuse(source=src, target="sourceVirtualMachine.id")
             vosd = vm["properties"]["storageProfile"]["osDisk"]
             disk = cloud.get((vosd.get("managedDisk") or {}).get("id") or "") or {}
             p["storageProfile"] = {
@@ -44,20 +40,16 @@ class ManagedImageType(ResourceType):
         elif isinstance(osd, dict):
             for k in ("osType", "osState"):
                 if not osd.get(k):
-                    raise ArmError(400, "InvalidParameter", f"Required parameter 'storageProfile.osDisk.{k}' is missing (null).",
-                                   f"storageProfile.osDisk.{k}")
+                    raise required("I3", f"storageProfile.osDisk.{k}")
             ref = (osd.get("managedDisk") or {}).get("id") or (osd.get("snapshot") or {}).get("id")
             if ref and cloud.get(ref) is None:
-                raise ArmError(404, "NotFound", f"The entity '{ref}' was not found.", "storageProfile.osDisk")
+                raise RULES["I2"].refuse(source=ref, target="storageProfile.osDisk")
             if not ref and not osd.get("blobUri"):
-                raise ArmError(400, "InvalidParameter",
-                               "One of managedDisk, snapshot or blobUri is required in storageProfile.osDisk.",
-                               "storageProfile.osDisk")
+                raise RULES["I3"].refuse(1)
             if ref and not osd.get("diskSizeGB"):
                 osd["diskSizeGB"] = (cloud.get(ref).get("properties") or {}).get("diskSizeGB", 30)
         else:
-            raise ArmError(400, "InvalidParameter",
-                           "Either 'sourceVirtualMachine' or 'storageProfile.osDisk' is required.", "properties")
+            raise RULES["I3"].refuse(2)
         return doc
 
 

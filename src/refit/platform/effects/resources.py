@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
 from refit.platform.cloud import Answer, Call, Cloud
 from refit.platform.effects import register
 from refit.platform.effects.base import ResourceType
+from refit.platform.rules import RULES
 
 RG_TYPE = "Microsoft.Resources/resourceGroups"
 
@@ -40,11 +40,9 @@ def delete_group(cloud: Cloud, rid: ResourceId, call: Call) -> Answer:
     """DELETE of a resource group: 202 and an operation that deletes everything in it."""
     doc = cloud.get(rid)
     if doc is None:
-        raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rid.resource_group}' could not be found.")
+        raise RULES["ARM10"].refuse(resource_group=rid.resource_group)
     if cloud.busy(rid) is not None:
-        from refit.platform.writes import conflict
-
-        raise conflict()
+        raise RULES["ARM3"].refuse()
     doc["properties"]["provisioningState"] = "Deleting"
     cloud.save(doc)
     op = cloud.begin(str(rid), "delete", "rg.delete", cloud.timing["rg.delete"], doc["location"], call.api_version,

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from refit.arm.errors import ArmError
-from refit.arm.ids import ResourceId
 from refit.platform.cloud import Call, Cloud
-from refit.platform.writes import not_found
+from refit.platform.rules import RULES
+from refit.platform.writes import not_found, resource_id
 
 
 def tags_at_scope(cloud: Cloud, scope: str, call: Call) -> dict[str, Any]:
     """`{scope}/providers/Microsoft.Resources/tags/default`: GET, PUT (replace), PATCH (Merge/Replace/Delete),
     DELETE. https://learn.microsoft.com/rest/api/resources/tags/update-at-scope"""
-    rid = ResourceId.parse(scope)
+    rid = resource_id(scope)
     if rid.namespace is None and rid.resource_group is None:
         target = cloud.settings.setdefault("subscription_tags", {}).setdefault(rid.subscription.lower(), {})
         doc = None
@@ -25,7 +24,7 @@ def tags_at_scope(cloud: Cloud, scope: str, call: Call) -> dict[str, Any]:
         doc = cloud.get(rid)
         if doc is None:
             if rid.namespace is None:
-                raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rid.resource_group}' could not be found.")
+                raise RULES["ARM10"].refuse(resource_group=rid.resource_group)
             raise not_found(rid)
         target = dict(doc.get("tags") or {})
     m = call.method
@@ -37,27 +36,26 @@ def tags_at_scope(cloud: Cloud, scope: str, call: Call) -> dict[str, Any]:
         result = {}
     elif m == "PUT":
         if not isinstance(new_tags, dict):
-            raise ArmError(400, "InvalidRequestContent", "The request content was invalid: 'properties.tags' is required.")
-        result = _valid_tags(new_tags)
+            raise RULES["ARM5"].refuse(3, name="properties.tags")
+        result = _valid_tags(cloud, new_tags)
     elif m == "PATCH":
         operation = (body.get("operation") or "").lower()
         if operation not in ("merge", "replace", "delete"):
-            raise ArmError(400, "InvalidRequestContent",
-                           f"The tag operation '{body.get('operation')}' is invalid. Allowed: Merge, Replace, Delete.")
+            raise RULES["ARM5"].refuse(4, operation=body.get("operation"))
         if not isinstance(new_tags, dict):
-            raise ArmError(400, "InvalidRequestContent", "The request content was invalid: 'properties.tags' is required.")
-        new_tags = _valid_tags(new_tags)
+            raise RULES["ARM5"].refuse(3, name="properties.tags")
+        new_tags = _valid_tags(cloud, new_tags)
         if operation == "replace":
             result = new_tags
         elif operation == "merge":
-            result = _merge(target, new_tags)
+            result = _valid_tags(cloud, _merge(target, new_tags))  # the limits hold for the merged set too
         else:
             # Delete removes the given names; with a value, only when the value matches.
             result = {k: v for k, v in target.items()
                       if not any(k.lower() == n.lower() and (new_tags[n] in ("", None) or new_tags[n] == v)
                                  for n in new_tags)}
     else:
-        raise ArmError(405, "MethodNotAllowed", f"The requested method '{m}' is not allowed.")
+        raise RULES["ARM12"].refuse(method=m)
     if m != "GET":
         if doc is None:
             cloud.settings["subscription_tags"][rid.subscription.lower()] = result
@@ -80,14 +78,9 @@ def _merge(old: dict[str, str], new: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _valid_tags(tags: dict[str, Any]) -> dict[str, str]:
-    # https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations
-    if len(tags) > 50:
-        raise ArmError(400, "InvalidTagCount", "The number of tags on a resource or resource group cannot exceed 50.")
-    for k, v in tags.items():
-        if len(k) > 512 or any(c in k for c in "<>%&\\?/"):
-            raise ArmError(400, "InvalidTagNameCharacters",
-                           f"The tag names '{k}' have reserved characters '<,>,%,&,\\,?,/' or control characters.")
-        if v is not None and len(str(v)) > 256:
-            raise ArmError(400, "InvalidTagValueLength", f"The tag value for '{k}' exceeds 256 characters.")
+def _valid_tags(cloud: Cloud, tags: dict[str, Any]) -> dict[str, str]:
+    # ARM's tag limits are one rule for every write and for this resource (ARM11).
+    errors = RULES["ARM11"].check(cloud.world, None, {"tags": tags})
+    if errors:
+        raise errors[0]
     return {k: "" if v is None else str(v) for k, v in tags.items()}

@@ -15,14 +15,12 @@ from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
-from refit.platform import regions
 from refit.platform.cloud import Answer, Call, Cloud, Operation
 from refit.platform.effects import disks, register
-from refit.platform.effects.base import ResourceType, new_guid, same
-from refit.platform.rules import images
+from refit.platform.effects.base import ResourceType, invalid, new_guid, required, same
+from refit.platform.rules import RULES, facts, images
 
-SECURITY_TYPES = ("TrustedLaunch", "ConfidentialVM", "Standard")
-ALLOCATED = {"running", "stopped", "starting", "stopping", "restarting"}
+ALLOCATED = set(facts.ALLOCATED_POWER_STATES)
 POWER_DISPLAY = {
     "running": "VM running", "deallocated": "VM deallocated", "stopped": "VM stopped", "starting": "VM starting",
     "deallocating": "VM deallocating", "stopping": "VM stopping", "restarting": "VM starting",
@@ -47,50 +45,29 @@ def is_allocated(cloud: Cloud, vm_id: str) -> bool:
     return power_state(cloud, vm_id) in ALLOCATED
 
 
-def _required(path: str) -> ArmError:
-    return ArmError(400, "InvalidParameter", f"Required parameter '{path}' is missing (null).", path)
-
-
 class VirtualMachineType(ResourceType):
     type = v.VM
     min_api = "2015-06-15"
     create_timing = "vm.create"
     update_timing = "vm.update"
     delete_timing = "vm.delete"
-    child_types = ("extensions",)
     actions = ("start", "deallocate", "powerOff", "restart", "reapply", "redeploy", "runCommand")
     readonly_properties = ("provisioningState", "instanceView", "extended")
 
     # ---- building the model -------------------------------------------------------------------
     def build(self, cloud, rid, doc, old, call):
+        # The catalog decides on the document built here: the region and its zones (ARM8, ARM9), the security
+        # type's value (VM3), the NICs (VM5) and the capacity reservation group (C14) exist, the LUNs are unique
+        # (VM6), and the platform rules of the S, U, D, C and G families.
         p = doc["properties"]
-        loc = doc["location"]
-        if not regions.known(loc):
-            raise ArmError(400, "LocationNotAvailableForResourceType",
-                           f"The provided location '{loc}' is not available for resource type "
-                           f"'Microsoft.Compute/virtualMachines'.")
         if not (p.get("hardwareProfile") or {}).get("vmSize"):
-            raise _required("hardwareProfile.vmSize")
-        sec = (p.get("securityProfile") or {}).get("securityType")
-        if sec is not None and sec not in SECURITY_TYPES:
-            raise ArmError(400, "InvalidParameter",
-                           f"The value '{sec}' of parameter 'securityProfile.securityType' is invalid.",
-                           "securityProfile.securityType")
-        zones = doc.get("zones")
-        if old is not None:
-            doc["zones"] = old.get("zones") if zones is None else zones
-        elif zones and not regions.has_zones(loc):
-            raise ArmError(400, "InvalidParameter",
-                           f"The zone(s) '{','.join(zones)}' for resource '{rid.name}' is not supported in location '{loc}'.",
-                           "zones")
+            raise required("VM1", "hardwareProfile.vmSize")
+        if old is not None and doc.get("zones") is None:
+            doc["zones"] = old.get("zones")
         sp = p.get("storageProfile")
         if not isinstance(sp, dict) or not isinstance(sp.get("osDisk"), dict):
-            raise _required("storageProfile.osDisk")
-        self._network(cloud, p, old)
-        crg = ((p.get("capacityReservation") or {}).get("capacityReservationGroup") or {}).get("id")
-        if crg and cloud.get(crg) is None:
-            raise ArmError(404, "NotFound", f"The Capacity Reservation Group '{crg}' could not be found.",
-                           "capacityReservation.capacityReservationGroup.id")
+            raise required("VM1", "storageProfile.osDisk")
+        self._network(p, old)
         if old is None:
             p["vmId"] = new_guid()
             p["timeCreated"] = cloud.now_iso()
@@ -99,20 +76,13 @@ class VirtualMachineType(ResourceType):
             self._update_storage(cloud, rid, doc, old)
         return doc
 
-    def _network(self, cloud, p, old):
+    def _network(self, p, old):
         np_ = p.get("networkProfile")
         if old is None and not isinstance(np_, dict):
-            raise _required("networkProfile")
+            raise required("VM1", "networkProfile")
         for nic in (np_ or {}).get("networkInterfaces") or []:
-            nic_id = (nic or {}).get("id")
-            if not nic_id:
-                raise _required("networkProfile.networkInterfaces[].id")
-            if cloud.get(nic_id) is None:
-                # The message Azure returns for a missing referenced resource (network RP family).
-                raise ArmError(400, "InvalidResourceReference",
-                               f"Resource {nic_id} referenced by resource was not found. Please make sure that the "
-                               "referenced resource exists, and that both resources are in the same region.",
-                               "networkProfile.networkInterfaces")
+            if not (nic or {}).get("id"):
+                raise required("VM1", "networkProfile.networkInterfaces[].id")
 
     def _create_storage(self, cloud, rid, doc):
         p, loc = doc["properties"], doc["location"]
@@ -123,7 +93,7 @@ class VirtualMachineType(ResourceType):
         plan: list[dict[str, Any]] = []  # disks to create or attach when accepted
         if opt.lower() == "fromimage":
             if not sp.get("imageReference"):
-                raise _required("storageProfile.imageReference")
+                raise required("VM1", "storageProfile.imageReference")
             try:
                 f = images.facts(cloud.world, sp["imageReference"], loc)
             except ArmError:
@@ -131,10 +101,8 @@ class VirtualMachineType(ResourceType):
                 cloud.priv(rid)["pending_disks"] = []
                 return
             name = osd.get("name") or f"{rid.name}_OsDisk_1_{uuid.uuid4().hex}"
+            # A disk of that name already there fails the create (the catalog's VM7).
             disk_id = str(ResourceId.build(rid.subscription, rid.resource_group, v.DISK, name))
-            if cloud.get(disk_id) is not None:
-                raise ArmError(409, "Conflict", f"Disk '{name}' already exists in resource group "
-                               f"'{rid.resource_group}'. Only CreateOption.Attach is supported.", "osDisk.name")
             sku = (osd.get("managedDisk") or {}).get("storageAccountType") or "Premium_LRS"  # INFERRED default
             size = int(osd.get("diskSizeGB") or f.size_gb)
             creation = {"createOption": "FromImage"}
@@ -157,7 +125,7 @@ class VirtualMachineType(ResourceType):
         elif opt.lower() == "attach":
             disk_id = (osd.get("managedDisk") or {}).get("id")
             if not disk_id:
-                raise _required("storageProfile.osDisk.managedDisk.id")
+                raise required("VM1", "storageProfile.osDisk.managedDisk.id")
             d = self._existing_disk(cloud, disk_id, loc)
             osd.update({"name": d["name"], "createOption": "Attach", "osType": osd.get("osType") or d["properties"].get("osType"),
                         "diskSizeGB": d["properties"].get("diskSizeGB")})
@@ -165,9 +133,7 @@ class VirtualMachineType(ResourceType):
             osd.setdefault("deleteOption", "Detach")
             plan.append({"attach": d["id"]})
         else:
-            raise ArmError(400, "InvalidParameter",
-                           f"The value '{opt}' of parameter 'storageProfile.osDisk.createOption' is invalid.",
-                           "storageProfile.osDisk.createOption")
+            raise invalid("VM2", "storageProfile.osDisk.createOption", opt)
         plan += self._data_disks(cloud, rid, doc, [])
         cloud.priv(rid)["pending_disks"] = plan
 
@@ -175,14 +141,11 @@ class VirtualMachineType(ResourceType):
         p, loc = doc["properties"], doc["location"]
         out: list[dict[str, Any]] = []
         old_by_lun = {dd.get("lun"): dd for dd in old_list}
-        seen = set()
         for dd in p["storageProfile"].get("dataDisks") or []:
             lun = dd.get("lun")
             if lun is None:
-                raise _required("storageProfile.dataDisks[].lun")
-            if lun in seen:
-                raise ArmError(400, "InvalidParameter", f"A disk at LUN {lun} already exists.", "dataDisks")
-            seen.add(lun)
+                raise required("VM1", "storageProfile.dataDisks[].lun")
+            # A LUN used twice is the catalog's (VM6).
             prev = old_by_lun.get(lun)
             if prev and same((prev.get("managedDisk") or {}).get("id"), (dd.get("managedDisk") or {}).get("id")):
                 continue
@@ -192,7 +155,7 @@ class VirtualMachineType(ResourceType):
             opt = str(dd.get("createOption") or "").lower()
             if opt == "empty":
                 if not dd.get("diskSizeGB"):
-                    raise _required("storageProfile.dataDisks[].diskSizeGB")
+                    raise required("VM1", "storageProfile.dataDisks[].diskSizeGB")
                 name = dd.get("name") or f"{rid.name}_disk{lun + 2}_{uuid.uuid4().hex}"
                 did = str(ResourceId.build(rid.subscription, rid.resource_group, v.DISK, name))
                 sku = (dd.get("managedDisk") or {}).get("storageAccountType") or "Premium_LRS"
@@ -202,15 +165,14 @@ class VirtualMachineType(ResourceType):
             elif opt == "attach":
                 did = (dd.get("managedDisk") or {}).get("id")
                 if not did:
-                    raise _required("storageProfile.dataDisks[].managedDisk.id")
+                    raise required("VM1", "storageProfile.dataDisks[].managedDisk.id")
                 d = self._existing_disk(cloud, did, loc)
                 dd.update({"name": d["name"], "diskSizeGB": d["properties"].get("diskSizeGB"),
                            "managedDisk": {"storageAccountType": d["sku"]["name"], "id": d["id"]}})
                 out.append({"attach": d["id"]})
             else:
-                raise ArmError(400, "InvalidParameter",
-                               f"The value '{dd.get('createOption')}' of parameter 'dataDisks[].createOption' is invalid.",
-                               "storageProfile.dataDisks[].createOption")
+                raise invalid("VM2", "dataDisks[].createOption", dd.get("createOption"),
+                              "storageProfile.dataDisks[].createOption")
             dd.setdefault("caching", "None")
             dd.setdefault("deleteOption", "Detach")
         return out
@@ -218,7 +180,7 @@ class VirtualMachineType(ResourceType):
     def _existing_disk(self, cloud, disk_id, loc) -> dict[str, Any]:
         d = cloud.get(disk_id)
         if d is None:
-            raise ArmError(404, "NotFound", f"Disk {disk_id} was not found.", disk_id)
+            raise RULES["VM4"].refuse(disk=disk_id)
         # Region, zone, ownership and security type of the disk are the catalog's (rules D3-D9, D12, S4).
         return d
 
@@ -333,9 +295,6 @@ class VirtualMachineType(ResourceType):
         for ext in cloud.world.children(doc["id"], "Microsoft.Compute/virtualMachines/extensions"):
             cloud.remove(ext["id"])
 
-    def check_delete(self, cloud, doc):
-        pass  # extensions are deleted with the VM
-
     # ---- actions ------------------------------------------------------------------------------------
     def action(self, cloud: Cloud, doc: dict[str, Any], name: str, call: Call) -> Answer:
 
@@ -355,19 +314,16 @@ class VirtualMachineType(ResourceType):
                 seconds = 1.0 if power == "stopped" else cloud.timing[key]
         elif name == "restart":
             if power in ("deallocated", "stopped"):
-                # INFERRED: Azure refuses a restart of a VM that is not running.
-                raise ArmError(409, "OperationNotAllowed",
-                               f"Operation 'restart' is not allowed on VM '{doc['name']}' since the VM is {power}.")
+                raise RULES["VM8"].refuse()
             key, transitional, seconds = "vm.restart", "restarting", cloud.timing["vm.restart"]
         elif name == "runCommand":
             # https://learn.microsoft.com/azure/virtual-machines/run-command-overview: needs a running VM
             # (the agent executes the script). INFERRED error wording.
             body = call.body if isinstance(call.body, dict) else {}
             if not body.get("commandId"):
-                raise ArmError(400, "InvalidParameter", "Required parameter 'commandId' is missing (null).", "commandId")
+                raise required("VM1", "commandId")
             if power != "running":
-                raise ArmError(409, "OperationNotAllowed",
-                               f"Run command cannot be executed on VM '{doc['name']}' because it is not running.")
+                raise RULES["VM9"].refuse()
             key, transitional, seconds = "vm.run_command", power, cloud.timing["vm.run_command"]
         else:  # reapply, redeploy: no model change
             key, transitional, seconds = "vm.update", power, cloud.timing["vm.update"]
@@ -479,14 +435,8 @@ def allocation_fault(cloud: Cloud, doc: dict[str, Any]) -> ArmError | None:
 
 
 def allocation_error(zonal: bool) -> ArmError:
-    """Azure's allocation failure for a start (A1 zonal, A2 regional; reference section 5b)."""
-    if zonal:
-        return ArmError(409, "ZonalAllocationFailed",
-                        "Allocation failed. We do not have sufficient capacity for the requested VM size in this zone. "
-                        "Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance")
-    return ArmError(409, "AllocationFailed",
-                    "Allocation failed. We do not have sufficient capacity for the requested VM size in this region. "
-                    "Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance")
+    """Azure's allocation failure for a start (rules A1 zonal, A2 regional; reference section 5b)."""
+    return (RULES["A1"] if zonal else RULES["A2"]).refuse()
 
 
 def instance_view(cloud: Cloud, doc: dict[str, Any]) -> dict[str, Any]:

@@ -4,13 +4,9 @@ Azure-AsyncOperation). Instances and rolling upgrades come with a later capabili
 from __future__ import annotations
 
 from refit.arm import views as v
-from refit.arm.errors import ArmError
-from refit.platform import regions
 from refit.platform.cloud import Answer
 from refit.platform.effects import register
-from refit.platform.effects.base import ResourceType, new_guid
-
-UPGRADE_MODES = ("Automatic", "Manual", "Rolling")
+from refit.platform.effects.base import ResourceType, new_guid, required
 
 
 class ScaleSetType(ResourceType):
@@ -19,7 +15,6 @@ class ScaleSetType(ResourceType):
     create_timing = "vmss.create"
     update_timing = "vmss.update"
     delete_timing = "vmss.delete"
-    child_types = ("extensions",)
     actions = ("manualupgrade",)
 
     def action(self, cloud, doc, name, call):
@@ -28,7 +23,7 @@ class ScaleSetType(ResourceType):
         # in-place upgrade of every instance takes.
         body = call.body if isinstance(call.body, dict) else {}
         if not body.get("instanceIds"):
-            raise ArmError(400, "InvalidParameter", "Required parameter 'instanceIds' is missing (null).", "instanceIds")
+            raise required("M15", "instanceIds")
         doc["properties"]["provisioningState"] = "Updating"
         cloud.save(doc)
         op = cloud.begin(doc["id"], "action", name, cloud.timing["vmss.update_instances"], doc["location"],
@@ -57,20 +52,13 @@ class ScaleSetType(ResourceType):
         return ("provisioningState", "timeCreated", "uniqueId")
 
     def build(self, cloud, rid, doc, old, call):
+        # The region (ARM8), its zones (ARM9), and the values of the upgrade mode and the security type (M16) are
+        # the catalog's.
         p = doc["properties"]
-        loc = doc["location"]
-        if not regions.known(loc):
-            raise ArmError(400, "LocationNotAvailableForResourceType",
-                           f"The provided location '{loc}' is not available for resource type "
-                           "'Microsoft.Compute/virtualMachineScaleSets'.")
         sku = doc.get("sku") or (old or {}).get("sku")
         if not isinstance(sku, dict) or (old is None and not sku.get("name") and p.get("virtualMachineProfile")):
-            raise ArmError(400, "InvalidParameter", "Required parameter 'sku' is missing (null).", "sku")
+            raise required("M15", "sku")
         doc["sku"] = {**sku, "capacity": int(sku.get("capacity") or 0)}
-        mode = (p.get("upgradePolicy") or {}).get("mode")
-        if mode is not None and mode not in UPGRADE_MODES:
-            raise ArmError(400, "InvalidParameter", f"The value '{mode}' of parameter 'upgradePolicy.mode' is invalid.",
-                           "upgradePolicy.mode")
         if old is None:
             p.setdefault("orchestrationMode", "Uniform")  # INFERRED API default when not given
             if p.get("orchestrationMode") == "Uniform":
@@ -83,15 +71,15 @@ class ScaleSetType(ResourceType):
             doc["zones"] = old["zones"]
         profile = p.get("virtualMachineProfile")
         if old is None and p["orchestrationMode"] == "Uniform" and not isinstance(profile, dict):
-            raise ArmError(400, "InvalidParameter", "Required parameter 'virtualMachineProfile' is missing (null).",
-                           "virtualMachineProfile")
+            raise required("M15", "virtualMachineProfile")
         # Whether the image exists and is usable here is the catalog's answer (rules G13, G14, G21).
-        sec = ((profile or {}).get("securityProfile") or {}).get("securityType")
-        if sec is not None and sec not in ("TrustedLaunch", "ConfidentialVM", "Standard"):
-            raise ArmError(400, "InvalidParameter",
-                           f"The value '{sec}' of parameter 'virtualMachineProfile.securityProfile.securityType' is invalid.",
-                           "virtualMachineProfile.securityProfile.securityType")
         return doc
+
+    def finish_delete(self, cloud, doc, op):
+        # The set's extensions are part of its model (extensionProfile): they go with it, as a VM's do
+        # (https://learn.microsoft.com/rest/api/compute/virtual-machine-scale-sets/delete deletes the set).
+        for ext in cloud.world.children(doc["id"], "Microsoft.Compute/virtualMachineScaleSets/extensions"):
+            cloud.remove(ext["id"])
 
 
 def instances_behind(cloud, vmss_id: str) -> bool:

@@ -6,10 +6,15 @@ changes (C5). Capacity 0 is valid (C3) and a group may be overallocated (C8): ne
 joins a group only where a reservation matches its size and zone (C6; on resize C11), a regional VM only
 when deallocated (C7; a running zonal VM may join), and not with unsupported features (C12).
 Reservations go before their group, and VMs leave before either goes (C10).
+
+Continuing the family after the reference's rows: a VM names a group that exists (C14) and a reservation
+names its size and a whole capacity (C15). And section 5b: a start that finds no capacity fails its
+operation with Azure's allocation error (A1 zonal, A2 regional).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from refit.arm import views as v
@@ -19,7 +24,9 @@ from refit.platform.rules import facts
 from refit.platform.rules.common import (
     CR,
     CRG,
+    FAMILY,
     REF,
+    REQUIRED,
     VM,
     VMSS,
     VMSS_PROFILE,
@@ -34,7 +41,7 @@ from refit.platform.rules.common import (
     size,
     zones,
 )
-from refit.platform.rules.registry import ErrorTemplate, rule
+from refit.platform.rules.registry import OPERATION, ErrorTemplate, refusal, rule
 
 Doc = dict[str, Any] | None
 
@@ -74,12 +81,14 @@ GROUP = "properties.capacityReservation.capacityReservationGroup.id"
 VMSS_GROUP = f"{VMSS_PROFILE}.capacityReservation.capacityReservationGroup.id"
 
 
-def matches(vm: dict[str, Any], cr: dict[str, Any]) -> bool:
-    """Does a reservation serve this VM? Same size; and the VM's zone, unless the reservation is regional."""
-    if lower(size(vm)) != lower(get(cr, "sku.name")):
+def matches(vm: dict[str, Any], cr: dict[str, Any], read: Callable[[Any, str], Any] = get) -> bool:
+    """Does a reservation serve this VM (or scale set)? Same size; and the VM's zone, unless the reservation is
+    regional. `read` reads a path (the doctor passes its evaluator, which resolves template expressions)."""
+    vm_size = read(vm, "sku.name") if is_type(vm, VMSS) else read(vm, "properties.hardwareProfile.vmSize")
+    if lower(vm_size or "") != lower(read(cr, "sku.name") or ""):
         return False
-    cz = zones(cr)
-    return not cz or bool(set(zones(vm)) & set(cz))
+    cz = [str(z) for z in read(cr, "zones") or []]
+    return not cz or bool({str(z) for z in read(vm, "zones") or []} & set(cz))
 
 
 def associated(world: World, group_id: str) -> list[dict[str, Any]]:
@@ -165,7 +174,31 @@ def c10_delete_order(world: World, old: Doc, new: Doc) -> list:
     return [C10_GROUP_VM(name=old.get("name", ""), vms=", ".join(d["name"] for d in users))] if users else []
 
 
+refusal("C15", CR, "A reservation names its VM size and a whole, non-negative capacity",
+        f"specs ComputeRP capacityReservation.json (sku required; sku.capacity an integer, 0 allowed: {REF} C3); the "
+        f"messages are {FAMILY}",
+        doc="""`sku.name` is the VM size reserved and `sku.capacity` the number of instances: 0 or more.""",
+        errors=(REQUIRED, ErrorTemplate(400, "InvalidParameter", "The value of parameter 'sku.capacity' is invalid.",
+                                        "sku.capacity")),
+        confidence="M")
+
+
 # ---- VM association ---------------------------------------------------------------------------------------------
+C14_MISSING = ErrorTemplate(404, "NotFound", "The Capacity Reservation Group '{group}' could not be found.",
+                            "capacityReservation.capacityReservationGroup.id")
+
+
+@rule("C14", VM, "A VM names a capacity reservation group that exists",
+      "INFERRED: the NotFound family (reference section 9.1); no capture of CRP's text", errors=(C14_MISSING,),
+      confidence="L")
+def c14_group_exists(world: World, old: Doc, new: Doc) -> list:
+    """`capacityReservation.capacityReservationGroup.id` names a group that exists."""
+    group_id = get(new, GROUP)
+    if not group_id or world.get(group_id) is not None:
+        return []
+    return [C14_MISSING(group=group_id)]
+
+
 def _no_reservation(world: World, vm: dict[str, Any]) -> list:
     group_id = get(vm, GROUP)
     group = world.get(group_id) if group_id else None
@@ -260,3 +293,26 @@ def c12_unsupported(world: World, old: Doc, new: Doc) -> list:
             return [C12_FEATURE(what=what)]
     sz = v.Vm(new).size or ""
     return [] if facts.capacity_reservation_supported(sz) else [C12_SIZE(size=sz)]
+
+
+# ---- allocation failures on start (5b) ---------------------------------------------------------------------------
+refusal("A1", VM, "A zonal VM starts only where its zone has capacity (the operation fails)",
+        f"{REF} A1, A5; openshift/release#5182; ad#41402 (wrapped in ResourceOperationFailure). Raised when the "
+        "emulator is told there is no capacity (the control API's allocation_failed fault, or a health model image "
+        "with allocation_failed)",
+        doc="""Azure accepts the start and its operation fails: the zone has no capacity for the size. The VM stays
+        deallocated; retry later, or in another zone or size.""",
+        errors=(ErrorTemplate(409, "ZonalAllocationFailed",
+                              "Allocation failed. We do not have sufficient capacity for the requested VM size in this "
+                              "zone. Read more about improving likelihood of allocation success at "
+                              "http://aka.ms/allocation-guidance"),),
+        operations=("action",), asynchronous=True, stage=OPERATION, confidence="H")
+
+refusal("A2", VM, "A regional VM starts only where the region has capacity (the operation fails)",
+        f"{REF} A2, A5; vmware-tanzu/community-edition#3963; Azure/WALinuxAgent#3056. Raised as A1 is",
+        doc="""Azure accepts the start and its operation fails: the region has no capacity for the size.""",
+        errors=(ErrorTemplate(409, "AllocationFailed",
+                              "Allocation failed. We do not have sufficient capacity for the requested VM size in this "
+                              "region. Read more about improving likelihood of allocation success at "
+                              "http://aka.ms/allocation-guidance"),),
+        operations=("action",), asynchronous=True, stage=OPERATION, confidence="H")

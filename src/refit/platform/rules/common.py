@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from refit.arm import location
 from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key, same_id
@@ -33,6 +34,17 @@ VMSS_EXTENSION = "Microsoft.Compute/virtualMachineScaleSets/extensions"
 
 VMSS_PROFILE = "properties.virtualMachineProfile"
 
+# CRP's answers for a request that lacks a parameter or gives a value outside its enum. The family is
+# Azure's (reference G17 quotes "Required parameter 'osProfile' is missing (null)."); which parameters each
+# resource type requires is the REST spec's (specs ComputeRP / DiskRP / GalleryRP `required` lists). The
+# target is the parameter's path unless a rule says otherwise.
+REQUIRED = ErrorTemplate(400, "InvalidParameter", "Required parameter '{path}' is missing (null).", "{target}")
+INVALID_ENUM = ErrorTemplate(400, "InvalidParameter", "The value '{value}' of parameter '{path}' is invalid.",
+                              "{target}")
+# The sentence a source that names CRP's generic family cites.
+FAMILY = ("INFERRED: CRP's generic InvalidParameter wording (reference section 9.1; the family G17 quotes); "
+          "no capture of this parameter's answer")
+
 # An answer two rules share: an OS disk attached at creation (S4) or swapped in (D4) (S4/D4;
 # Azure/azure-sdk-for-python#30479).
 DISK_MISMATCH = ErrorTemplate(400, "BadRequest",
@@ -41,6 +53,16 @@ DISK_MISMATCH = ErrorTemplate(400, "BadRequest",
 
 def get(doc: Any, path: str, default: Any = None) -> Any:
     return get_path(doc, path, default)
+
+
+def not_one_of(doc: Any, path: str, allowed: tuple[str, ...]) -> list[ArmError]:
+    """INVALID_ENUM for the value at `path` (a dotted path into the document) when it is set and is not one of
+    `allowed`; the message names the parameter as the request does (without the `properties.` prefix)."""
+    value = get(doc, path)
+    if value is None or value in allowed:
+        return []
+    param = path.removeprefix("properties.")
+    return [INVALID_ENUM(value=value, path=param, target=param)]
 
 
 def present(doc: Any, path: str) -> bool:
@@ -55,9 +77,7 @@ def is_type(doc: dict[str, Any] | None, arm_type: str) -> bool:
     return typ(doc) == arm_type.lower()
 
 
-def region(name: str | None) -> str:
-    """'East US' and 'eastus' are the same region."""
-    return (name or "").replace(" ", "").lower()
+region = location.normalize  # 'East US' and 'eastus' are the same region (refit.arm.location)
 
 
 def lower(x: Any) -> Any:

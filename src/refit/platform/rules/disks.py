@@ -1,5 +1,10 @@
 """Managed disks (reference sections 1c and 2): a disk's security type is fixed (S5), a Trusted Launch
-disk is not copied (S6), and zone-redundant disks have no zone (D13)."""
+disk is not copied (S6), and zone-redundant disks have no zone (D13).
+
+The disk RP's own answers continue the D family after the reference's rows (D14-D21): the request names
+what the disk is created from (D17, D18) and a source that exists (D20), its SKU and security type are
+Azure's values (D14, D19), its creation data is fixed (D15), it only grows (D16), and it is not deleted
+while a VM owns it (D21)."""
 
 from __future__ import annotations
 
@@ -7,8 +12,20 @@ from typing import Any
 
 from refit.arm import views as v
 from refit.arm.world import World
-from refit.platform.rules.common import DISK, REF, get, lower, source_security_type, zones
-from refit.platform.rules.registry import ErrorTemplate, rule
+from refit.platform.rules import facts
+from refit.platform.rules.common import (
+    DISK,
+    FAMILY,
+    INVALID_ENUM,
+    REF,
+    REQUIRED,
+    get,
+    lower,
+    not_one_of,
+    source_security_type,
+    zones,
+)
+from refit.platform.rules.registry import ErrorTemplate, refusal, rule
 
 Doc = dict[str, Any] | None
 
@@ -57,3 +74,103 @@ def d13_zrs_in_zone(world: World, old: Doc, new: Doc) -> list:
         return []
     sku = get(new, "sku.name") or ""
     return [D13_ZRS(sku=sku)] if zones(new) and sku.upper().endswith("_ZRS") else []
+
+
+# ---- the disk RP's own answers (D14-D21: the reference has no row for them) ------------------------------------
+@rule("D14", DISK, "sku.name is one of the disk SKUs",
+      f"specs DiskRP DiskStorageAccountTypes (the values); the message is {FAMILY}", errors=(INVALID_ENUM,),
+      confidence="H")
+def d14_sku_value(world: World, old: Doc, new: Doc) -> list:
+    """Standard_LRS, Premium_LRS, StandardSSD_LRS, UltraSSD_LRS, Premium_ZRS, StandardSSD_ZRS or PremiumV2_LRS
+    (Standard_LRS when not given)."""
+    return not_one_of(new, "sku.name", facts.DISK_SKUS)
+
+
+D15_CREATION = ErrorTemplate(409, "PropertyChangeNotAllowed", "Changing property 'creationData' is not allowed.",
+                             "creationData")
+
+
+@rule("D15", DISK, "A disk's creation data is set when it is created",
+      "specs DiskRP Disk.creationData ('Disk source information. CreationData information cannot be changed after "
+      "the disk has been created.'); the answer is INFERRED from the PropertyChangeNotAllowed family (reference "
+      "section 9.1)", errors=(D15_CREATION,), operations=("update",), confidence="M")
+def d15_creation_data_immutable(world: World, old: Doc, new: Doc) -> list:
+    """An update that sends `creationData` with another `createOption` is refused (one that repeats it, or
+    leaves it out, keeps the disk's)."""
+    if old is None or new is None:
+        return []
+    before = lower(get(old, "properties.creationData.createOption") or "")
+    after = lower(get(new, "properties.creationData.createOption") or "")
+    return [D15_CREATION()] if after != before else []
+
+
+# The disk RP's text for a shrink (MicrosoftDocs/azure-docs#57951, a CRI quoting the response). The code is not in
+# the capture: 400 BadRequest INFERRED. refit answered "Disk size reduction is not supported." before.
+D16_SHRINK = ErrorTemplate(400, "BadRequest",
+                           "The disk/snapshot resource with id {disk} cannot be resized down. Reducing disk/snapshot size "
+                           "is not supported in Azure to prevent data loss. If you do need to reduce the size of the disk, "
+                           "please create new snapshot/disks with the appropriate size. More information is available at "
+                           "https://aka.ms/AzureDisksFAQ", "diskSizeGB")
+
+
+@rule("D16", DISK, "A disk only grows",
+      "MicrosoftDocs/azure-docs#57951 (the message, quoted); https://learn.microsoft.com/azure/virtual-machines/linux/"
+      "expand-disks ('Shrinking an existing disk isn't supported'). Code BadRequest / HTTP 400 INFERRED",
+      errors=(D16_SHRINK,), operations=("update",), confidence="M")
+def d16_no_shrink(world: World, old: Doc, new: Doc) -> list:
+    """An update with a `diskSizeGB` below the disk's size is refused: create a smaller disk and copy the data."""
+    if old is None or new is None:
+        return []
+    before, after = get(old, "properties.diskSizeGB"), get(new, "properties.diskSizeGB")
+    if before is None or after is None or int(after) >= int(before):
+        return []
+    return [D16_SHRINK(disk=new["id"])]
+
+
+refusal("D17", DISK, "A new disk says what it is created from",
+        f"{FAMILY}. Which parameters: specs DiskRP CreationData (createOption required; galleryImageReference / "
+        "imageReference for FromImage, sourceUri for Import, uploadSizeBytes for Upload) and Disk.diskSizeGB "
+        "('required for Empty')",
+        doc="""A disk is created with `creationData.createOption`, and what that option needs: `diskSizeGB` (Empty),
+        an image reference (FromImage), `sourceUri` (Import), `uploadSizeBytes` (Upload). Without it the disk
+        cannot be built.""",
+        errors=(REQUIRED, ErrorTemplate(400, "InvalidParameter", "Required parameter 'creationData.imageReference' or "
+                                        "'creationData.galleryImageReference' is missing (null).",
+                                        "creationData.imageReference")),
+        operations=("create",), confidence="M")
+
+refusal("D18", DISK, "createOption is one of the disk RP's",
+        f"specs DiskRP DiskCreateOption (the values); the message is {FAMILY}",
+        doc="""Empty, FromImage, Copy, Import, ImportSecure, Restore, Upload or CopyStart (case-insensitive): the
+        option decides how the disk is built.""",
+        errors=(INVALID_ENUM,), operations=("create",), confidence="H")
+
+
+@rule("D19", DISK, "A disk's securityType is one of the disk RP's",
+      f"{REF} 1a (specs DiskRP DiskSecurityTypes); the message is {FAMILY}", errors=(INVALID_ENUM,),
+      operations=("create",), confidence="H")
+def d19_security_type_value(world: World, old: Doc, new: Doc) -> list:
+    """TrustedLaunch, one of the ConfidentialVM_* types, or Standard."""
+    return not_one_of(new, "properties.securityProfile.securityType", facts.DISK_SECURITY_TYPES)
+
+
+refusal("D20", DISK, "A disk copied or restored from a source needs the source",
+        "INFERRED: the NotFound family (reference section 9.1); no capture of the disk RP's text",
+        doc="""createOption Copy, Restore or CopyStart names `creationData.sourceResourceId`, a disk or snapshot that
+        exists: the new disk takes its size, OS type and generation.""",
+        errors=(ErrorTemplate(404, "NotFound", "Resource '{source}' was not found.", "creationData.sourceResourceId"),),
+        operations=("create",), confidence="L")
+
+D21_ATTACHED = ErrorTemplate(409, "OperationNotAllowed", "Disk {disk} is attached to VM {vm}.")
+
+
+@rule("D21", DISK, "A disk a VM owns cannot be deleted",
+      "ansible/ansible#54644 (the response quoted: 'Azure Error: OperationNotAllowed Message: Disk mdb57dc956081 is "
+      "attached to VM /subscriptions/.../virtualMachines/trb57dc95608.'); HTTP 409 INFERRED from the family",
+      errors=(D21_ATTACHED,), operations=("delete",), confidence="H")
+def d21_attached_delete(world: World, old: Doc, new: Doc) -> list:
+    """A disk with `managedBy` (attached to, or reserved by, a VM) is not deleted: detach it, or delete the VM
+    with deleteOption Delete."""
+    if old is None or not old.get("managedBy"):
+        return []
+    return [D21_ATTACHED(disk=old.get("name", ""), vm=old["managedBy"])]

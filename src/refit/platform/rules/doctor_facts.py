@@ -7,7 +7,7 @@ The checks never re-encode these: a threshold that changes changes here, once.
 from __future__ import annotations
 
 # ---- regions with availability zones --------------------------------------------------------------------
-# The one table of zone-capable regions lives with the emulator (emulator/regions.py, from
+# The one table of zone-capable regions is the platform's (refit.platform.regions, from
 # https://learn.microsoft.com/azure/reliability/regions-list); the doctor reads the same table.
 from refit.platform.regions import has_zones as region_has_zones  # noqa: F401
 from refit.platform.regions import normalize as normalize_region  # noqa: F401
@@ -61,8 +61,6 @@ CVM_DISK_SKU_PREFIXES = ("Premium",)
 SCALE_OUT_OPERATORS = ("GreaterThan", "GreaterThanOrEqual")
 SCALE_IN_OPERATORS = ("LessThan", "LessThanOrEqual")
 
-# ---- capacity reservations (rules C3, C8, C9; issue 4) ----------------------------------------------------
-ALLOCATED_POWER_STATES = ("running", "starting", "stopped", "stopping", "restarting")
 
 # ---- Terraform (seed 002; reference/terraform-stable-keys.md) ----------------------------------------------
 TF_POSITION_KEYED_TYPES = ("azurerm_managed_disk",)

@@ -16,6 +16,28 @@ VM_SECURITY_TYPES = ("Standard", "TrustedLaunch", "ConfidentialVM")
 DEFINITION_SECURITY_TYPES = ("Standard", "TrustedLaunchSupported", "TrustedLaunch", "ConfidentialVmSupported",
                              "ConfidentialVM", "TrustedLaunchAndConfidentialVmSupported")
 
+# ---- value sets of the REST specs (the enum values a request may give; rules VM2, VM3, D14, D18, D19, G26,
+# I1, M16) ------------------------------------------------------------------------------------------------
+# Managed disk securityProfile.securityType (specs DiskRP DiskSecurityTypes; reference 1a) and Standard.
+DISK_SECURITY_TYPES = ("TrustedLaunch", "ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey",
+                       "ConfidentialVM_DiskEncryptedWithPlatformKey", "ConfidentialVM_DiskEncryptedWithCustomerKey",
+                       "ConfidentialVM_NonPersistedTPM", "Standard")
+# Managed disk sku.name (specs DiskRP DiskStorageAccountTypes) and creationData.createOption (DiskCreateOption).
+DISK_SKUS = ("Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "UltraSSD_LRS", "Premium_ZRS", "StandardSSD_ZRS",
+             "PremiumV2_LRS")
+DISK_CREATE_OPTIONS = ("Empty", "FromImage", "Copy", "Import", "ImportSecure", "Restore", "Upload", "CopyStart")
+# What refit's VM model builds: an OS disk from an image or an existing disk; data disks empty or existing
+# (specs ComputeRP DiskCreateOptionTypes also has Copy and Restore, which refit does not model: refused).
+VM_OS_DISK_CREATE_OPTIONS = ("FromImage", "Attach")
+VM_DATA_DISK_CREATE_OPTIONS = ("Empty", "Attach")
+# Scale set upgradePolicy.mode (specs ComputeRP UpgradeMode; reference 4b).
+UPGRADE_MODES = ("Automatic", "Manual", "Rolling")
+# Image definitions and managed images (specs GalleryRP / ComputeRP OperatingSystemTypes,
+# OperatingSystemStateTypes, HyperVGeneration).
+OS_TYPES = ("Linux", "Windows")
+OS_STATES = ("Generalized", "Specialized")
+HYPER_V_GENERATIONS = ("V1", "V2")
+
 # Which VM/VMSS security types may boot an image of a given definition security type (table 1b).
 # Standard-on-Gen1 is further limited by generation (see `image_allows`).
 DEFINITION_ALLOWS: dict[str, frozenset[str]] = {
@@ -113,6 +135,19 @@ HEALTH_EXTENSION_TYPES = ("ApplicationHealthLinux", "ApplicationHealthWindows")
 HEALTH_EXTENSION_PUBLISHER = "Microsoft.ManagedServices"
 
 
+def is_health_extension(extension_type: Any) -> bool:
+    """The Application Health extension, by its `type`, compared as Azure compares extension types: without
+    regard to case (`az vm extension set --name applicationhealthlinux` installs it; INFERRED from ARM's
+    case-insensitive names, no doc states it for extension types)."""
+    return isinstance(extension_type, str) and extension_type.lower() in {t.lower() for t in HEALTH_EXTENSION_TYPES}
+
+
+# ---- power states (instance view `PowerState/<code>`) --------------------------------------------------------
+# A VM holds its hardware (and its zone's capacity) in these; `deallocated` and `deallocating` release it
+# (https://learn.microsoft.com/azure/virtual-machines/states-billing).
+ALLOCATED_POWER_STATES = ("running", "starting", "stopped", "stopping", "restarting")
+
+
 def health_sources(vmss: dict[str, Any], extensions: list[dict[str, Any]] | None = None) -> list[str]:
     """The health sources of a scale set (H1/H2): 'probe' (networkProfile.healthProbe) and/or 'extension'
     (Application Health extension in extensionProfile or as child extension resources)."""
@@ -122,8 +157,7 @@ def health_sources(vmss: dict[str, Any], extensions: list[dict[str, Any]] | None
     exts = list(get_path(vmss, "properties.virtualMachineProfile.extensionProfile.extensions") or [])
     exts += extensions or []
     for e in exts:
-        t = get_path(e, "properties.type") or ""
-        if t in HEALTH_EXTENSION_TYPES:
+        if is_health_extension(get_path(e, "properties.type")):
             out.append("extension")
             break
     return out

@@ -6,22 +6,30 @@ that include their own (G6) once each (G7), keep their source (G8), whose OS sta
 (G10, asynchronous) must match the definition's. Nested resources go first on delete (G12). A VM, scale
 set or disk can use a version only where it has replicated (G14/G23), `latest` skips excluded and
 unreplicated versions (G13, refit.platform.rules.images), and an `imageReference.id` takes no `version` (G21).
+
+The gallery RP's own answers continue the family after the reference's rows (G24-G29): a gallery's name
+(G24); what a definition (G25, G26) and a version (G27, G28, G29) must say to be built.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId
 from refit.arm.world import World
+from refit.platform import regions
 from refit.platform.rules import facts, images
 from refit.platform.rules.common import (
     DEFINITION,
     DISK,
+    FAMILY,
     GALLERY,
+    INVALID_ENUM,
     REF,
+    REQUIRED,
     VERSION,
     VM,
     VMSS,
@@ -32,6 +40,7 @@ from refit.platform.rules.common import (
     is_type,
     lower,
     norm,
+    not_one_of,
     present,
     region,
     resolve,
@@ -39,7 +48,7 @@ from refit.platform.rules.common import (
     source_os_state,
     version_source,
 )
-from refit.platform.rules.registry import ErrorTemplate, rule
+from refit.platform.rules.registry import ErrorTemplate, refusal, rule
 
 Doc = dict[str, Any] | None
 
@@ -413,4 +422,84 @@ def g22_disk_from_gallery_image(world: World, old: Doc, new: Doc) -> list:
         return [G22_SECURITY(security_type="ConfidentialVM")]
     if st == "TrustedLaunch" and not facts.image_allows(f.security_type, f.hyper_v_generation, "TrustedLaunch"):
         return [G22_TL_UNSUPPORTED()]
+    return []
+
+
+# ---- the gallery RP's own answers (G24-G29: the reference has no row for them) ----------------------------------
+G24_NAME = ErrorTemplate(400, "InvalidParameter",
+                         "The gallery name '{name}' is invalid. Gallery names may contain letters, numbers, dots and "
+                         "underscores, and may not start or end with a dot or underscore.", "galleryName")
+_GALLERY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.]{0,78}[A-Za-z0-9]|[A-Za-z0-9]")
+
+
+@rule("G24", GALLERY, "A gallery's name is letters, digits, dots and underscores",
+      "specs GalleryRP galleryName ('The allowed characters are alphabets and numbers with dots and periods allowed in "
+      "the middle. The maximum length is 80 characters.', as the azure-arm-compute SDK reference quotes it); refit "
+      "also allows underscores, as the portal does (INFERRED). The message is INFERRED", errors=(G24_NAME,),
+      operations=("create",), confidence="M")
+def g24_gallery_name(world: World, old: Doc, new: Doc) -> list:
+    """Up to 80 letters, digits, dots and underscores, starting and ending with a letter or digit."""
+    if new is None or _GALLERY_NAME.fullmatch(new.get("name") or ""):
+        return []
+    return [G24_NAME(name=new.get("name") or "")]
+
+
+refusal("G25", DEFINITION, "An image definition names its identifier, OS type and OS state",
+        f"specs GalleryRP GalleryImageProperties (identifier, osType and osState are required; identifier's publisher, "
+        f"offer and sku too); the message is {FAMILY}",
+        doc="""A new image definition gives `identifier.publisher`, `identifier.offer`, `identifier.sku`, `osType` and
+        `osState`.""",
+        errors=(REQUIRED,), operations=("create",), confidence="H")
+
+G26_FEATURE = ErrorTemplate(400, "InvalidParameter", "The value '{value}' of feature 'SecurityType' is invalid.",
+                            "features")
+
+
+@rule("G26", DEFINITION, "An image definition's OS type, OS state, generation and security type are Azure's values",
+      f"specs GalleryRP (OperatingSystemTypes, OperatingSystemStateTypes, HyperVGeneration); {REF} 1a (the SecurityType "
+      f"feature values). The messages are {FAMILY}", errors=(INVALID_ENUM, G26_FEATURE), operations=("create",),
+      confidence="H")
+def g26_definition_values(world: World, old: Doc, new: Doc) -> list:
+    """osType Linux or Windows, osState Generalized or Specialized, hyperVGeneration V1 or V2, and a
+    SecurityType feature from table 1a."""
+    if new is None:
+        return []
+    for prop, allowed in (("osType", facts.OS_TYPES), ("osState", facts.OS_STATES),
+                          ("hyperVGeneration", facts.HYPER_V_GENERATIONS)):
+        if errors := not_one_of(new, f"properties.{prop}", allowed):
+            return errors
+    sec = next((f for f in get(new, "properties.features") or []
+                if isinstance(f, dict) and lower(f.get("name") or "") == "securitytype"), None)
+    if sec is not None and sec.get("value") not in facts.DEFINITION_SECURITY_TYPES:
+        return [G26_FEATURE(value=sec.get("value"))]
+    return []
+
+
+refusal("G27", VERSION, "An image version names its source and its target regions",
+        f"specs GalleryRP GalleryImageVersionStorageProfile (a source) and TargetRegion.name (required); the message "
+        f"is {FAMILY}",
+        doc="""A new version gives `storageProfile.source` (an id or a VHD uri; or `osDiskImage.source`), and every
+        `publishingProfile.targetRegions[]` entry its `name`.""",
+        errors=(REQUIRED,), operations=("create", "update"), confidence="H")
+
+refusal("G28", VERSION, "An image version's source must exist",
+        "INFERRED: the NotFound family (reference section 9.1); no capture of the gallery RP's text",
+        doc="""The resource a version is captured from (a VM, a disk, a snapshot, a managed image or another version)
+        exists: the version takes its size from it.""",
+        errors=(ErrorTemplate(404, "NotFound", "The source '{source}' was not found.", "storageProfile.source.id"),),
+        operations=("create",), confidence="L")
+
+G29_REGION = ErrorTemplate(400, "InvalidParameter", "The region '{name}' is not a valid Azure region.",
+                           "publishingProfile.targetRegions")
+
+
+@rule("G29", VERSION, "A version replicates only to regions that exist",
+      "INFERRED: no capture of the gallery RP's text; the regions are refit.platform.regions "
+      "(https://learn.microsoft.com/azure/reliability/regions-list)", errors=(G29_REGION,), confidence="L")
+def g29_target_regions_exist(world: World, old: Doc, new: Doc) -> list:
+    """Every `publishingProfile.targetRegions[].name` is a region refit knows."""
+    for t in _targets(new or {}):
+        name = t.get("name") if isinstance(t, dict) else None
+        if name and not regions.known(name):
+            return [G29_REGION(name=name)]
     return []

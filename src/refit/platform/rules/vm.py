@@ -18,12 +18,15 @@ from __future__ import annotations
 from typing import Any
 
 from refit.arm import views as v
-from refit.arm.ids import same_id
+from refit.arm.ids import ResourceId, id_key, same_id
 from refit.arm.world import World
 from refit.platform.rules import facts
 from refit.platform.rules.common import (
     DISK_MISMATCH,
+    FAMILY,
+    INVALID_ENUM,
     REF,
+    REQUIRED,
     VM,
     VM_EXTENSION,
     attached_disk_ids,
@@ -32,6 +35,7 @@ from refit.platform.rules.common import (
     get,
     lower,
     newly_attached,
+    not_one_of,
     os_disk,
     os_disk_swapped,
     region,
@@ -39,7 +43,7 @@ from refit.platform.rules.common import (
     vm_generation,
     zones,
 )
-from refit.platform.rules.registry import ErrorTemplate, rule
+from refit.platform.rules.registry import ErrorTemplate, refusal, rule
 
 Doc = dict[str, Any] | None
 
@@ -72,6 +76,126 @@ D9_DETACHING = ErrorTemplate(409, "AttachDiskWhileBeingDetached",
                              "Cannot attach data disk '{disk}' to VM '{vm}' because the disk is currently being detached "
                              "or the last detach operation failed. Please wait until the disk is completely detached and "
                              "then try again or delete/detach the disk explicitly again.")
+
+
+# ---- the model as Azure reads it (family VM: refusals the reference has no row for) ---------------------------
+refusal("VM1", VM, "A VM names its size, OS disk and network (and the disks it creates or attaches)",
+        f"{FAMILY}. Which parameters: specs ComputeRP virtualMachine.json (OSDisk.createOption, DataDisk.lun and "
+        "createOption, RunCommandInput.commandId are required) and refit's reading of what a VM cannot be built "
+        "without (vmSize, the OS disk, the network profile with its NIC ids, an imageReference to build from)",
+        doc="""The request is read into a VM model: `hardwareProfile.vmSize`, `storageProfile.osDisk`, a
+        `networkProfile` (on create) whose `networkInterfaces[].id` are given, an `imageReference` for an OS disk
+        FromImage, `managedDisk.id` for a disk to Attach, a `lun` for every data disk and a `diskSizeGB` for an
+        Empty one; a runCommand action names its `commandId`. A missing one is refused before anything else.""",
+        errors=(REQUIRED,), operations=("create", "update", "action"), confidence="M")
+
+refusal("VM2", VM, "An OS disk is created FromImage or Attach; a data disk Empty or Attach",
+        "specs ComputeRP DiskCreateOptionTypes (FromImage, Empty, Attach, Copy, Restore); refit models FromImage / "
+        "Attach for the OS disk and Empty / Attach for data disks and refuses the rest. The message is "
+        f"{FAMILY}",
+        doc="""`storageProfile.osDisk.createOption` decides how the OS disk is built (from the image, or an existing
+        disk attached) and `dataDisks[].createOption` how each data disk is (a new empty disk, or an existing
+        one attached): another value cannot be built.""",
+        errors=(INVALID_ENUM,), operations=("create", "update"), confidence="M")
+
+
+@rule("VM3", VM, "securityType is TrustedLaunch, ConfidentialVM or Standard",
+      f"{REF} 1a (specs ComputeRP SecurityTypes; Standard from API 2025-11-01). The message is {FAMILY}",
+      errors=(INVALID_ENUM,), confidence="H")
+def vm3_security_type_value(world: World, old: Doc, new: Doc) -> list:
+    """`properties.securityProfile.securityType` is one of Azure's values; absent means Standard."""
+    return not_one_of(new, "properties.securityProfile.securityType", facts.VM_SECURITY_TYPES)
+
+
+refusal("VM4", VM, "A disk to attach must exist",
+        "INFERRED: CRP's NotFound family (reference section 9.1); no capture of the text for a missing disk",
+        doc="""An OS disk created with Attach, an OS disk swapped in, or a data disk attached names a managed disk
+        that does not exist: the VM cannot be built on it.""",
+        errors=(ErrorTemplate(404, "NotFound", "Disk {disk} was not found.", "{disk}"),), confidence="L")
+
+VM5_NIC = ErrorTemplate(400, "InvalidResourceReference",
+                        "Resource {nic} referenced by resource {vm} was not found. Please make sure that the referenced "
+                        "resource exists, and that both resources are in the same region.",
+                        "networkProfile.networkInterfaces")
+
+
+@rule("VM5", VM, "The network interfaces a VM references must exist",
+      "MicrosoftDocs/azure-docs#81734, MicrosoftLearning/AZ-700-Designing-and-Implementing-Microsoft-Azure-"
+      "Networking-Solutions#143 (InvalidResourceReference, the network RP's text, quoted). That CRP answers a "
+      "missing NIC with it is INFERRED; the referring VM's id was missing from refit's text before",
+      errors=(VM5_NIC,), confidence="M")
+def vm5_nics_exist(world: World, old: Doc, new: Doc) -> list:
+    """Every network interface a write adds to `networkProfile.networkInterfaces[].id` (all of them on create)
+    exists. One the VM already had is not looked up again."""
+    if new is None:
+        return []
+    before = {id_key(n["id"]) for n in _nics(old)}
+    for nic in _nics(new):
+        if id_key(nic["id"]) not in before and world.get(nic["id"]) is None:
+            return [VM5_NIC(nic=nic["id"], vm=new["id"])]
+    return []
+
+
+def _nics(doc: Doc) -> list[dict[str, Any]]:
+    return [n for n in get(doc, "properties.networkProfile.networkInterfaces") or [] if isinstance(n, dict) and n.get("id")]
+
+
+VM6_LUN = ErrorTemplate(400, "InvalidParameter", "A disk at LUN {lun} already exists.", "dataDisks")
+
+
+@rule("VM6", VM, "Data disk LUNs are unique", "INFERRED: no capture of Azure's text for a repeated LUN",
+      errors=(VM6_LUN,), confidence="L")
+def vm6_unique_luns(world: World, old: Doc, new: Doc) -> list:
+    """Two data disks of a VM cannot share a LUN."""
+    seen: set[Any] = set()
+    for dd in get(new, "properties.storageProfile.dataDisks") or []:
+        lun = dd.get("lun") if isinstance(dd, dict) else None
+        if lun is None:
+            continue
+        if lun in seen:
+            return [VM6_LUN(lun=lun)]
+        seen.add(lun)
+    return []
+
+
+VM7_EXISTS = ErrorTemplate(409, "ConflictingUserInput",
+                           "Disk {name} already exists in resource group {resource_group}. Only CreateOption.Attach is "
+                           "supported.", "{disk}")
+
+
+@rule("VM7", VM, "The OS disk a VM creates from an image must not exist yet (the operation fails)",
+      "hashicorp/terraform-provider-azurerm#15513 (ConflictingUserInput, quoted; 'Status=<nil> ... StatusCode=0': "
+      "through the long-running operation; HTTP 409 as D8). Was a synchronous 409 Conflict with refit's own text",
+      errors=(VM7_EXISTS,), operations=("create",), asynchronous=True, confidence="M")
+def vm7_os_disk_name_free(world: World, old: Doc, new: Doc) -> list:
+    """A VM created FromImage creates its OS disk under `osDisk.name`; a disk of that name already in the
+    resource group fails the create (attach the existing disk instead)."""
+    if old is not None or new is None or lower(os_disk(new).get("createOption")) != "fromimage":
+        return []
+    disk_id = get(os_disk(new), "managedDisk.id")
+    disk = world.get(disk_id) if disk_id else None
+    if disk is None:
+        return []
+    rg = ResourceId.parse(disk["id"]).resource_group or ""
+    return [VM7_EXISTS(name=disk["name"], resource_group=rg.upper(), disk=disk["id"])]
+
+
+# The answer Azure gives to an action a VM's power state does not allow (pierrebeucher/cloudypad#69: 409
+# OperationNotAllowed for a restart of a deallocated VM, API 2024; MicrosoftDocs/azure-docs#32404).
+NOT_RUNNING = ErrorTemplate(409, "OperationNotAllowed", "The operation requires the VM to be running (or set to run).")
+
+refusal("VM8", VM, "Only a running VM restarts",
+        "PierreBeucher/cloudypad#69 (409 OperationNotAllowed, quoted); MicrosoftDocs/azure-docs#32404. Was refit's "
+        "own text ('Operation 'restart' is not allowed on VM ... since the VM is ...', INFERRED) before that capture",
+        doc="""A restart of a stopped or deallocated VM is refused: start it instead.""",
+        errors=(NOT_RUNNING,), operations=("action",), confidence="H")
+
+refusal("VM9", VM, "Run command needs a running VM",
+        "https://learn.microsoft.com/azure/virtual-machines/run-command-overview (the VM agent runs the script, so "
+        "the VM must be running); the answer is VM8's (INFERRED: the same OperationNotAllowed family). Was refit's "
+        "own text ('Run command cannot be executed on VM ...') before",
+        doc="""runCommand on a VM that is not running is refused: the guest agent executes the script.""",
+        errors=(NOT_RUNNING,), operations=("action",), confidence="M")
 
 
 # ---- security type in place (1d) ------------------------------------------------------------------

@@ -4,7 +4,8 @@ The Trusted Launch upgrade of a scale set (1e): image and securityType change to
 S2/S3), a scale set with data disks upgrades only with Rolling + maxSurge (V3), and a new image must keep
 the OS type, generation, data disk layout (V6) and OS state (V7). Create-time properties (4a, M1-M12),
 upgrade and repair policy ranges (4b, R-*), and the health source rules of Rolling upgrades, automatic OS
-upgrades and automatic repairs (4c, H1-H10).
+upgrades and automatic repairs (4c, H1-H10). Continuing the M family after the reference's rows: what a
+scale set request must name (M15) and the values its upgrade mode and security type take (M16).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from refit.arm import views as v
 from refit.arm.world import World
 from refit.platform.rules import facts, images
 from refit.platform.rules.common import (
+    FAMILY,
+    INVALID_ENUM,
     REF,
+    REQUIRED,
     VMSS,
     VMSS_EXTENSION,
     VMSS_PROFILE,
@@ -25,6 +29,7 @@ from refit.platform.rules.common import (
     image_reference,
     lower,
     name_of,
+    not_one_of,
     parent_of,
     present,
     resolve,
@@ -32,7 +37,7 @@ from refit.platform.rules.common import (
     type_of_id,
     zones,
 )
-from refit.platform.rules.registry import ErrorTemplate, rule
+from refit.platform.rules.registry import ErrorTemplate, refusal, rule
 from refit.platform.rules.security import S2_IMAGE
 
 Doc = dict[str, Any] | None
@@ -118,6 +123,24 @@ def _extensions(world: World, doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # ---- Trusted Launch upgrade (1e) ------------------------------------------------------------------------
+refusal("M15", VMSS, "A scale set names its SKU and (Uniform) its VM profile; manualUpgrade its instances",
+        f"specs ComputeRP virtualMachineScaleSet.json (sku; VirtualMachineScaleSetVMInstanceRequiredIDs.instanceIds "
+        f"required) and the Uniform orchestration mode's need of a virtualMachineProfile; the message is {FAMILY}",
+        doc="""A new scale set gives `sku` (its VM size and capacity) and, in Uniform orchestration mode, a
+        `virtualMachineProfile`; the manualUpgrade action (update instances) names `instanceIds`.""",
+        errors=(REQUIRED,), operations=("create", "update", "action"), confidence="M")
+
+
+@rule("M16", VMSS, "A scale set's upgrade mode and security type are Azure's values",
+      f"{REF} 4b (UpgradeMode: Automatic, Manual, Rolling), 1a (SecurityTypes); the message is {FAMILY}",
+      errors=(INVALID_ENUM,), confidence="H")
+def m16_values(world: World, old: Doc, new: Doc) -> list:
+    """`upgradePolicy.mode` is Automatic, Manual or Rolling; `virtualMachineProfile.securityProfile.securityType`
+    TrustedLaunch, ConfidentialVM or Standard."""
+    return (not_one_of(new, "properties.upgradePolicy.mode", facts.UPGRADE_MODES)
+            or not_one_of(new, "properties.virtualMachineProfile.securityProfile.securityType", facts.VM_SECURITY_TYPES))
+
+
 @rule("V1", VMSS, "A scale set becomes Trusted Launch together with a TrustedLaunchSupported image",
       f"{REF} V1, section 10 row 1; acd trusted-launch-existing-vmss.md ('the definition must have "
       "SecurityType=TrustedLaunchSupported'); seed 000. The answer is S2's message (INFERRED for this case)",

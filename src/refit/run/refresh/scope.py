@@ -1,0 +1,149 @@
+"""What a refresh is about: the fleet as ARM documents, the VMs in scope of the tag contract and of
+the selection, and what the pre-checks say about each (an `Assessment`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from refit.arm import views as v
+from refit.arm.errors import UserError
+from refit.arm.ids import ResourceId, id_key, same_id
+from refit.arm.world import World
+from refit.platform import apis
+from refit.platform.rules import facts
+from refit.run.campaign import (
+    Tags,
+    disk_name,
+)
+
+DISK_API = apis.DISKS
+VERSION_API = apis.GALLERY
+VM_EXTENSION = "Microsoft.Compute/virtualMachines/extensions"
+# Managed disk names: 1-80 characters, alphanumerics, underscores, periods and hyphens; start with an
+# alphanumeric, end with an alphanumeric or an underscore
+# (https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftcompute).
+DISK_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
+
+
+@dataclass
+class Selection:
+    resource_groups: list[str] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)  # tag filters KEY=VALUE
+    vms: list[str] = field(default_factory=list)  # ids or names
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Assessment:
+    """What the pre-checks say about one VM."""
+
+    vm: str
+    name: str
+    status: str  # swap | in-sync | no-tag | invalid-name | missing-disk | incompatible | not-in-scope | ...
+    reason: str = ""
+    current: str | None = None
+    target: str | None = None
+    zone: str = ""
+    rules: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"vm": self.vm, "name": self.name, "status": self.status, "reason": self.reason,
+                "current_disk": disk_name(self.current), "target_disk": disk_name(self.target), "zone": self.zone,
+                "rules": self.rules}
+
+
+# ---- the fleet -------------------------------------------------------------------------------------------------
+def load(session, client) -> World:
+    """The fleet as ARM documents (`refit.azure.fleet.load_world`), image versions read through refit's paced
+    client so that a campaign's own reads never push it into throttling."""
+    from refit.azure.fleet import load_world
+    from refit.run.sched import drive
+
+    return load_world(session, get_version=lambda vid: drive(client, _get(client, vid, VERSION_API,
+                                                                          {"$expand": "ReplicationStatus"})))
+
+
+# ---- selection ------------------------------------------------------------------------------------------------
+def tag_filter(text: str) -> tuple[str, str]:
+    k, eq, val = text.partition("=")
+    if not eq or not k.strip():
+        raise UserError(f"a tag filter is KEY=VALUE, e.g. --where env=prod; not '{text}'")
+    return k.strip(), val.strip()
+
+
+def select(world: World, tags: Tags, sel: Selection) -> tuple[list[v.Vm], list[Assessment]]:
+    """The in-scope VMs of the selection, and a finding for every explicitly named VM that is not one."""
+    filters = [tag_filter(w) for w in sel.where]
+    rgs = {rg.lower() for rg in sel.resource_groups}
+    scoped: list[v.Vm] = []
+    for vm in world.vms():
+        if (vm.tag(tags.scope) or "").lower() != tags.scope_value.lower():
+            continue
+        if rgs and (vm.rid.resource_group or "").lower() not in rgs:
+            continue
+        if any((vm.tag(k) or "").lower() != val.lower() for k, val in filters):
+            continue
+        scoped.append(vm)
+    notes: list[Assessment] = []
+    if sel.vms:
+        wanted = []
+        for name in sel.vms:
+            hits = [vm for vm in world.vms() if same_id(vm.id, name) or vm.name.lower() == name.lower()]
+            if not hits:
+                notes.append(Assessment(name, name.rsplit("/", 1)[-1], "not-found", "no such VM in the subscription"))
+                continue
+            for vm in hits:
+                if not any(s.key == vm.key for s in scoped):
+                    notes.append(Assessment(vm.id, vm.name, "not-in-scope",
+                                         f"not tagged {tags.scope}={tags.scope_value}"
+                                         + (" (or outside the --resource-group / --where filters)" if rgs or filters
+                                            else "")))
+                elif not any(w.key == vm.key for w in wanted):
+                    wanted.append(vm)
+        scoped = wanted
+    return scoped, notes
+
+
+def health_extension_vms(world: World) -> set[str]:
+    """Keys of the VMs that carry the Application Health extension (their health gate includes HealthState)."""
+    out = set()
+    for ext in world.of_type(VM_EXTENSION):
+        if facts.is_health_extension((ext.get("properties") or {}).get("type")):
+            out.add(id_key(ResourceId.parse(ext["id"]).parent))  # type: ignore[arg-type]
+    return out
+
+
+def disk_id_for(vm: v.Vm, name: str) -> str:
+    r = vm.rid
+    return str(ResourceId.build(r.subscription, r.resource_group, v.DISK, name))
+
+
+def critical_without_reservation(vms: list[v.Vm], tags: Tags) -> list[v.Vm]:
+    key, _, val = tags.critical.partition("=")
+    if not key:
+        return []
+    return [vm for vm in vms if (vm.tag(key) or "").lower() == val.lower() and not vm.capacity_reservation_group_id]
+
+
+def _get(client, rid: str, api: str, params: dict[str, str] | None = None):
+    from refit.azure.pacing import request
+
+    r = yield from request(client, "GET", rid, api, params=params)
+    if r.status >= 400:
+        raise r.error()
+    return r.body
+
+
+def _simple_run(client, tasks: dict[str, Callable[[], Any]], workers: int = 16) -> dict:
+    from refit.run.sched import Scheduler
+
+    sched = Scheduler(client, workers=workers)
+    try:
+        return sched.run(tasks)
+    finally:
+        sched.close()

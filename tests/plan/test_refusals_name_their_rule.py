@@ -1,0 +1,366 @@
+"""Issue 9: no "blocked by ?" anywhere. Every refusal the platform can give is planned against and names its
+catalog rule.
+
+Two tables drive the planner's own simulation (`Sim.run`, the very call `refit apply` sends, through the
+effects and the rule catalog):
+- every validator's violation of tests/rules/test_catalog.py, sent as the PUT (or DELETE) it describes on a
+  world that holds its documents;
+- every refusal the effects raise while they read a request or run an operation (the rules of stage
+  "request" and "operation"), each with the smallest world and request that gets it.
+Each outcome must be the exact answer and name exactly that rule. The wire's rules (api-version) never reach
+the planner; tests/rules/test_catalog_mechanism.py checks them on the emulator. Last, `make_plan` on goals
+the platform refuses reports blocked_by with the rule, its title and its source.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rules"))
+from rulekit import LOC, SUB, Case, cr, crg, definition, disk, gallery, platform, rid, vm, vmss
+from test_catalog import IMG, VIOLATIONS
+
+from refit.arm.world import World
+from refit.ops import vocabulary as voc
+from refit.ops.op import Op, Request
+from refit.plan.goal import parse
+from refit.plan.planner import make_plan
+from refit.plan.sim import Sim, StepOutcome
+from refit.platform import apis, writes
+from refit.platform.rules import RULES
+from refit.platform.rules.registry import OPERATION, REQUEST
+
+Doc = dict[str, Any]
+RG = {"id": f"/subscriptions/{SUB}/resourceGroups/rg", "name": "rg", "type": "Microsoft.Resources/resourceGroups",
+      "location": LOC, "properties": {}}
+VM_T = "Microsoft.Compute/virtualMachines"
+
+
+def _nic(nic_id: str) -> Doc:
+    return {"id": nic_id, "name": nic_id.rsplit("/", 1)[-1], "type": "Microsoft.Network/networkInterfaces",
+            "location": LOC, "properties": {}}
+
+
+def _complete(docs: list[Doc], new: Doc | None, rule: str) -> list[Doc]:
+    """The documents a rulekit world leaves implicit: the NICs of its VMs and the OS disks they attach (rules
+    VM5 and VM4 refuse a VM without them, before the rule a case is about). Not for VM5's own case."""
+    have = {d["id"].lower() for d in docs}
+    extra: list[Doc] = []
+    for d in [*docs, *([new] if new else [])]:
+        if d.get("type") != VM_T:
+            continue
+        if rule != "VM5":
+            for n in d["properties"].get("networkProfile", {}).get("networkInterfaces", []):
+                if n["id"].lower() not in have:
+                    have.add(n["id"].lower())
+                    extra.append(_nic(n["id"]))
+        osd = d["properties"]["storageProfile"]["osDisk"]
+        did = (osd.get("managedDisk") or {}).get("id")
+        if osd.get("createOption") == "Attach" and did and did.lower() not in have:
+            have.add(did.lower())
+            extra.append(disk(did.rsplit("/", 1)[-1], zones=d.get("zones"), location=d.get("location", LOC)))
+    return [*docs, *extra]
+
+
+def _sim(docs: list[Doc]) -> Sim:
+    """A simulation of these documents, in resource group rg (which every request of the tables addresses)."""
+    if not any(d["id"] == RG["id"] for d in docs):
+        docs = [RG, *docs]
+    return Sim.from_world(World(copy.deepcopy(docs)))
+
+
+def _answer(out: StepOutcome) -> tuple[int, str, str, str | None] | None:
+    return None if out.ok or out.error is None else (out.error.status, out.error.code, out.error.message,
+                                                      out.error.target)
+
+
+# ---- every validator's violation, through the simulation ----------------------------------------------------
+def _case_id(c: Case) -> str:
+    return f"{c.rule}-{c.note or 'basic'}".replace(" ", "_")[:60]
+
+
+@pytest.mark.parametrize("case", VIOLATIONS, ids=_case_id)
+def test_a_validators_violation_is_planned_against_and_named(case: Case):
+    docs = _complete([*case.world, *([case.old] if case.old else [])], case.new, case.rule)
+    op = voc.delete(case.old["id"]) if case.new is None else voc.put(case.new["id"], copy.deepcopy(case.new), "write")
+    out = _sim(docs).run(op)
+    assert _answer(out) == case.error
+    assert out.error.rule == case.rule
+    assert out.rules == (case.rule,)
+
+
+# ---- every refusal the effects raise ----------------------------------------------------------------------------
+@dataclass
+class Refusal:
+    rule: str
+    world: list[Doc]
+    op: Op  # the step the planner would take
+    error: tuple[int, str, str, str | None]
+    note: str = ""
+    busy: Op | None = None  # a step started (not finished) before `op`, leaving its operation in flight
+    faults: dict[str, Any] = field(default_factory=dict)  # the emulator's faults (control API), e.g. no capacity
+
+
+def _req(method: str, path: str, body: Any = None, api: str | None = None) -> Op:
+    return Op("request", path, Request(method, path, api or apis.api_version_for(path), body))
+
+
+VM1_ID = rid("virtualMachines", "vm1")
+VM1_OS = disk("vm1-os")
+NIC1 = _nic(rid("networkInterfaces", "vm1-nic", ns="Microsoft.Network"))
+RUNNING = [VM1_OS, NIC1, vm("vm1")]
+STOPPED = [VM1_OS, NIC1, vm("vm1", power="deallocated")]
+GAL = gallery()
+DEF = definition("app")
+DISK_D = rid("disks", "d")
+MISSING_DISK = rid("disks", "nope")
+NOT_FOUND = ("The Resource 'Microsoft.Compute/virtualMachines/ghost' under resource group 'rg' was not found. For more "
+             "details please go to https://aka.ms/ARMResourceNotFoundFix")
+
+
+def _vm_body(**props: Any) -> Doc:
+    body = copy.deepcopy(vm("vm1"))
+    body["properties"].pop("extended")
+    for path, value in props.items():
+        parent = body["properties"]
+        *head, last = path.split("__")
+        for k in head:
+            parent = parent[k]
+        if value is None:
+            parent.pop(last, None)
+        else:
+            parent[last] = value
+    return body
+
+
+def _required(path: str, target: str | None = None) -> tuple[int, str, str, str | None]:
+    return (400, "InvalidParameter", f"Required parameter '{path}' is missing (null).", target or path)
+
+
+def _invalid(value: str, path: str, target: str | None = None) -> tuple[int, str, str, str | None]:
+    return (400, "InvalidParameter", f"The value '{value}' of parameter '{path}' is invalid.", target or path)
+
+
+REFUSALS: list[Refusal] = [
+    # ---- ARM ----------------------------------------------------------------------------------------------------
+    Refusal("ARM1", [RG], voc.action(rid("virtualMachines", "ghost"), "start"), (404, "ResourceNotFound", NOT_FOUND, None),
+            "an action on a VM that does not exist"),
+    Refusal("ARM1", [RG], _req("PATCH", rid("virtualMachines", "ghost"), {"tags": {"a": "b"}}),
+            (404, "ResourceNotFound", NOT_FOUND, None), "a PATCH of it"),
+    Refusal("ARM2", [GAL], voc.put(rid("galleries/images/versions", "gal", "nope", "1.0.0"), {"location": LOC}, "v"),
+            (404, "ParentResourceNotFound", "Can not perform requested operation on nested resource. Parent resource "
+             "'nope' not found.", None)),
+    Refusal("ARM3", RUNNING, voc.action(VM1_ID, "start"),
+            (409, "Conflict", "The request failed due to conflict with a concurrent request.", None),
+            busy=voc.deallocate(VM1_ID)),
+    Refusal("ARM4", RUNNING, voc.action(VM1_ID, "teleport"),
+            (400, "InvalidResourceType", "The resource type 'teleport' could not be found in the namespace "
+             "'Microsoft.Compute'.", None), "an action the type does not have"),
+    Refusal("ARM4", [RG], _req("PUT", rid("flyingCars", "c1"), {"location": LOC}, "2024-01-01"),
+            (400, "InvalidResourceType", "The resource type 'flyingCars' could not be found in the namespace "
+             "'Microsoft.Compute'.", None), "a type the namespace does not have"),
+    Refusal("ARM5", [RG], _req("PUT", DISK_D, ["not", "an", "object"]),
+            (400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.", None)),
+    Refusal("ARM5", [RG], _req("PUT", DISK_D, {"location": LOC, "properties": "empty"}),
+            (400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: "
+             "'properties' must be an object.", None), "properties"),
+    Refusal("ARM5", [RG], _req("PUT", DISK_D, {"location": LOC, "tags": ["a"], "properties": {
+        "creationData": {"createOption": "Empty"}, "diskSizeGB": 4}}),
+            (400, "InvalidRequestContent", "The request content was invalid: 'tags' must be an object.", None), "tags"),
+    Refusal("ARM5", [RG], _req("PUT", f"{RG['id']}/providers/Microsoft.Resources/tags/default", {"properties": {}}),
+            (400, "InvalidRequestContent", "The request content was invalid: 'properties.tags' is required.", None),
+            "a tags PUT without tags"),
+    Refusal("ARM5", [RG], _req("PATCH", f"{RG['id']}/providers/Microsoft.Resources/tags/default",
+                               {"operation": "Upsert", "properties": {"tags": {}}}),
+            (400, "InvalidRequestContent", "The tag operation 'Upsert' is invalid. Allowed: Merge, Replace, Delete.",
+             None), "a tags PATCH with an unknown operation"),
+    Refusal("ARM6", [RG], _req("PUT", DISK_D, {"sku": {"name": "Premium_LRS"}}),
+            (400, "LocationRequired", "The location property is required for this definition.", None)),
+    Refusal("ARM10", [], _req("DELETE", f"/subscriptions/{SUB}/resourceGroups/gone"),
+            (404, "ResourceGroupNotFound", "Resource group 'gone' could not be found.", None)),
+    Refusal("ARM10", [], _req("PUT", f"/subscriptions/{SUB}/resourceGroups/gone/providers/Microsoft.Resources/tags/"
+                              "default", {"properties": {"tags": {}}}),
+            (404, "ResourceGroupNotFound", "Resource group 'gone' could not be found.", None), "its tags"),
+    Refusal("ARM11", [RG], _req("PATCH", f"{RG['id']}/providers/Microsoft.Resources/tags/default",
+                                {"operation": "Merge", "properties": {"tags": {"a?b": "1"}}}),
+            (400, "InvalidTagNameCharacters", "The tag names 'a?b' have reserved characters '<,>,%,&,\\,?,/' or control "
+             "characters.", None), "a validator the tags resource asks (not raised by an effect: also in VIOLATIONS)"),
+    Refusal("ARM12", [RG], _req("POST", f"{RG['id']}/providers/Microsoft.Resources/tags/default", {}),
+            (405, "MethodNotAllowed", "The requested method 'POST' is not allowed.", None)),
+    Refusal("ARM16", [], _req("PUT", "/not/an/id", {}, "2024-01-01"),
+            (400, "InvalidResourceId", "The resource id '/not/an/id' is not valid: it must start with '/subscriptions/'.",
+             None)),
+    # ---- virtual machines -----------------------------------------------------------------------------------------
+    Refusal("VM1", [RG, NIC1, VM1_OS], voc.put(VM1_ID, _vm_body(hardwareProfile={}), "vm"),
+            _required("hardwareProfile.vmSize")),
+    Refusal("VM1", [RG, NIC1], voc.put(VM1_ID, _vm_body(storageProfile={"imageReference": None, "osDisk": {
+        "createOption": "FromImage"}}), "vm"), _required("storageProfile.imageReference"), "FromImage without an image"),
+    Refusal("VM1", [RG, VM1_OS], voc.put(VM1_ID, _vm_body(networkProfile=None), "vm"), _required("networkProfile"),
+            "no network"),
+    Refusal("VM1", RUNNING, voc.action(VM1_ID, "runCommand", {"script": ["uptime"]}), _required("commandId"),
+            "runCommand without its commandId"),
+    Refusal("VM2", [RG, NIC1], voc.put(VM1_ID, _vm_body(storageProfile__osDisk={"createOption": "Empty"}), "vm"),
+            _invalid("Empty", "storageProfile.osDisk.createOption")),
+    Refusal("VM2", [RG, NIC1, VM1_OS], voc.put(VM1_ID, _vm_body(storageProfile__dataDisks=[
+        {"lun": 0, "createOption": "Copy"}]), "vm"),
+            _invalid("Copy", "dataDisks[].createOption", "storageProfile.dataDisks[].createOption"), "a data disk"),
+    Refusal("VM4", [RG, NIC1], voc.put(VM1_ID, _vm_body(storageProfile__osDisk__managedDisk={"id": MISSING_DISK}), "vm"),
+            (404, "NotFound", f"Disk {MISSING_DISK} was not found.", MISSING_DISK)),
+    Refusal("VM8", STOPPED, voc.action(VM1_ID, "restart"),
+            (409, "OperationNotAllowed", "The operation requires the VM to be running (or set to run).", None)),
+    Refusal("VM9", STOPPED, voc.action(VM1_ID, "runCommand", {"commandId": "RunShellScript"}),
+            (409, "OperationNotAllowed", "The operation requires the VM to be running (or set to run).", None)),
+    # ---- disks ------------------------------------------------------------------------------------------------------
+    Refusal("D17", [RG], voc.put(DISK_D, {"location": LOC, "properties": {"diskSizeGB": 4}}, "disk"),
+            _required("creationData.createOption")),
+    Refusal("D17", [RG], voc.put(DISK_D, {"location": LOC, "properties": {"creationData": {"createOption": "Empty"}}},
+                                 "disk"), _required("diskSizeGB"), "Empty without a size"),
+    Refusal("D17", [RG], voc.put(DISK_D, {"location": LOC, "properties": {"creationData": {"createOption": "FromImage"}}},
+                                 "disk"),
+            (400, "InvalidParameter", "Required parameter 'creationData.imageReference' or "
+             "'creationData.galleryImageReference' is missing (null).", "creationData.imageReference"),
+            "FromImage without an image"),
+    Refusal("D18", [RG], voc.put(DISK_D, {"location": LOC, "properties": {"creationData": {"createOption": "Teleport"}}},
+                                 "disk"), _invalid("Teleport", "creationData.createOption")),
+    Refusal("D20", [RG], voc.put(DISK_D, {"location": LOC, "properties": {"creationData": {
+        "createOption": "Copy", "sourceResourceId": MISSING_DISK}}}, "disk"),
+            (404, "NotFound", f"Resource '{MISSING_DISK}' was not found.", "creationData.sourceResourceId")),
+    # ---- galleries --------------------------------------------------------------------------------------------------
+    Refusal("G25", [RG, GAL], voc.put(DEF["id"], {"location": LOC, "properties": {
+        "osType": "Linux", "osState": "Generalized", "identifier": {"offer": "o", "sku": "s"}}}, "definition"),
+            _required("identifier.publisher")),
+    Refusal("G27", [RG, GAL, DEF], voc.put(rid("galleries/images/versions", "gal", "app", "1.0.0"), {
+        "location": LOC, "properties": {"storageProfile": {}}}, "version"), _required("storageProfile.source")),
+    Refusal("G27", [RG, GAL, DEF, IMG], voc.put(rid("galleries/images/versions", "gal", "app", "1.0.0"), {
+        "location": LOC, "properties": {"storageProfile": {"source": {"id": IMG["id"]}},
+                                        "publishingProfile": {"targetRegions": [{"regionalReplicaCount": 1}]}}}, "v"),
+            _required("targetRegions[].name", "publishingProfile.targetRegions"), "a target region without a name"),
+    Refusal("G28", [RG, GAL, DEF], voc.put(rid("galleries/images/versions", "gal", "app", "1.0.0"), {
+        "location": LOC, "properties": {"storageProfile": {"source": {"id": MISSING_DISK}}}}, "version"),
+            (404, "NotFound", f"The source '{MISSING_DISK}' was not found.", "storageProfile.source.id")),
+    # ---- managed images ---------------------------------------------------------------------------------------------
+    Refusal("I2", [RG], voc.put(rid("images", "img2"), {"location": LOC, "properties": {
+        "sourceVirtualMachine": {"id": rid("virtualMachines", "ghost")}}}, "image"),
+            (404, "NotFound", f"The entity '{rid('virtualMachines', 'ghost')}' was not found.", "sourceVirtualMachine.id")),
+    Refusal("I2", [RG], voc.put(rid("images", "img2"), {"location": LOC, "properties": {"storageProfile": {"osDisk": {
+        "osType": "Linux", "osState": "Generalized", "managedDisk": {"id": MISSING_DISK}}}}}, "image"),
+            (404, "NotFound", f"The entity '{MISSING_DISK}' was not found.", "storageProfile.osDisk"), "an OS disk"),
+    Refusal("I3", [RG], voc.put(rid("images", "img2"), {"location": LOC, "properties": {"storageProfile": {"osDisk": {
+        "osState": "Generalized", "blobUri": "https://sa.blob.core.windows.net/v/os.vhd"}}}}, "image"),
+            _required("storageProfile.osDisk.osType")),
+    Refusal("I3", [RG], voc.put(rid("images", "img2"), {"location": LOC, "properties": {"storageProfile": {"osDisk": {
+        "osType": "Linux", "osState": "Generalized"}}}}, "image"),
+            (400, "InvalidParameter", "One of managedDisk, snapshot or blobUri is required in storageProfile.osDisk.",
+             "storageProfile.osDisk"), "an OS disk from nothing"),
+    Refusal("I3", [RG], voc.put(rid("images", "img2"), {"location": LOC, "properties": {}}, "image"),
+            (400, "InvalidParameter", "Either 'sourceVirtualMachine' or 'storageProfile.osDisk' is required.",
+             "properties"), "no source at all"),
+    # ---- capacity reservations and scale sets -------------------------------------------------------------------
+    Refusal("C15", [RG, crg()], voc.put(cr("cr1")["id"], {"location": LOC, "sku": {"capacity": 1}}, "cr"),
+            _required("sku.name")),
+    Refusal("C15", [RG, crg()], voc.put(cr("cr1")["id"], {"location": LOC, "sku": {"name": "Standard_D2s_v5",
+                                                                                  "capacity": -1}}, "cr"),
+            (400, "InvalidParameter", "The value of parameter 'sku.capacity' is invalid.", "sku.capacity"),
+            "a negative capacity"),
+    Refusal("M15", [RG, IMG], voc.put(rid("virtualMachineScaleSets", "ss"), {
+        "location": LOC, "properties": vmss("ss", image=IMG["id"])["properties"]}, "vmss"), _required("sku")),
+    Refusal("M15", [RG, IMG, vmss("ss", image=IMG["id"])], voc.action(rid("virtualMachineScaleSets", "ss"),
+                                                                      "manualupgrade", {}),
+            _required("instanceIds"), "manualUpgrade without instances"),
+    # ---- allocation (the operation fails) -----------------------------------------------------------------------------
+    Refusal("A1", [RG, disk("vm1-os", zones=["1"]), NIC1, vm("vm1", zones=["1"], power="deallocated")],
+            voc.action(VM1_ID, "start"),
+            (409, "ZonalAllocationFailed", "Allocation failed. We do not have sufficient capacity for the requested VM "
+             "size in this zone. Read more about improving likelihood of allocation success at "
+             "http://aka.ms/allocation-guidance", None), faults={"allocation_failed": {"remaining": 1}}),
+    Refusal("A2", [RG, *STOPPED], voc.action(VM1_ID, "start"),
+            (409, "AllocationFailed", "Allocation failed. We do not have sufficient capacity for the requested VM size "
+             "in this region. Read more about improving likelihood of allocation success at "
+             "http://aka.ms/allocation-guidance", None), faults={"allocation_failed": {"remaining": 1}}),
+]
+
+
+def _refusal_id(r: Refusal) -> str:
+    return f"{r.rule}-{r.note or 'basic'}".replace(" ", "_")[:60]
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=_refusal_id)
+def test_a_refusal_the_effects_raise_is_planned_against_and_named(case: Refusal):
+    sim = _sim(case.world)
+    sim.cloud.settings["faults"] = copy.deepcopy(case.faults)
+    if case.busy is not None:
+        r = case.busy.request
+        assert writes.perform(sim.cloud, r.method, r.path, r.api_version, r.body).op is not None
+    out = sim.run(case.op)
+    assert _answer(out) == case.error
+    assert out.error.rule == case.rule
+    assert out.rules == (case.rule,)
+
+
+def test_every_refusal_of_the_catalog_is_planned_against():
+    """The two tables cover the whole catalog but the wire's rules (no planner step can reach them)."""
+    reachable = {r.id for r in RULES.values() if r.stage != "wire"}
+    effects = {r.id for r in RULES.values() if r.stage in (REQUEST, OPERATION)}
+    assert {c.rule for c in REFUSALS} - {"ARM11"} == effects
+    assert {c.rule for c in VIOLATIONS} | {c.rule for c in REFUSALS} == reachable
+
+
+# ---- the planner reports the rule, its title and its source ------------------------------------------------------
+def _blockers(world: list[Doc], goals: list[dict]) -> list[dict[str, str]]:
+    plan = make_plan(World(copy.deepcopy(world)), parse({"goals": goals}))
+    assert plan.status == "impossible"
+    return [b for imp in plan.to_json()["impossible"] for b in imp["blocked_by"]]
+
+
+def _cited(rule_id: str, code: str, message: str, attempted: str) -> dict[str, str]:
+    r = RULES[rule_id]
+    return {"rule": rule_id, "title": r.title, "source": r.source, "code": code, "message": message,
+            "attempted": attempted}
+
+
+def test_a_disk_that_would_shrink_is_blocked_by_d16():
+    d = disk("data", sku="Premium_LRS")
+    got = _blockers([RG, d], [{"resource": d["id"], "properties": {"properties.diskSizeGB": 16}}])
+    assert got == [_cited("D16", "BadRequest", RULES["D16"].errors[0].message.format(disk=d["id"]),
+                          "PATCH data: properties.diskSizeGB=16")]
+
+
+def test_a_disk_sku_azure_does_not_have_is_blocked_by_d14():
+    d = disk("data")
+    got = _blockers([RG, d], [{"resource": d["id"], "properties": {"sku.name": "Gold_LRS"}}])
+    assert got == [_cited("D14", "InvalidParameter", "The value 'Gold_LRS' of parameter 'sku.name' is invalid.",
+                          "PATCH data: sku.name=Gold_LRS")]
+
+
+def test_a_reservation_of_negative_capacity_is_blocked_by_c15():
+    """A refusal the effects raise while reading the request (stage request) is named like a validator's."""
+    group, res = crg(), cr("cr1", capacity=2)
+    got = _blockers([RG, group, res], [{"resource": res["id"], "properties": {"sku.capacity": -1}}])
+    assert got == [_cited("C15", "InvalidParameter", "The value of parameter 'sku.capacity' is invalid.",
+                          "PATCH cr1: sku.capacity=-1")]
+
+
+def test_a_vm_moved_to_another_region_is_blocked_by_arm7():
+    world = [RG, VM1_OS, NIC1, vm("vm1")]
+    got = _blockers(world, [{"resource": VM1_ID, "properties": {"location": "westus2"}}])
+    msg = ("The resource 'vm1' already exists in location 'eastus' in resource group 'rg'. A resource with the same "
+           "name cannot be created in location 'westus2'. Please select a new resource name.")
+    assert {b["rule"] for b in got} == {"ARM7"}
+    assert got[0] == _cited("ARM7", "InvalidResourceLocation", msg, got[0]["attempted"])
+
+
+def test_a_planned_vm_from_an_image_keeps_working():
+    """The tables above must not be vacuous: the same world and ops succeed when nothing is wrong."""
+    sim = _sim([RG, NIC1])
+    body = copy.deepcopy(vm("vm1", image=platform()))
+    body["properties"].pop("extended")
+    assert sim.run(voc.put(VM1_ID, body, "vm")).ok
+    assert sim.run(voc.action(VM1_ID, "restart")).ok
+    assert sim.run(voc.action(VM1_ID, "runCommand", {"commandId": "RunShellScript"})).ok
+    assert _sim(STOPPED).run(voc.action(VM1_ID, "start")).ok  # no allocation fault: the start succeeds
