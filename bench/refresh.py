@@ -78,9 +78,9 @@ def fresh_fleet(s: Session, vms: int) -> None:
         version = (f"/subscriptions/{s.subscription}/resourceGroups/{RG}/providers/Microsoft.Compute/galleries/"
                    "galRefresh/images/ubuntu-refresh/versions/2026.11.0")
         tags, sel = R.Tags(), R.Selection()
-        items, _ = R.plan_disks(R.load(s, client), tags, sel, version, NEXT)
+        items = R.plan_disks(R.load(s, client), tags, sel, version, NEXT)
         R.run_disks(client, journal, s, items, {}, clock.now())
-        findings, _ = R.plan_tag(R.load(s, client), tags, sel, NEXT)
+        findings = R.plan_tag(R.load(s, client), tags, sel, NEXT)
         R.run_tag(client, journal, s, tags, findings, {}, clock.now())
     finally:
         clock.close()

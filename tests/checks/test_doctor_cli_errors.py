@@ -17,7 +17,7 @@ def run(capsys, *args):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["doctor", "--output", "yaml", "--template", "t.json"], "--output must be one of text, json, sarif, not 'yaml'"),
+    (["doctor", "--output", "yaml", "--template", "t.json"], "-o/--output takes text, json or sarif, not 'yaml'"),
     (["doctor", "--fail-on", "critical", "--template", "t.json"], "--fail-on must be one of high, medium, low, info"),
     (["doctor", "--template", "a.json", "--terraform-plan", "p.json"], "--template and --terraform-plan exclude each other"),
     (["doctor", "--parameters", "p.json"], "--parameters needs --template"),

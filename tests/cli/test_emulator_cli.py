@@ -33,7 +33,7 @@ def test_user_errors_are_one_line_exit_2(capsys, tmp_path):
     code, _, err = run(capsys, "emulator", "seed", "disk-swap", "--data", str(tmp_path / "d"), "--set", "bogus=1")
     assert code == 2 and "has no parameter bogus" in err
     code, _, err = run(capsys, "-o", "yaml", "inventory")
-    assert code == 2 and "--output must be 'text' or 'json'" in err
+    assert code == 2 and err == "error: -o/--output takes text or json, not 'yaml'\n"
     code, _, err = run(capsys, "emulator", "start", "--host", "0.0.0.0", "--data", str(tmp_path / "d"))
     assert code == 2 and "--host must be 127.0.0.1" in err
     bad = tmp_path / "bad.yaml"
@@ -137,3 +137,13 @@ def test_demo_json(capsys):
     assert report["refresh"]["swapped"] == 3
     assert {(v["vm"], v["os_disk"], v["state"], v["power"]) for v in report["refresh"]["status"]["vms"]} == {
         (f"vm-0{i}", f"vm-0{i}-2026-11", "done", "running") for i in (1, 2, 3)}
+
+
+def test_seed_help_lists_every_built_in_scenario():
+    import re
+
+    from refit.cli.emulator import SCENARIO_HELP
+    from refit.emulator.scenario import builtin_names
+
+    listed = re.search(r"\(([^;)]*)", SCENARIO_HELP)[1].split(", ")
+    assert listed == builtin_names() == ["deadlock", "disk-swap", "fleet", "misconfig", "refresh-health"]

@@ -31,7 +31,7 @@ def fleet(session, server, monkeypatch, tmp_path):
 def test_plan_file_dry_run_apply_and_resume(fleet, capsys, tmp_path):
     plan_file = tmp_path / "plan.json"
     code, out, _ = run(capsys, "plan", "--resource", VM, "--set", "properties.securityProfile.securityType=TrustedLaunch",
-                       "-o", str(plan_file))
+                       "--out", str(plan_file))
     assert code == 0 and "plan written to" in out and plan_file.is_file()
     plan = json.loads(plan_file.read_text())
     assert [s["op"] for s in plan["steps"]] == ["deallocate", "patch", "start"]
@@ -97,7 +97,7 @@ def test_budget_exhausted_is_said_as_such_exit_1(fleet, capsys, tmp_path):
     assert out.splitlines() == ["", "not planned for vm-00001: properties.securityProfile.securityType = TrustedLaunch",
                                 "  search budget exhausted after 0 states (raise with --max-expansions)"]
     code, out, _ = run(capsys, "-o", "json", "plan", "--resource", VM, "--set", sec, "--max-depth", "2",
-                       "-o", str(tmp_path / "plan.json"))
+                       "--out", str(tmp_path / "plan.json"))
     plan = json.loads(out)
     assert code == 1 and (plan["status"], plan["steps"], plan["impossible"]) == ("budget_exhausted", [], [])
     assert [(e["budget"], e["limit"], e["message"]) for e in plan["exhausted"]] == [(

@@ -42,7 +42,9 @@ def test_full_refresh_cycle_through_the_sdk(session, sub):
         storage_profile=cm.GalleryImageVersionStorageProfile(source=cm.GalleryArtifactVersionFullSource(id=src.id)),
     )).result()
     assert version.provisioning_state == "Succeeded"
-    assert [t.name for t in version.publishing_profile.target_regions] == ["eastus", "westus2"]
+    # Azure names target regions by display name (GalleryImageVersion_Get.json), whatever the request sent.
+    assert [(t.name, t.exclude_from_latest) for t in version.publishing_profile.target_regions] == [
+        ("East US", False), ("West US 2", False)]
     expanded = compute.gallery_image_versions.get(RG, "galSdk", "ubuntu", "1.0.0", expand="ReplicationStatus")
     assert expanded.replication_status.aggregated_state == "Completed"
     assert [(s.region, s.state, s.progress) for s in expanded.replication_status.summary] == [

@@ -63,3 +63,24 @@ def test_power_state_as_resource_graph_shows_it(raw, session, sub):
     vm = raw.get(f"/subscriptions/{sub}/resourceGroups/rg-refresh/providers/Microsoft.Compute/virtualMachines/vm-02",
                  params={"api-version": "2026-04-01"}).json()
     assert "extended" not in vm["properties"]
+
+
+def test_resource_containers_join_the_resources_over_the_route(raw, session, sub):
+    """Issue 11 scope 7: ResourceContainers as Resource Graph shows them (resource groups and subscriptions), and a
+    join to them from Resources; a syntax error in a join is Resource Graph's 400."""
+    session.control("POST", "scenario", {"name": "disk-swap", "params": {"vms": 1}})
+    subs = raw.post(Q, params=P, json={"query": "ResourceContainers | where type == 'microsoft.resources/subscriptions' "
+                                                "| project subscriptionId, state = tostring(properties.state)"}).json()
+    assert subs["data"] == [{"subscriptionId": sub, "state": "Enabled"}]
+    rows = raw.post(Q, params=P, json={"query": (
+        "Resources | where type =~ 'microsoft.compute/virtualmachines' | project name, subscriptionId, resourceGroup "
+        "| join kind=leftouter (ResourceContainers | where type == 'microsoft.resources/subscriptions/resourcegroups' "
+        "| project resourceGroup, rgLocation = location) on resourceGroup | project name, rgLocation")}).json()
+    assert rows["data"] == [{"name": "vm-01", "rgLocation": "eastus"}]
+    r = raw.post(Q, params=P, json={"query": "Resources | join kind=inner (ResourceContainers | project id on id"})
+    assert r.status_code == 400
+    err = r.json()["error"]
+    assert err["code"] == "BadRequest"
+    assert [d["code"] for d in err["details"]] == ["InvalidQuery", "ParserFailure"]
+    assert (err["details"][1]["line"], err["details"][1]["characterPositionInLine"], err["details"][1]["token"]) == (
+        1, 61, "on")

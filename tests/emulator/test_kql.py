@@ -710,12 +710,12 @@ def test_a_table_with_other_columns_gets_its_schema_from_its_rows():
             "Table Foo is invalid, unsupported or disallowed",
         ),
         (
-            "Resources | join (ResourceContainers) on subscriptionId",
+            "Resources | lookup (ResourceContainers) on subscriptionId",
             "NotSupportedByEmulator",
             1,
             12,
-            "join",
-            "the 'join' operator is not supported by refit's Resource Graph emulator",
+            "lookup",
+            "the 'lookup' operator is not supported by refit's Resource Graph emulator",
         ),
         ("let x = 1; Resources", "NotSupportedByEmulator", 1, 0, "let", "'let' statements are not supported"),
     ],
@@ -879,3 +879,124 @@ def test_where_and_project_over_20000_rows_is_fast():
     assert out[0] == {"id": rows[0]["id"], "name": "vm0", "location": "westeurope", "resourceGroup": rows[0]["resourceGroup"],
                       "currentOsDiskName": rows[0]["properties"]["storageProfile"]["osDisk"]["name"] if rows[0]["properties"].get("storageProfile") else None,
                       "newOsDiskName": "vm0-os-2026-11"}
+
+
+# ---------------------------------------------------------------- join, union, parse, arg_max / arg_min (issue 11)
+SUBSCRIPTION = {
+    "id": f"/subscriptions/{SUB}", "name": "Platform", "type": "microsoft.resources/subscriptions",
+    "tenantId": TENANT, "kind": "", "location": "", "resourceGroup": "", "subscriptionId": SUB, "managedBy": "",
+    "sku": None, "plan": None, "properties": {"state": "Enabled"}, "tags": {}, "identity": None, "zones": None,
+    "extendedLocation": None,
+}
+CONTAINERS = {"Resources": RESOURCES, "ResourceContainers": [RG, SUBSCRIPTION]}
+
+
+def test_join_leftouter_brings_the_resource_groups_tags_and_keeps_unmatched_rows():
+    rows = q(
+        "Resources | where type =~ 'microsoft.compute/virtualmachines' | project name, resourceGroup "
+        "| join kind=leftouter (ResourceContainers | where type == 'microsoft.resources/subscriptions/resourcegroups' "
+        "| project resourceGroup, owner = tostring(tags.owner)) on resourceGroup | order by name asc",
+        CONTAINERS,
+    )
+    assert rows == [
+        {"name": "vm-batch-01", "resourceGroup": "rg-app", "resourceGroup1": "rg-app", "owner": "platform"},
+        {"name": "vm-db-01", "resourceGroup": "rg-data", "resourceGroup1": "", "owner": ""},
+        {"name": "vm-legacy", "resourceGroup": "rg-app", "resourceGroup1": "rg-app", "owner": "platform"},
+        {"name": "vm-web-01", "resourceGroup": "rg-app", "resourceGroup1": "rg-app", "owner": "platform"},
+        {"name": "vm-web-02", "resourceGroup": "rg-app", "resourceGroup1": "rg-app", "owner": "platform"},
+    ]
+
+
+def test_join_inner_drops_unmatched_rows_and_takes_left_and_right_key_names():
+    rows = q(
+        "Resources | where type =~ 'microsoft.compute/virtualmachines' | project vm = name, sub = subscriptionId "
+        "| join kind=inner (ResourceContainers | where type == 'microsoft.resources/subscriptions' "
+        "| project subscriptionId, subName = name) on $left.sub == $right.subscriptionId "
+        "| project vm, subName | order by vm asc | take 2",
+        CONTAINERS,
+    )
+    assert rows == [{"vm": "vm-batch-01", "subName": "Platform"}, {"vm": "vm-db-01", "subName": "Platform"}]
+
+
+def test_join_innerunique_keeps_one_left_row_per_key_and_inner_keeps_them_all():
+    tables = {"L": [{"k": "a", "v": 1}, {"k": "a", "v": 2}, {"k": "b", "v": 3}], "R": [{"k": "a", "w": 10},
+                                                                                      {"k": "a", "w": 20}]}
+    assert run("L | join R on k | project v, w", tables) == [{"v": 1, "w": 10}, {"v": 1, "w": 20}]
+    assert run("L | join kind=inner R on k | project v, w", tables) == [
+        {"v": 1, "w": 10}, {"v": 1, "w": 20}, {"v": 2, "w": 10}, {"v": 2, "w": 20}]
+    assert run("L | join kind=fullouter (R | where w == 20) on k | project k, v, w", tables) == [
+        {"k": "a", "v": 1, "w": 20}, {"k": "a", "v": 2, "w": 20}, {"k": "b", "v": 3, "w": None}]
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("Resources | join kind=leftanti ResourceContainers on id",
+     "'join' operator: join kind 'leftanti' is not supported by Resource Graph (supported: innerunique, inner, "
+     "leftouter, fullouter) (line [1,22])"),
+    ("Resources | join hint.strategy=broadcast ResourceContainers on id",
+     "'join' operator: Resource Graph does not allow custom join strategies (hint.*) (line [1,17])"),
+    ("Resources | join ResourceContainers on nope", "'join' operator: Failed to resolve column 'nope' (line [1,39])"),
+])
+def test_joins_resource_graph_refuses(query, message):
+    with pytest.raises(KqlError) as info:
+        q(query, CONTAINERS)
+    assert (info.value.code, info.value.message) == ("SemanticError", message)
+
+
+def test_a_join_syntax_error_is_a_parser_failure_as_resource_graph_answers():
+    with pytest.raises(KqlError) as info:
+        q("Resources | join (ResourceContainers on id", CONTAINERS)
+    err = info.value
+    assert (err.code, err.line, err.position, err.token) == ("ParserFailure", 1, 37, "on")
+    body = error_body(err, timestamp=datetime(2026, 11, 1, tzinfo=UTC), correlation_id="c")
+    assert body["error"]["code"] == "BadRequest"
+    assert body["error"]["details"] == [
+        {"code": "InvalidQuery", "message": "Query is invalid. Please refer to the documentation for the Azure "
+         "Resource Graph service and fix the error before retrying."},
+        {"code": "ParserFailure", "message": "ParserFailure", "line": 1, "characterPositionInLine": 37,
+         "token": "on"}]
+
+
+def test_union_outer_and_inner_with_the_source_table():
+    rows = q("union withsource=table Resources, ResourceContainers | where name startswith 'rg' or name == 'Platform' "
+             "| project table, name, type", CONTAINERS)
+    assert rows == [
+        {"table": "ResourceContainers", "name": "rg-app", "type": "microsoft.resources/subscriptions/resourcegroups"},
+        {"table": "ResourceContainers", "name": "Platform", "type": "microsoft.resources/subscriptions"},
+    ]
+    rows = q("Resources | where name == 'vm-legacy' | project name, location "
+             "| union kind=outer (ResourceContainers | project name, state = tostring(properties.state) | take 1)",
+             CONTAINERS)
+    assert rows == [{"name": "vm-legacy", "location": "eastus", "state": ""},
+                    {"name": "rg-app", "location": "", "state": ""}]
+    rows = q("Resources | where name == 'vm-legacy' | project name, location "
+             "| union kind=inner (ResourceContainers | project name, state = 'x')", CONTAINERS)
+    assert rows == [{"name": "vm-legacy"}, {"name": "rg-app"}, {"name": "Platform"}]
+
+
+def test_parse_extracts_typed_columns_and_leaves_unmatched_rows_empty():
+    tables = {"T": [{"s": "size=5;zone=2"}, {"s": "size=x;zone=3"}, {"s": "nothing"}]}
+    assert run("T | parse s with 'size=' size:long ';zone=' zone | project size, zone", tables) == [
+        {"size": 5, "zone": "2"}, {"size": None, "zone": ""}, {"size": None, "zone": ""}]
+    assert run("T | parse kind=relaxed s with 'size=' size:long ';zone=' zone | project size, zone", tables) == [
+        {"size": 5, "zone": "2"}, {"size": None, "zone": "3"}, {"size": None, "zone": ""}]
+    rows = q("Resources | where type =~ 'microsoft.compute/virtualmachines' | parse id with * '/resourceGroups/' rg "
+             "'/providers/' * | distinct rg | order by rg asc")
+    assert rows == [{"rg": "rg-app"}, {"rg": "rg-data"}]
+    assert run(r"T | parse kind=regex s with 'size=' n:long ';zone=' z:long | project n, z", tables) == [
+        {"n": 5, "z": 2}, {"n": None, "z": None}, {"n": None, "z": None}]
+
+
+def test_arg_max_and_arg_min_return_the_row_of_each_group():
+    rows = q("Resources | where type =~ 'microsoft.compute/virtualmachines' "
+             "| summarize arg_max(name, location, zones) by resourceGroup | order by resourceGroup asc")
+    assert rows == [{"resourceGroup": "rg-app", "name": "vm-web-02", "location": "westeurope", "zones": []},
+                    {"resourceGroup": "rg-data", "name": "vm-db-01", "location": "northeurope", "zones": ["2"]}]
+    rows = q("Resources | summarize arg_min(name, *) by type | project type, name, location, managedBy "
+             "| order by type asc")
+    assert rows == [
+        {"type": "microsoft.compute/disks", "name": "vm-web-01-os", "location": "westeurope", "managedBy": WEB1["id"]},
+        {"type": VM_TYPE, "name": "vm-batch-01", "location": "northeurope", "managedBy": ""},
+    ]
+    assert list(q("Resources | summarize arg_max(name, *) by type")[0]) == [
+        "type", "name", "id", "tenantId", "kind", "location", "resourceGroup", "subscriptionId", "managedBy", "sku",
+        "plan", "properties", "tags", "identity", "zones", "extendedLocation"]

@@ -15,8 +15,11 @@ the platform refuses reports blocked_by with the rule, its title and its source.
 from __future__ import annotations
 
 import copy
+import random
 import sys
+import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,7 @@ from refit.plan.goal import parse
 from refit.plan.planner import make_plan
 from refit.plan.sim import Sim, StepOutcome
 from refit.platform import apis, writes
+from refit.platform.effects import deployments
 from refit.platform.rules import RULES
 from refit.platform.rules.registry import OPERATION, REQUEST
 
@@ -101,7 +105,7 @@ class Refusal:
     rule: str
     world: list[Doc]
     op: Op  # the step the planner would take
-    error: tuple[int, str, str, str | None]
+    error: tuple[int, str, str, str | None] | Any  # or, for an answer that quotes the time, made from the Sim
     note: str = ""
     busy: Op | None = None  # a step started (not finished) before `op`, leaving its operation in flight
     faults: dict[str, Any] = field(default_factory=dict)  # the emulator's faults (control API), e.g. no capacity
@@ -122,6 +126,23 @@ DISK_D = rid("disks", "d")
 MISSING_DISK = rid("disks", "nope")
 NOT_FOUND = ("The Resource 'Microsoft.Compute/virtualMachines/ghost' under resource group 'rg' was not found. For more "
              "details please go to https://aka.ms/ARMResourceNotFoundFix")
+
+
+DEP_ID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Resources/deployments/d"
+DEP_DISK = {"type": "Microsoft.Compute/disks", "apiVersion": "2025-01-02", "name": "d1", "location": LOC,
+            "sku": {"name": "Premium_LRS"}, "properties": {"creationData": {"createOption": "Empty"}, "diskSizeGB": 4}}
+# The first GUID of a fresh simulation's seeded generator (refit.platform.effects.deployments.tracking_id).
+TRACKING = str(uuid.UUID(int=random.Random(0).getrandbits(128), version=4))
+
+
+def _deployment(template: Doc) -> Doc:
+    return {"properties": {"mode": "Incremental", "template": template}}
+
+
+def _net(sim: Sim, days: int = 0) -> str:
+    """The running deployment's start (plus `days`) as ARM writes it in DeploymentActive."""
+    op = next(o for o in sim.cloud.ops.values() if o.resource_id == DEP_ID)
+    return deployments._dotnet(datetime.fromtimestamp(op.start, UTC) + timedelta(days=days))
 
 
 def _vm_body(**props: Any) -> Doc:
@@ -180,6 +201,14 @@ REFUSALS: list[Refusal] = [
                                {"operation": "Upsert", "properties": {"tags": {}}}),
             (400, "InvalidRequestContent", "The tag operation 'Upsert' is invalid. Allowed: Merge, Replace, Delete.",
              None), "a tags PATCH with an unknown operation"),
+    Refusal("ARM5", [RG], _req("PUT", DISK_D, {"location": LOC, "properties": {
+        "creationData": {"createOption": "Empty"}, "diskSizeGB": "four"}}),
+            (400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: 'Error "
+             "converting value \"four\" to type 'integer'. Path 'properties.diskSizeGB'.'.", None), "a value's type"),
+    Refusal("ARM5", [RG], _req("PUT", DISK_D, {"location": LOC, "tags": {"n": 5}, "properties": {
+        "creationData": {"createOption": "Empty"}, "diskSizeGB": 4}}),
+            (400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: 'Error "
+             "converting value 5 to type 'string'. Path 'tags.n'.'.", None), "a tag value that is not a string"),
     Refusal("ARM6", [RG], _req("PUT", DISK_D, {"sku": {"name": "Premium_LRS"}}),
             (400, "LocationRequired", "The location property is required for this definition.", None)),
     Refusal("ARM10", [], _req("DELETE", f"/subscriptions/{SUB}/resourceGroups/gone"),
@@ -196,6 +225,27 @@ REFUSALS: list[Refusal] = [
     Refusal("ARM16", [], _req("PUT", "/not/an/id", {}, "2024-01-01"),
             (400, "InvalidResourceId", "The resource id '/not/an/id' is not valid: it must start with '/subscriptions/'.",
              None)),
+    # ---- the REST specs' enums and ranges, and Azure's naming rules ------------------------------------------------
+    Refusal("IN1", [RG], _req("PUT", DISK_D, {"location": LOC, "properties": {
+        "creationData": {"createOption": "Empty"}, "diskSizeGB": -5}}), _invalid("-5", "diskSizeGB"), "a range"),
+    Refusal("IN1", [RG, NIC1, VM1_OS], voc.put(VM1_ID, _vm_body(storageProfile__osDisk__caching="Sometimes"), "vm"),
+            _invalid("Sometimes", "storageProfile.osDisk.caching"), "an enum"),
+    Refusal("IN2", [RG], _req("PUT", rid("disks", "bad;name"), {"location": LOC, "properties": {
+        "creationData": {"createOption": "Empty"}, "diskSizeGB": 4}}),
+            (400, "InvalidParameter", "The value of parameter disk.name is invalid.", "disk.name")),
+    Refusal("IN2", [RG], _req("PUT", rid("networkInterfaces", "-nic", ns="Microsoft.Network"), {"location": LOC}),
+            (400, "InvalidResourceName", "Resource name -nic is invalid. The name can be up to 80 characters long. It "
+             "must begin with a word character, and it must end with a word character or with '_'. The name may "
+             "contain word characters or '.', '-', '_'.", None), "a network RP's name"),
+    Refusal("IN2", [RG], _req("PUT", rid("disks", "d" * 261), {"location": LOC}),
+            (400, "InvalidResourceName", f"The provided resource name '{'d' * 97}...' has a length of '261' which "
+             "exceeds the maximum length of '260'.", None), "longer than ARM takes"),
+    Refusal("IN3", [], _req("PUT", f"/subscriptions/{SUB}/resourceGroups/bad;rg!", {"location": LOC}),
+            (400, "InvalidResourceGroup", "The provided resource group name 'bad;rg!' has these invalid characters: "
+             "';!'. The name can only be a letter, digit, '-', '.', '(', ')' or '_'.", None)),
+    Refusal("IN3", [], _req("PUT", f"/subscriptions/{SUB}/resourceGroups/{'g' * 91}", {"location": LOC}),
+            (400, "InvalidResourceGroup", f"The provided resource group name '{'g' * 91}' has a length of '91' which "
+             "exceeds the maximum length of '90'.", None), "too long"),
     # ---- virtual machines -----------------------------------------------------------------------------------------
     Refusal("VM1", [RG, NIC1, VM1_OS], voc.put(VM1_ID, _vm_body(hardwareProfile={}), "vm"),
             _required("hardwareProfile.vmSize")),
@@ -273,6 +323,32 @@ REFUSALS: list[Refusal] = [
     Refusal("M15", [RG, IMG, vmss("ss", image=IMG["id"])], voc.action(rid("virtualMachineScaleSets", "ss"),
                                                                       "manualupgrade", {}),
             _required("instanceIds"), "manualUpgrade without instances"),
+    # ---- template deployments -----------------------------------------------------------------------------------------
+    Refusal("DEP1", [RG], _req("PUT", DEP_ID, {"properties": {"template": {"resources": []}}}),
+            (400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: 'Required "
+             "property 'mode' not found in JSON. Path 'properties'.'.", None)),
+    Refusal("DEP2", [RG], _req("PUT", DEP_ID, _deployment({"parameters": {"p": {"type": "string"}}, "resources": []})),
+            (400, "InvalidTemplate", "Deployment template validation failed: 'The value for the template parameter 'p' is "
+             "not provided. Please see https://aka.ms/arm-deploy/#parameter-file for usage details.'.", None)),
+    Refusal("DEP3", [RG], _req("PUT", DEP_ID, {"properties": {"mode": "Incremental", "templateLink": {
+        "uri": "https://example.com/t.json"}}}),
+            (400, "InvalidContentLink", "Unable to download deployment content from 'https://example.com/t.json'. The "
+             f"tracking Id is '{TRACKING}'. Please see https://aka.ms/arm-deploy for usage details.", None)),
+    Refusal("DEP4", [RG], _req("PUT", DEP_ID, _deployment({"resources": [DEP_DISK]})), lambda sim: (
+        409, "DeploymentActive", f"Unable to edit or replace deployment 'd': previous deployment from '{_net(sim)}' is "
+        f"still active (expiration time is '{_net(sim, 7)}'). Please see https://aka.ms/arm-deploy for usage details.",
+        None), busy=_req("PUT", DEP_ID, _deployment({"resources": [DEP_DISK]}))),
+    Refusal("DEP5", [RG], _req("PUT", DEP_ID, _deployment({"resources": [{**DEP_DISK, "sku": {"name": "Nope_LRS"}}]})),
+            (400, "InvalidTemplateDeployment", f"The template deployment 'd' is not valid according to the validation "
+             f"procedure. The tracking id is '{TRACKING}'. See inner errors for details.", None)),
+    Refusal("DEP6", [RG], _req("PUT", DEP_ID, _deployment({"resources": [
+        {"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-04-01", "name": "n", "location": LOC,
+         "tags": {"sku": "Nope_LRS"}, "properties": {}},
+        {**DEP_DISK, "sku": {"name": "[reference('n', '2023-04-01', 'Full').tags.sku]"}}]})),
+            (409, "DeploymentFailed", "At least one resource deployment operation failed. Please list deployment operations "
+             "for details. Please see https://aka.ms/arm-deployment-operations for usage details.", DEP_ID),
+            "a resource its provider refuses once deployed"),
+    Refusal("DEP7", [RG], _req("GET", DEP_ID), (404, "DeploymentNotFound", "Deployment 'd' could not be found.", None)),
     # ---- allocation (the operation fails) -----------------------------------------------------------------------------
     Refusal("A1", [RG, disk("vm1-os", zones=["1"]), NIC1, vm("vm1", zones=["1"], power="deallocated")],
             voc.action(VM1_ID, "start"),
@@ -298,7 +374,7 @@ def test_a_refusal_the_effects_raise_is_planned_against_and_named(case: Refusal)
         r = case.busy.request
         assert writes.perform(sim.cloud, r.method, r.path, r.api_version, r.body).op is not None
     out = sim.run(case.op)
-    assert _answer(out) == case.error
+    assert _answer(out) == (case.error(sim) if callable(case.error) else case.error)
     assert out.error.rule == case.rule
     assert out.rules == (case.rule,)
 

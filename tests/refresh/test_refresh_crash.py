@@ -78,7 +78,7 @@ def test_sigkill_at_random_points_then_resume(emulator, tmp_path, monkeypatch):
     journal = Journal()
     for suffix in ("a", "b"):
         world = R.load(s, client)
-        items, _ = R.plan_disks(world, R.Tags(), R.Selection(), version, suffix)
+        items = R.plan_disks(world, R.Tags(), R.Selection(), version, suffix)
         assert R.run_disks(client, journal, s, items, {}, 0.0).status == "completed"
     disks = {d.name for d in s.compute.disks.list_by_resource_group(RG)}
     names = [f"vm-{n:02d}" for n in range(1, VMS + 1)]

@@ -131,23 +131,25 @@ def test_status_critical_warning_and_reserve(session, sub, refit, refit_json):
     assert session.compute.capacity_reservation_groups.get(rg, "crg-eastus-z3").zones == ["3"]
 
 
-def test_selection_and_graph_paging_beyond_the_first_100(session, sub, refit_json):
+def test_selection_and_graph_paging_beyond_the_first_100(session, sub, refit, refit_json):
     session.control("POST", "scenario", {"name": "disk-swap", "params": {"vms": 120}})
     dry = refit_json("refresh", "tag", "--suffix", "2026-11", "--force", "--dry-run")
     assert len(dry["vms"]) == 120 and {v["status"] for v in dry["vms"]} == {"tag"}
-    dry = refit_json("refresh", "tag", "--suffix", "2026-11", "--force", "--dry-run", "--vm", "vm-07", "--vm",
-                     f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachines/VM-119",
-                     "--vm", "nope")
+    vm119 = f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachines/VM-119"
+    dry = refit_json("refresh", "tag", "--suffix", "2026-11", "--force", "--dry-run", "--vm", "vm-07", "--vm", vm119)
     assert [v["name"] for v in dry["vms"]] == ["vm-07", "vm-119"]
-    assert [(n["name"], n["status"], n["reason"]) for n in dry["notes"]] == [
-        ("nope", "not-found", "no such VM in the subscription")]
     dry = refit_json("refresh", "tag", "--suffix", "x", "--force", "--dry-run", "--where", "OsDiskName=vm-100-2026-10")
     assert [v["name"] for v in dry["vms"]] == ["vm-100"]
-    dry = refit_json("refresh", "tag", "--suffix", "x", "--force", "--dry-run", "-g", "other")
-    assert dry["vms"] == []
+    # A selection that names what is not there is refused as a whole (exit 2, one line), not half-applied.
+    assert refit("refresh", "tag", "--suffix", "2026-11", "--dry-run", "--vm", "vm-07", "--vm", "nope") == (
+        2, "", "error: no VM 'nope' in the subscription; `refit inventory --type microsoft.compute/virtualmachines` "
+        "lists them\n")
+    assert refit("refresh", "tag", "--suffix", "x", "--dry-run", "-g", "other") == (
+        2, "", "error: --resource-group other: no VM in a resource group of that name; `refit inventory --type "
+        "microsoft.compute/virtualmachines` lists the VMs and their groups\n")
 
 
-def test_tag_names_are_configurable(session, sub, refit_json):
+def test_tag_names_are_configurable(session, sub, refit, refit_json):
     session.control("POST", "scenario", {"name": "disk-swap", "params": {"vms": 2}})
     refit_json("refresh", "disks", "--image", version(sub, "2026.11.0"), "--suffix", "2026-11", "--yes")
     out = refit_json("refresh", "--disk-tag", "WantedDisk", "--previous-tag", "WasDisk", "tag", "--suffix", "2026-11",
@@ -157,9 +159,10 @@ def test_tag_names_are_configurable(session, sub, refit_json):
     assert out["message"] == "2 of 2 VMs on their new OS disk"
     assert session.compute.virtual_machines.get(RG, "vm-02").tags == {
         "AutoRefresh": "true", "OsDiskName": "vm-02-2026-10", "WantedDisk": "vm-02-2026-11", "WasDisk": "vm-02-2026-10"}
-    # out of scope under another scope tag
-    out = refit_json("refresh", "--scope-tag", "Refresh", "swap", "--dry-run")
-    assert out["findings"] == [] and out["waves"] == []
+    # nothing in scope under another scope tag: said, not a silent success
+    assert refit("refresh", "--scope-tag", "Refresh", "swap", "--dry-run") == (
+        2, "", "error: nothing selected: no VM is tagged Refresh=true; tag the VMs to refresh, or name your own scope "
+        "tag with --scope-tag/--scope-value\n")
 
 
 CENTRAL = """

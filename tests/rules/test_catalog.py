@@ -34,6 +34,7 @@ from rulekit import (
     vmss,
 )
 
+from refit.platform import skus
 from refit.platform.regions import REGIONS
 from refit.platform.rules import RULES
 
@@ -48,6 +49,11 @@ APP_TL_V = version("app-tl", source=TL_VM["id"])
 BRIDGE = definition("bridge", sec="TrustedLaunchSupported")
 BRIDGE_V = version("bridge", source=IMG_ID)
 SEED000 = [IMG, TL_VM, TL_VM_DISK, GAL, APP_TL, APP_TL_V, BRIDGE, BRIDGE_V]
+AIB = {"id": rid("imageTemplates", "aib", ns="Microsoft.VirtualMachineImages"), "name": "aib",
+       "type": "Microsoft.VirtualMachineImages/imageTemplates", "location": "eastus",
+       "properties": {"provisioningState": "Succeeded", "buildTimeoutInMinutes": 60,
+                      "source": {"type": "PlatformImage", "publisher": "Canonical", "offer": "ubuntu", "sku": "22_04",
+                                 "version": "latest"}}}
 SS = vmss("ss", image=IMG_ID)  # Standard scale set on the managed image (Manual mode)
 SS_ROLLING = vmss("ss", image=IMG_ID, mode="Rolling", properties__upgradePolicy__rollingUpgradePolicy={"maxSurge": True})
 
@@ -62,6 +68,7 @@ VM1_DEALLOC = vm("vm1", power="deallocated")
 GEN1_DISK = disk("vm1-os", gen="V1")
 NEW_DISK = disk("new-os")
 OSD_ID = "properties__storageProfile__osDisk__managedDisk__id"
+VM_WITH_DATA = vm("vm1", data_disks=(rid("disks", "data"),))
 
 
 def swap(old, disk_id, **more):
@@ -80,7 +87,39 @@ NIC = {"id": NIC_ID, "name": "vm1-nic", "type": "Microsoft.Network/networkInterf
 RG = {"id": f"/subscriptions/{SUB}/resourceGroups/rg", "name": "rg", "type": "Microsoft.Resources/resourceGroups",
       "location": LOC, "properties": {}}
 
+SZ1_SIZES = ",".join(sz.name for sz in skus.sizes_in(LOC))
+SZ1_MSG = (f"The value Banana provided for the VM size is not valid. The valid sizes in the current region are: {SZ1_SIZES}. "
+           "Find out more on the valid VM sizes in each region at https://aka.ms/azure-regions.")
+ARM64_IMAGE = platform("22_04-lts-arm64")
+ARM64_DISK = edit(disk("vm1-os"), properties__supportedCapabilities={"architecture": "Arm64"})
+
 VIOLATIONS: list[Case] = [
+    # ---- VM sizes: the SKU table (refit.platform.skus) ----------------------------------------------------
+    Case("SZ1", [], None, vm("v", size="Banana", image=platform()), (400, "InvalidParameter", SZ1_MSG, "vmSize")),
+    Case("SZ1", [STD_DISK], VM1, edit(VM1, properties__hardwareProfile__vmSize="Banana"),
+         (400, "InvalidParameter", SZ1_MSG, "vmSize"), "a resize"),
+    Case("SZ1", [], None, vmss("ss", image=platform(), size="Banana"), (400, "InvalidParameter", SZ1_MSG, "vmSize"),
+         "a scale set"),
+    Case("SZ2", [], None, vm("v", image=ARM64_IMAGE),
+         (400, "BadRequest", "Cannot create a VM of size 'Standard_D2s_v5' because this VM size only supports a CPU "
+          "Architecture of 'x64', but an image or disk with CPU Architecture 'Arm64' was given. Please check that the CPU "
+          "Architecture of the image or disk is compatible with that of the VM size.", None), "an Arm64 image"),
+    Case("SZ2", [], None, vm("v", size="Standard_D2ps_v6", image=platform()),
+         (400, "BadRequest", "Cannot create a VM of size 'Standard_D2ps_v6' because this VM size only supports a CPU "
+          "Architecture of 'Arm64', but an image or disk with CPU Architecture 'x64' was given. Please check that the "
+          "CPU Architecture of the image or disk is compatible with that of the VM size.", None), "a Cobalt size"),
+    Case("SZ2", [STD_DISK], VM1, edit(VM1, properties__hardwareProfile__vmSize="Standard_D2ps_v5"),
+         (400, "BadRequest", "Cannot resize a VM of size 'Standard_D2s_v5' with CPU Architecture 'x64' to a VM of size "
+          "'Standard_D2ps_v5' with CPU Architecture 'Arm64'.", None), "a resize across architectures"),
+    Case("SZ2", [ARM64_DISK], None, vm("vm1", size="Standard_D2s_v5"),
+         (400, "BadRequest", "Cannot create a VM of size 'Standard_D2s_v5' because this VM size only supports a CPU "
+          "Architecture of 'x64', but an image or disk with CPU Architecture 'Arm64' was given. Please check that the "
+          "CPU Architecture of the image or disk is compatible with that of the VM size.", None), "an Arm64 OS disk"),
+    Case("SZ2", [], SS, edit(SS, **{IMGREF: ARM64_IMAGE}),
+         (400, "BadRequest", "Cannot create a VM of size 'Standard_D2s_v5' because this VM size only supports a CPU "
+          "Architecture of 'x64', but an image or disk with CPU Architecture 'Arm64' was given. Please check that the "
+          "CPU Architecture of the image or disk is compatible with that of the VM size.", None),
+         "a scale set's new image"),
     # ---- 1c security types, generation, images ------------------------------------------------------------
     Case("S1", [], None, vm("v", sec="TrustedLaunch", size="Standard_A2", image=platform()),
          (400, "BadRequest", "The VM size 'Standard_A2' is not supported for creation of VMs and Virtual Machine Scale Set "
@@ -469,6 +508,13 @@ VIOLATIONS: list[Case] = [
          (400, "LocationNotAvailableForResourceType", "The provided location 'marsnorth' is not available for resource "
           "type 'Microsoft.Compute/virtualMachines'. List of available regions for the resource type is "
           f"'{','.join(REGIONS)}'.", None)),
+    Case("ARM8", [], None, disk("d", location="narnia"),
+         (400, "LocationNotAvailableForResourceType", "The provided location 'narnia' is not available for resource "
+          "type 'Microsoft.Compute/disks'. List of available regions for the resource type is "
+          f"'{','.join(REGIONS)}'.", None), "a disk"),
+    Case("ARM8", [], None, {**RG, "id": f"/subscriptions/{SUB}/resourceGroups/rg2", "name": "rg2", "location": "narnia"},
+         (400, "LocationNotAvailableForResourceGroup", "The provided location 'narnia' is not available for resource "
+          f"group. List of available regions is '{','.join(REGIONS)}'.", None), "a resource group"),
     Case("ARM9", [], None, vm("v", zones=["1"], location="westus"),
          (400, "InvalidParameter", "The zone(s) '1' for resource 'Microsoft.Compute/virtualMachines/v' is not supported. "
           "The supported zones for location 'westus' are ''.", "zones")),
@@ -484,6 +530,9 @@ VIOLATIONS: list[Case] = [
     Case("ARM11", [], None, disk("d", tags={"a/b": "x"}),
          (400, "InvalidTagNameCharacters", "The tag names 'a/b' have reserved characters '<,>,%,&,\\,?,/' or control "
           "characters.", None), "a reserved character"),
+    Case("ARM11", [], None, disk("d", tags={"a\tb": "x"}),
+         (400, "InvalidTagNameCharacters", "The tag names 'a\tb' have reserved characters '<,>,%,&,\\,?,/' or control "
+          "characters.", None), "a control character"),
     Case("ARM11", [], None, disk("d", tags={"a": "x" * 257}),
          (400, "InvalidTagValueLength", "The tag value for 'a' exceeds 256 characters.", None), "a long value"),
     Case("VM3", [], None, vm("v", sec="Bogus", image=platform()),
@@ -515,6 +564,26 @@ VIOLATIONS: list[Case] = [
           "securityProfile.securityType")),
     Case("D21", [VM1], disk("vm1-os", managed_by=VM1["id"]), None,
          (409, "OperationNotAllowed", f"Disk vm1-os is attached to VM {VM1['id']}.", None)),
+    Case("D22", [VM1], disk("vm1-os", managed_by=VM1["id"]),
+         edit(disk("vm1-os", managed_by=VM1["id"]), properties__diskSizeGB=64),
+         (409, "OperationNotAllowed", f"Cannot resize disk vm1-os while it is attached to running VM {VM1['id']}. "
+          "Resizing a disk of an Azure Virtual Machine requires the virtual machine to be deallocated. Please stop your "
+          "VM and retry the operation.", None), "the OS disk of a running VM"),
+    Case("D22", [VM_WITH_DATA], disk("data", sku="UltraSSD_LRS", managed_by=VM1["id"]),
+         edit(disk("data", sku="UltraSSD_LRS", managed_by=VM1["id"]), properties__diskSizeGB=64),
+         (409, "OperationNotAllowed", f"Cannot resize disk data while it is attached to running VM {VM1['id']}. "
+          "Resizing a disk of an Azure Virtual Machine requires the virtual machine to be deallocated. Please stop your "
+          "VM and retry the operation.", None), "an Ultra data disk (no live resize)"),
+    Case("D22", [VM_WITH_DATA], disk("data", managed_by=VM1["id"]),
+         edit(disk("data", managed_by=VM1["id"]), properties__diskSizeGB=8192),
+         (409, "OperationNotAllowed", f"Cannot resize disk data while it is attached to running VM {VM1['id']}. "
+          "Resizing a disk of an Azure Virtual Machine requires the virtual machine to be deallocated. Please stop your "
+          "VM and retry the operation.", None), "a data disk growing past 4 TiB"),
+    Case("D22", [STD_DISK], edit(VM1, properties__storageProfile__osDisk__diskSizeGB=30),
+         edit(VM1, properties__storageProfile__osDisk__diskSizeGB=64),
+         (409, "OperationNotAllowed", f"Cannot resize disk vm1-os while it is attached to running VM {VM1['id']}. "
+          "Resizing a disk of an Azure Virtual Machine requires the virtual machine to be deallocated. Please stop your "
+          "VM and retry the operation.", None), "the VM model's OS disk"),
     Case("G24", [], None, gallery("bad-name"),
          (400, "InvalidParameter", "The gallery name 'bad-name' is invalid. Gallery names may contain letters, numbers, "
           "dots and underscores, and may not start or end with a dot or underscore.", "galleryName")),
@@ -523,6 +592,16 @@ VIOLATIONS: list[Case] = [
     Case("G26", [GAL], None, definition("d", sec="TrustedLaunchMaybe"),
          (400, "InvalidParameter", "The value 'TrustedLaunchMaybe' of feature 'SecurityType' is invalid.", "features"),
          "the SecurityType feature"),
+    Case("G30", [IMG, GAL, BRIDGE], BRIDGE_V,
+         edit(BRIDGE_V, properties__publishingProfile__targetRegions=[
+             {"name": "eastus", "regionalReplicaCount": 3, "storageAccountType": "Standard_ZRS"}]),
+         (409, "PropertyChangeNotAllowed", "Changing property 'storageAccountType' of target region 'eastus' is not "
+          "allowed.", "publishingProfile.targetRegions"), "Standard_LRS by default -> Standard_ZRS"),
+    Case("AIB1", [], AIB, edit(AIB, properties__buildTimeoutInMinutes=90),
+         (409, "Conflict", "Update/Upgrade of image templates is currently not supported. Please change the name of "
+          "the template you are submitting. If you have previously tried to submit a template and it failed to "
+          "provision, you must delete it first and then resubmit. For more information, go to "
+          "https://aka.ms/azvmimagebuilderts.", None)),
     Case("G29", [IMG, GAL, BRIDGE], None, version("bridge", source=IMG_ID, regions=("eastus", "atlantis")),
          (400, "InvalidParameter", "The region 'atlantis' is not a valid Azure region.",
           "publishingProfile.targetRegions")),
@@ -539,6 +618,13 @@ VIOLATIONS: list[Case] = [
 ]
 
 PASSES: list[Case] = [
+    Case("SZ1", [], None, vm("v", size="standard_d2ps_v6", image=ARM64_IMAGE), note="size names compare without case"),
+    Case("SZ1", [STD_DISK], edit(VM1, properties__hardwareProfile__vmSize="Banana"),
+         edit(VM1, properties__hardwareProfile__vmSize="Banana", tags={"a": "b"}), note="a size the write does not set"),
+    Case("SZ2", [], None, vm("v", size="Standard_D2ps_v6", image=ARM64_IMAGE), note="Cobalt 100 on an Arm64 image"),
+    Case("SZ2", [ARM64_DISK], None, vm("vm1", size="Standard_D4pds_v5"), note="an Arm64 OS disk attached"),
+    Case("SZ2", [STD_DISK], VM1, edit(VM1, properties__hardwareProfile__vmSize="Standard_D4as_v5"),
+         note="a resize within x64"),
     Case("S1", [], None, vm("v", sec="TrustedLaunch", image=platform())),
     Case("S2", SEED000, SS, edit(SS, **{SEC: TL_PROFILE, IMGREF: {"id": BRIDGE["id"]}}),
          note="seed 000: the TrustedLaunchSupported bridge and the securityType in one update"),
@@ -683,6 +769,8 @@ PASSES: list[Case] = [
     Case("C12", [crg(), cr("cr1")], None, vm("vm1", crg=CRG_ID)),
     Case("ARM7", [], disk("d"), edit(disk("d"), location="East US"), note="the same region, spelled otherwise"),
     Case("ARM8", [], None, vm("v", location="westeurope")),
+    Case("ARM8", [], edit(disk("d"), location="atlantis"), edit(disk("d"), location="atlantis", tags={"a": "b"}),
+         note="an update in the region the resource already has"),
     Case("ARM9", [], None, vm("v", zones=["3"], location="westus3")),
     Case("ARM9", [], vm("v", zones=["1"], location="westus"), vm("v", zones=["1"], location="westus"),
          note="an update that leaves the zones as they are is not re-checked"),
@@ -697,9 +785,22 @@ PASSES: list[Case] = [
     Case("D16", [], disk("d"), edit(disk("d"), properties__diskSizeGB=64)),
     Case("D19", [], None, disk("d", sec="ConfidentialVM_NonPersistedTPM")),
     Case("D21", [], disk("d"), None),
+    Case("D22", [VM1_DEALLOC], disk("vm1-os", managed_by=VM1["id"]),
+         edit(disk("vm1-os", managed_by=VM1["id"]), properties__diskSizeGB=64), note="the VM is deallocated"),
+    Case("D22", [VM_WITH_DATA], disk("data", managed_by=VM1["id"]),
+         edit(disk("data", managed_by=VM1["id"]), properties__diskSizeGB=1024), note="a data disk resized live"),
+    Case("D22", [STD_DISK], edit(VM1_DEALLOC, properties__storageProfile__osDisk__diskSizeGB=30),
+         edit(VM1_DEALLOC, properties__storageProfile__osDisk__diskSizeGB=64), note="the model of a deallocated VM"),
     Case("G24", [], None, gallery("gal_prod.2")),
     Case("G26", [GAL], None, definition("d", os_type="Windows", os_state="Specialized", gen="V1")),
     Case("G29", [IMG, GAL, BRIDGE], None, version("bridge", source=IMG_ID, regions=("eastus", "West Europe"))),
+    Case("G30", [IMG, GAL, BRIDGE], BRIDGE_V,
+         edit(BRIDGE_V, properties__publishingProfile__targetRegions=[
+             {"name": "East US", "regionalReplicaCount": 3, "storageAccountType": "standard_lrs"},
+             {"name": "westus2", "regionalReplicaCount": 3, "storageAccountType": "Standard_ZRS"}]),
+         note="more replicas, a new region, the same type in other words"),
+    Case("AIB1", [], AIB, edit(AIB, tags={"owner": "platform"}), note="tags change through the Update API"),
+    Case("AIB1", [], None, AIB, note="a new template"),
     Case("I1", [], None, managed_image("img", gen="V1")),
     Case("C14", [crg()], None, vm("vm1", crg=CRG_ID)),
     Case("M16", [IMG], None, vmss("ss", image=IMG_ID, mode="Automatic", sec="TrustedLaunch")),

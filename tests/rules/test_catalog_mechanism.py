@@ -92,16 +92,17 @@ def test_every_rule_the_effects_and_the_wire_raise_exists_where_its_stage_says()
     assert seen["wire"] == {r.id for r in RULES.values() if r.stage == "wire"}
 
 
-@pytest.mark.parametrize(("api_version", "rule", "code"), [
-    (None, "ARM13", "MissingApiVersionParameter"),
-    ("yesterday", "ARM14", "InvalidApiVersionParameter"),
-    ("2099-01-01", "ARM15", "NoRegisteredProviderFound"),
+@pytest.mark.parametrize(("api_version", "arm_type", "rule", "code"), [
+    (None, "Microsoft.Resources/subscriptions", "ARM13", "MissingApiVersionParameter"),
+    ("yesterday", "Microsoft.Compute/virtualMachines", "ARM14", "InvalidApiVersionParameter"),
+    ("2099-01-01", "Microsoft.Resources/subscriptions", "ARM14", "InvalidApiVersionParameter"),
+    ("2099-01-01", "Microsoft.Compute/virtualMachines", "ARM15", "NoRegisteredProviderFound"),
 ])
-def test_the_wire_raises_its_rules_through_the_catalog(api_version, rule, code):
+def test_the_wire_raises_its_rules_through_the_catalog(api_version, arm_type, rule, code):
     emu = Emulator()
     query = {"api-version": api_version} if api_version else {}
     with pytest.raises(ArmError) as e:
-        emu.check_api_version(WireRequest("GET", "/subscriptions/x", query, None, "https://127.0.0.1"))
+        emu.check_api_version(WireRequest("GET", "/subscriptions/x", query, None, "https://127.0.0.1"), arm_type)
     assert (e.value.status, e.value.code, e.value.rule) == (400, code, rule)
     # The wire sends Azure's answer only: the rule id is refit's.
     assert "rule" not in e.value.body()["error"]

@@ -50,11 +50,12 @@ def test_every_rule_cites_its_source_and_declares_its_answers():
 
 
 def test_asynchronous_planner_only_and_wire_rules_are_the_ones_the_sources_name():
-    # D8, G10: the reference; VM7: hashicorp/terraform-provider-azurerm#15513 (StatusCode=0); A1, A2: reference A5.
-    assert sorted(r.id for r in RULES.values() if r.asynchronous) == ["A1", "A2", "D8", "G10", "VM7"]
-    assert sorted(r.id for r in RULES.values() if r.stage == "operation") == ["A1", "A2"]
+    # D8, G10: the reference; VM7: hashicorp/terraform-provider-azurerm#15513 (StatusCode=0); A1, A2: reference A5;
+    # DEP6: a deployment fails through its operation (MicrosoftDocs/azure-docs#107757).
+    assert sorted(r.id for r in RULES.values() if r.asynchronous) == ["A1", "A2", "D8", "DEP6", "G10", "VM7"]
+    assert sorted(r.id for r in RULES.values() if r.stage == "operation") == ["A1", "A2", "DEP6"]
     assert sorted(r.id for r in RULES.values() if not r.enforced) == ["U5"]
-    assert sorted(r.id for r in RULES.values() if r.stage == "wire") == ["ARM13", "ARM14", "ARM15"]
+    assert sorted(r.id for r in RULES.values() if r.stage == "wire") == ["ARM13", "ARM14", "ARM15", "ARM17", "ARM18"]
 
 
 def test_the_emulator_does_not_enforce_planner_only_rules():

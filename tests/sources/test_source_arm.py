@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from refit.arm.armexpr import Scope, Unresolvable, evaluate_string
 from refit.checks.run import run
 from refit.sources import arm
-from refit.sources.armexpr import Scope, Unresolvable, evaluate_string
 
 SUB = "11111111-1111-1111-1111-111111111111"
 

@@ -149,3 +149,20 @@ def test_literal_key_references_elsewhere_are_noted(tmp_path: Path, run_json):
     assert code == 0
     assert out["notes"] == ['cfg/modules/vm_disks/outputs.tf:6: azurerm_managed_disk.data["0"] uses a literal key; '
                             "update it to the new key"]
+
+
+def test_each_value_in_the_key_is_the_element_being_keyed(tmp_path, run_json, run):
+    """The doctor's RF-TF-001 fix gives the key as `each.value.X` (it does not know the for expression's variable):
+    that is the element, written as the iteration variable; `each.key` is the position being removed."""
+    root = F.write_config(tmp_path / "cfg", F.fleet(), "index")
+    code, out = run_json("tf", "rekey", root, "--address", DISK, "--key",
+                         '"${each.value.vm}-${each.value.data_disk.lun}"', "--dry-run")
+    assert code == 0 and out["after"] == '{ for sp in local.managed_disks : "${sp.vm}-${sp.data_disk.lun}" => sp }'
+    code, _, err = run("tf", "rekey", root, "--address", DISK, "--key", '"${each.key}"', "--yes")
+    assert (code, err) == (2, "error: --key uses `each.key`, the list position (`index`) (cfg/modules/vm_disks/"
+                              "main.tf:63): that is the unstable key being removed; build the key from the element's "
+                              "values, e.g. --key '\"${sp.vm}-${sp.lun}\"'\n")
+    count_root = F.write_config(tmp_path / "count", F.fleet(), "count")
+    code, out = run_json("tf", "rekey", count_root, "--address", DISK, "--as", "sp", "--key",
+                         '"${each.value.vm}-${each.value.data_disk.lun}"', "--dry-run")
+    assert code == 0 and out["after"] == f"for_each = {{ for sp in local.managed_disks : {KEY} => sp }}"

@@ -39,3 +39,7 @@ class ArmError(Exception):
 
 class UserError(Exception):
     """Bad input from the user: printed as one line, exit code 2, nothing changed."""
+
+
+class Unreachable(Exception):
+    """Azure or the emulator could not be reached (refused, timed out, TLS, authentication): exit code 3."""

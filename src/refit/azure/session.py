@@ -9,9 +9,12 @@ from typing import Any
 
 from azure.core.credentials import AccessToken, AccessTokenInfo
 
-from refit.arm.errors import UserError
+from refit.arm.errors import Unreachable, UserError
 
 AZURE_ARM = "https://management.azure.com"
+# What to do when an endpoint cannot be reached (the CLI's error boundary says the same).
+REACH_HINT = ("is the emulator running? start it with `refit emulator start` (then `eval \"$(refit emulator env)\"`), "
+              "or fix --endpoint / REFIT_ENDPOINT")
 
 
 class StaticCredential:
@@ -147,8 +150,8 @@ def control_call(endpoint: str, verify: str | bool, method: str, op: str, body: 
         except (ValueError, KeyError):
             raise UserError(f"the emulator answered {e.code} to {method} /_refit/{op}") from e
         raise UserError(f"{err.get('message')}") from e
-    except urllib.error.URLError as e:
-        raise UserError(f"cannot reach the emulator at {endpoint}: {e.reason}") from e
+    except (urllib.error.URLError, OSError) as e:
+        raise _unreachable(endpoint, e) from e
 
 
 def _only_subscription(endpoint: str, verify: str | bool) -> str | None:
@@ -163,6 +166,17 @@ def _only_subscription(endpoint: str, verify: str | bool) -> str | None:
     try:
         with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
             subs = [x["subscriptionId"] for x in json.loads(r.read()).get("value", [])]
-    except (OSError, ValueError, KeyError) as e:
-        raise UserError(f"cannot reach {endpoint}: {e}; is the emulator running (`refit emulator start`)?") from e
+    except OSError as e:
+        raise _unreachable(endpoint, e) from e
+    except (ValueError, KeyError) as e:
+        raise UserError(f"{endpoint} answered GET /subscriptions with no subscription list: is it an ARM endpoint?") from e
     return subs[0] if len(subs) == 1 else None
+
+
+def _unreachable(endpoint: str, e: OSError) -> Unreachable:
+    reason = getattr(e, "reason", None) or e
+    text = getattr(reason, "strerror", None) or str(reason)
+    if "CERTIFICATE_VERIFY_FAILED" in str(reason):  # reached, but not trusted
+        return Unreachable(f"cannot reach {endpoint}: its TLS certificate is not trusted: set REQUESTS_CA_BUNDLE to "
+                           "the emulator's certificate (`eval \"$(refit emulator env)\"` does)")
+    return Unreachable(f"cannot reach {endpoint}: {text.lower() if text[:1].isupper() else text}; {REACH_HINT}")

@@ -22,6 +22,7 @@ VM_EXTENSION = "Microsoft.Compute/virtualMachines/extensions"
 VMSS_EXTENSION = "Microsoft.Compute/virtualMachineScaleSets/extensions"
 AUTOSCALE = "Microsoft.Insights/autoscalesettings"
 IMAGE_TEMPLATE = "Microsoft.VirtualMachineImages/imageTemplates"
+DISK_IMAGE_PATHS = ("properties.creationData.galleryImageReference.id", "properties.creationData.imageReference.id")
 
 
 @dataclass
@@ -106,16 +107,30 @@ class Context:
     @cached_property
     def image_consumers(self) -> list[tuple[dict[str, Any], str, str]]:
         """(consumer document, the path of its image id, its region) for VMs, scale sets and disks that name
-        an image by id (gallery definition/version, managed image)."""
+        an image by id (gallery definition/version, managed image). A VM whose OS disk is in the input counts
+        through that disk; an unattached disk counts for nothing."""
         out = []
         for t, path in ((v.VM, "properties.storageProfile.imageReference.id"),
                         (v.VMSS, "properties.virtualMachineProfile.storageProfile.imageReference.id"),
-                        (v.DISK, "properties.creationData.galleryImageReference.id"),
-                        (v.DISK, "properties.creationData.imageReference.id")):
+                        (v.DISK, DISK_IMAGE_PATHS[0]),
+                        (v.DISK, DISK_IMAGE_PATHS[1])):
             for d in self.world.of_type(t):
-                if isinstance(get_path(d, path), str):
-                    out.append((d, path, location.normalize(d.get("location"))))
+                if not isinstance(get_path(d, path), str):
+                    continue
+                if t == v.VM and self._runs_disk_from_image(d):
+                    continue  # its OS disk is the consumer
+                if t == v.DISK and get_path(d, "properties.diskState") == "Unattached":
+                    continue  # boots nothing (a swapped-out OS disk kept for rollback)
+                out.append((d, path, location.normalize(d.get("location"))))
         return out
+
+    def _runs_disk_from_image(self, vm: dict[str, Any]) -> bool:
+        """A VM whose OS disk is in the input, made from an image: the VM runs that disk. After an OS disk swap the
+        VM keeps the imageReference it was created with (only the managed disk id and name change, rule D2), so
+        its imageReference no longer says what it boots."""
+        disk_id = get_path(vm, "properties.storageProfile.osDisk.managedDisk.id")
+        disk = self.world.get(disk_id) if isinstance(disk_id, str) and disk_id else None
+        return disk is not None and any(isinstance(get_path(disk, p), str) for p in DISK_IMAGE_PATHS)
 
     @cached_property
     def unknown_image_refs(self) -> list[tuple[dict[str, Any], str]]:

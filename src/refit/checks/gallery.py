@@ -7,6 +7,7 @@ from typing import Any
 
 from refit.arm import views as v
 from refit.arm.ids import ResourceId, id_key
+from refit.checks import helpers as h
 from refit.checks.model import Eval
 from refit.platform.rules import doctor_facts as df
 
@@ -46,6 +47,14 @@ def consumers(ev: Eval, version: dict[str, Any]) -> list[tuple[dict[str, Any], s
             for d, p, _ in tracking:
                 ev.require("location", p, doc=d)
     return out
+
+
+def consumer_name(d: dict[str, Any]) -> str:
+    """A consumer as reports name it: a VM's OS disk by its VM (`vm-01 (OS disk vm-01-os)`)."""
+    owner = d.get("managedBy")
+    if owner and str(d.get("type") or "").lower() == v.DISK.lower():
+        return f"{h.short(owner)} (OS disk {d['name']})"
+    return h.short(d["id"])
 
 
 def targets(ev: Eval, version: dict[str, Any]) -> list[dict[str, Any]]:

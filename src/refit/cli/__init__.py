@@ -6,8 +6,27 @@ import sys
 
 import typer
 
-from refit.arm.errors import ArmError, UserError
+from refit.arm.errors import UserError
 from refit.cli.common import Globals, err_console
+
+
+def _flags_without_type() -> None:
+    """typer 0.29's rich help shows a type for every option, `--yes -y <bool>`, as if flags took a value: show
+    none for flags (click's own help shows none either)."""
+    from typer.core import TyperOption
+
+    if getattr(TyperOption, "_refit_flags", False) or not hasattr(TyperOption, "display_type_rich"):
+        return
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self, ctx):  # type: ignore[no-untyped-def]
+        return None if self.is_flag else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+    TyperOption._refit_flags = True  # type: ignore[attr-defined]
+
+
+_flags_without_type()
 
 app = typer.Typer(
     name="refit",
@@ -25,13 +44,21 @@ def _globals(
                                  help="A running emulator (or ARM endpoint), e.g. https://127.0.0.1:8443."),
     azure: bool = typer.Option(False, "--azure", help="Real Azure, with DefaultAzureCredential."),
     subscription: str = typer.Option(None, "--subscription", envvar="AZURE_SUBSCRIPTION_ID", help="Subscription id."),
-    output: str = typer.Option("text", "--output", "-o", help="text or json."),
+    output: str = typer.Option("text", "--output", "-o", metavar="text|json",
+                               help="text or json, for every command (a command's own -o overrides it)."),
+    debug: bool = typer.Option(False, "--debug", help="On an unexpected error, show the traceback."),
 ) -> None:
-    if output not in ("text", "json"):
-        raise UserError(f"--output must be 'text' or 'json', not '{output}'")
+    _STATE["debug"] = debug
+    output = output.lower()
+    if output not in ("text", "json", "sarif", "markdown"):  # doctor's sarif, plan's markdown: refused by the others
+        raise UserError(f"-o/--output takes text or json, not '{output}'")
     if azure and endpoint:
         raise UserError("--azure and --endpoint exclude each other: pick real Azure or an emulator endpoint")
-    ctx.obj = Globals(endpoint=endpoint, azure=azure, subscription=subscription, output=output)
+    ctx.obj = Globals(endpoint=endpoint, azure=azure, subscription=subscription, output=output, debug=debug)
+    _STATE["endpoint"] = endpoint
+
+
+_STATE: dict = {"debug": False, "endpoint": None}  # what the error boundary needs after the command is gone
 
 
 def _register() -> None:
@@ -54,31 +81,49 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run one command; whatever goes wrong ends as one line on stderr and a documented exit code."""
     _register()
     import click
 
+    from refit.cli.errors import BAD_INPUT, explain
+
     try:
         import typer._click.exceptions as tclick  # typer >= 0.29 bundles its own click
-        click_errors: tuple[type[BaseException], ...] = (click.exceptions.ClickException, tclick.ClickException)
-        aborts: tuple[type[BaseException], ...] = (typer.Abort, click.exceptions.Abort)
+        usage: tuple[type[BaseException], ...] = (click.exceptions.ClickException, tclick.ClickException)
+        help_only: tuple[type[BaseException], ...] = (tclick.NoArgsIsHelpError,)
     except ImportError:
-        click_errors = (click.exceptions.ClickException,)
-        aborts = (typer.Abort, click.exceptions.Abort)
+        usage = (click.exceptions.ClickException,)
+        help_only = (getattr(click.exceptions, "NoArgsIsHelpError", ()),)  # type: ignore[assignment]
+    aborts = (typer.Abort, click.exceptions.Abort)
+    _STATE.update(debug=False, endpoint=None)
     try:
         # standalone_mode=False: click returns (not raises) the code of a typer.Exit, so pass it on.
-        rc = app(args=argv, standalone_mode=False)
-    except UserError as e:
-        err_console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except ArmError as e:
-        err_console.print(f"[red]error:[/red] Azure refused: ({e.code}) {e.message}", highlight=False, soft_wrap=True)
-        sys.exit(1)
+        rc = app(args=argv, prog_name="refit", standalone_mode=False)
     except typer.Exit as e:
         sys.exit(e.exit_code)
-    except aborts:
-        err_console.print("aborted")
+    except aborts:  # "no" to a confirmation
+        err_console.print("aborted: nothing changed", highlight=False)
         sys.exit(1)
-    except click_errors as e:  # usage errors: one line, exit 2
-        e.show()
-        sys.exit(e.exit_code)
+    except help_only as e:  # `refit`, `refit tf`: the help, on stdout
+        sys.stdout.write(e.format_message() + "\n")  # type: ignore[attr-defined]
+        sys.exit(0)
+    except usage as e:  # click's usage errors, as one line naming the command's help
+        cmd = getattr(getattr(e, "ctx", None), "command_path", "refit")
+        _error(f"{e.format_message()} (see `{cmd} --help`)")
+        sys.exit(BAD_INPUT if getattr(e, "exit_code", 2) == 2 else e.exit_code)
+    except KeyboardInterrupt:
+        _error("interrupted (a journaled run resumes where it stopped: run the same command again)")
+        sys.exit(130)
+    except Exception as e:
+        if _STATE["debug"]:
+            raise
+        code, line = explain(e, _STATE["endpoint"])
+        _error(line)
+        sys.exit(code)
     sys.exit(rc if isinstance(rc, int) else 0)
+
+
+def _error(line: str) -> None:
+    from rich.text import Text
+
+    err_console.print(Text.assemble(("error:", "red"), " ", line), highlight=False, soft_wrap=True)

@@ -10,7 +10,7 @@ import typer
 
 from refit.arm.errors import UserError
 from refit.checks.model import SEVERITIES
-from refit.cli.common import console, emit_json, globals_of
+from refit.cli.common import console, emit_json, globals_of, output_of, output_option, tag_pair, writable
 
 OUTPUTS = ("text", "json", "sarif")
 
@@ -37,7 +37,7 @@ def doctor(
     parameters: Path = typer.Option(None, "--parameters", help="The template's parameters file."),
     terraform_plan: Path = typer.Option(None, "--terraform-plan", help="`terraform show -json PLAN` output."),
     snapshot: Path = typer.Option(None, "--snapshot", help="A snapshot of ARM documents (checked as live state)."),
-    output: str = typer.Option(None, "--output", "-o", help="text, json or sarif (default: the global --output)."),
+    output: str = output_option(OUTPUTS),
     fail_on: str = typer.Option(None, "--fail-on", help="Exit 1 when a finding at or above this severity fails: "
                                                        "high, medium, low or info."),
     suppressions: Path = typer.Option(None, "--suppressions", help="YAML/JSON file of suppressions "
@@ -58,9 +58,7 @@ def doctor(
     from refit.checks.run import run
 
     g = globals_of(ctx)
-    out = (output or g.output).lower()
-    if out not in OUTPUTS:
-        raise UserError(f"--output must be one of {', '.join(OUTPUTS)}, not '{output}'")
+    out = output_of(ctx, output, OUTPUTS)
     if fail_on is not None and fail_on.lower() not in SEVERITIES:
         raise UserError(f"--fail-on must be one of {', '.join(SEVERITIES)}, not '{fail_on}'")
     given = [n for n, v in (("--template", template), ("--terraform-plan", terraform_plan), ("--snapshot", snapshot))
@@ -69,14 +67,14 @@ def doctor(
         raise UserError(f"{' and '.join(given)} exclude each other: check one input at a time")
     if parameters is not None and template is None:
         raise UserError("--parameters needs --template (the template whose parameters they are)")
-    name, sep, value = critical_tag.partition("=")
-    if not sep or not name.strip() or not value.strip():
-        raise UserError(f"--critical-tag must be NAME=VALUE, e.g. tier=critical, not '{critical_tag}'")
+    critical = tag_pair(critical_tag, "--critical-tag")
     unknown = [c for c in check if get(c) is None]
     if unknown:
         raise UserError(f"unknown check id(s) {', '.join(unknown)} (see docs/checks/index.md)")
-    options = Options(boot_budget_minutes=parse_duration(boot_budget), critical_tag=(name.strip(), value.strip()))
+    options = Options(boot_budget_minutes=parse_duration(boot_budget), critical_tag=critical)
     sups = sup.load(suppressions) if suppressions is not None else []
+    if save_snapshot is not None:
+        writable(save_snapshot, "--save-snapshot")
 
     if template is not None:
         from refit.sources import arm

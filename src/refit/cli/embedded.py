@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from refit.arm.errors import UserError
 from refit.azure.endpoint import Endpoint
 from refit.azure.session import Session, StaticCredential, connect_azure, connect_endpoint
 
@@ -18,10 +19,22 @@ def default_data_dir() -> Path:
     """$REFIT_DATA_DIR, else the platform's user data dir (e.g. ~/.local/share/refit/emulator)."""
     env = os.environ.get("REFIT_DATA_DIR")
     if env:
-        return Path(env).expanduser()
+        return check_dir(Path(env), "REFIT_DATA_DIR")
     from platformdirs import user_data_dir
 
-    return Path(user_data_dir("refit")) / "emulator"
+    return check_dir(Path(user_data_dir("refit")) / "emulator", "the default data dir")
+
+
+def check_dir(path: Path, source: str = "--data") -> Path:
+    """An emulator data dir: a directory (created when missing), never a file."""
+    path = path.expanduser()
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise UserError(f"{source} {path}: {p} is a file, not a directory; point it at a directory (it is "
+                                "created when missing)")
+            break
+    return path
 
 
 def connect(endpoint: str | None = None, azure: bool = False, subscription: str | None = None,
@@ -35,7 +48,7 @@ def connect(endpoint: str | None = None, azure: bool = False, subscription: str 
         return connect_endpoint(endpoint, subscription or (ep.subscription if ep else None), verify)
     from refit.emulator.server import EmulatorServer
 
-    data = data_dir or default_data_dir()
+    data = check_dir(data_dir) if data_dir else default_data_dir()
     ep = Endpoint.read(data)
     if ep is not None and ep.alive():
         return Session(ep.url, subscription or ep.subscription, StaticCredential(), ep.cert, emulator=True)

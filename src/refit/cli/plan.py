@@ -10,12 +10,16 @@ import typer
 from rich.table import Table
 
 from refit.arm.errors import UserError
-from refit.cli.common import console, emit_json, globals_of
+from refit.cli.common import confirm, consent, console, emit_json, json_of, output_of, output_option, writable
 from refit.cli.session import open_session
+
+PLAN_FORMATS = ("text", "json", "markdown")  # markdown: the plan as a pull-request comment (docs/plan.md)
 
 
 def _fmt_s(s: float) -> str:
-    return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min"
+    from refit.plan.markdown import duration
+
+    return duration(s)
 
 
 def plan(
@@ -23,7 +27,8 @@ def plan(
     goal: Path = typer.Argument(None, help="Goal file (YAML): goals: [{resource: ID, properties: {path: value}}]."),
     resource: str = typer.Option(None, "--resource", help="Shortcut: the resource of a one-resource goal."),
     set_: list[str] = typer.Option([], "--set", help="Shortcut: PATH=VALUE for --resource (repeatable)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Write the plan (JSON) here, for `refit apply`."),
+    out: Path = typer.Option(None, "--out", help="Write the plan (JSON) here, for `refit apply`."),
+    output: str = output_option(PLAN_FORMATS),
     # The defaults are refit.plan.search's DEFAULT_MAX_EXPANSIONS and DEFAULT_MAX_DEPTH (not imported here:
     # the CLI loads the planner only when it plans).
     max_expansions: int = typer.Option(3000, help="Search budget: states expanded per group of goals."),
@@ -34,7 +39,9 @@ def plan(
     from refit.plan import goal as goal_mod
     from refit.plan.planner import make_plan
 
-    g = globals_of(ctx)
+    fmt = output_of(ctx, output, PLAN_FORMATS)
+    if out is not None:
+        writable(out)
     for option, val, unit in (("--max-expansions", max_expansions, "states"), ("--max-depth", max_depth, "steps")):
         if val < 0:
             raise UserError(f"{option} is a number of {unit}, 0 or more; not {val}")
@@ -51,8 +58,12 @@ def plan(
     p = make_plan(world, goals, max_expansions=max_expansions, max_depth=max_depth)
     if out is not None:
         p.write(out)
-    if g.json:
+    if fmt == "json":
         emit_json(p.to_json())
+    elif fmt == "markdown":
+        from refit.plan.markdown import render as markdown
+
+        sys.stdout.write(markdown(p))
     else:
         render(p, out)
     if not p.solved:  # no path, or a search that stopped on its budget: nothing to apply
@@ -102,7 +113,7 @@ def render(p, out: Path | None) -> None:
 
 def apply(
     ctx: typer.Context,
-    plan_file: Path = typer.Argument(None, help="A plan written by `refit plan -o` (optional with --resume)."),
+    plan_file: Path = typer.Argument(None, help="A plan written by `refit plan --out FILE` (optional with --resume)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the requests; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
     cleanup: bool = typer.Option(False, "--cleanup", help="Also delete the plan's temporary resources at the end."),
@@ -111,7 +122,7 @@ def apply(
     new: bool = typer.Option(False, "--new", help="Start a new run even if one of this plan was interrupted."),
     max_parallel: int = typer.Option(None, "--max-parallel", help="Steps in flight at once (default 0: as many as "
                                      "the dependencies allow, paced by Azure's throttles)."),
-    output: str = typer.Option(None, "--output", "-o", help="text or json (overrides the global --output)."),
+    output: str = output_option(),
 ) -> None:
     """Execute a plan: independent steps in parallel, each skipped if already true, journaled and resumable;
     the first failure stops the run with a rollback report."""
@@ -120,13 +131,12 @@ def apply(
     from refit.plan.model import Plan
     from refit.run import apply as runner
 
-    if output is not None and output not in ("text", "json"):
-        raise UserError(f"--output must be 'text' or 'json', not '{output}'")
-    json_out = (output or globals_of(ctx).output) == "json"
+    json_out = json_of(ctx, output)
     if plan_file is None and not resume:
-        raise UserError("give a plan file (written by `refit plan GOAL -o plan.json`), or --resume RUN")
+        raise UserError("give a plan file (written by `refit plan GOAL --out plan.json`), or --resume RUN")
     if max_parallel is not None and max_parallel < 0:
         raise UserError(f"--max-parallel must be 0 (no limit) or more, not {max_parallel}")
+    consent(yes, dry_run)
     p = Plan.read(plan_file) if plan_file is not None else None
     steps = runner.plan_steps(p, cleanup) if p is not None else []
     if dry_run:
@@ -140,11 +150,7 @@ def apply(
                 if s.request.get("body") is not None:
                     typer.echo(json.dumps(s.request["body"], indent=2))
         return
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UserError("refusing to change anything without confirmation: pass --yes (or --dry-run to look first)")
-        if not typer.confirm(f"Apply {len(steps)} steps of {plan_file}?" if p is not None else f"Resume run {resume}?"):
-            raise typer.Exit(1)
+    confirm(yes, f"Apply {len(steps)} steps of {plan_file}?" if p is not None else f"Resume run {resume}?")
 
     def say(event: dict) -> None:
         if json_out:  # progress as JSON lines on stderr; the report is the one document on stdout

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,7 +10,16 @@ import typer
 from rich.table import Table
 
 from refit.arm.errors import UserError
-from refit.cli.common import console, emit_json, err_console, globals_of
+from refit.cli.common import (
+    confirm,
+    consent,
+    console,
+    emit_json,
+    err_console,
+    json_of,
+    output_option,
+    tag_pair,
+)
 from refit.cli.session import open_session
 
 app = typer.Typer(no_args_is_help=True)
@@ -19,7 +27,6 @@ app = typer.Typer(no_args_is_help=True)
 RG_HELP = "Only VMs in this resource group (repeatable)."
 WHERE_HELP = "Only VMs with this tag value, KEY=VALUE (repeatable)."
 VM_HELP = "Only this VM, by name or id (repeatable)."
-OUT_HELP = "text or json (overrides the global --output)."
 
 
 @app.callback()
@@ -38,7 +45,12 @@ def _tags(
 ) -> None:
     from refit.run.campaign import Tags
 
-    ctx.meta["refresh.tags"] = Tags(scope_tag, scope_value, disk_tag, previous_tag, critical_tag)
+    for flag, value in (("--scope-tag", scope_tag), ("--scope-value", scope_value), ("--disk-tag", disk_tag),
+                        ("--previous-tag", previous_tag)):
+        if not value.strip():
+            raise UserError(f"{flag} must not be empty (see `refit refresh --help` for the defaults)")
+    name, value = tag_pair(critical_tag, "--critical-tag")
+    ctx.meta["refresh.tags"] = Tags(scope_tag, scope_value, disk_tag, previous_tag, f"{name}={value}")
 
 
 # ---- shared plumbing -----------------------------------------------------------------------------------------------
@@ -48,25 +60,10 @@ def _tags_of(ctx: typer.Context):
     return ctx.meta.get("refresh.tags") or Tags()
 
 
-def _json(ctx: typer.Context, output: str | None) -> bool:
-    if output is not None and output not in ("text", "json"):
-        raise UserError(f"--output must be 'text' or 'json', not '{output}'")
-    return (output or globals_of(ctx).output) == "json"
-
-
 def _selection(rg: list[str], where: list[str], vm: list[str]):
     from refit.run.refresh import Selection
 
     return Selection(list(rg), list(where), list(vm))
-
-
-def _confirm(yes: bool, question: str) -> None:
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise UserError("refusing to change anything without confirmation: pass --yes (or --dry-run to look first)")
-    if not typer.confirm(question):
-        raise typer.Exit(1)
 
 
 @contextlib.contextmanager
@@ -172,21 +169,21 @@ def disks(
     vm: list[str] = typer.Option([], "--vm", help=VM_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be created; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
-    output: str = typer.Option(None, "--output", "-o", help=OUT_HELP),
+    output: str = output_option(),
 ) -> None:
     """Create <vm>-<suffix> from a gallery image for every in-scope VM: its resource group, region, zone,
     security type and disk SKU; the version replicated to the VM's region first."""
     from refit.run import refresh as R
 
-    json_out = _json(ctx, output)
+    json_out = json_of(ctx, output)
+    consent(yes, dry_run)
     tags = _tags_of(ctx)
     sel = _selection(rg, where, vm)
     with _campaign(ctx) as (s, clock, client, journal):
         world = R.load(s, client)
-        items, notes = R.plan_disks(world, tags, sel, image, suffix, replicate=not no_replicate)
+        items = R.plan_disks(world, tags, sel, image, suffix, replicate=not no_replicate)
         todo = [i for i in items if i.status == "create"]
-        report: dict[str, Any] = {"dry_run": dry_run, "disks": [i.to_json() for i in items],
-                                  "notes": [n.to_json() for n in notes]}
+        report: dict[str, Any] = {"dry_run": dry_run, "disks": [i.to_json() for i in items]}
         if not json_out:
             t = Table(title=f"disks <vm>-{suffix}")
             for c in ("vm", "disk", "status", "replicate to", "reason"):
@@ -194,11 +191,9 @@ def disks(
             for i in items:
                 t.add_row(i.name, i.disk_id.rsplit("/", 1)[-1], i.status, i.replicate or "", i.reason)
             console.print(t)
-            for n in notes:
-                console.print(f"{n.name}: {n.status}: {n.reason}", highlight=False)
         if _nothing_to_do(report, todo, dry_run, json_out, "nothing to create"):
             return
-        _confirm(yes, f"Create {len(todo)} disks?")
+        confirm(yes, f"Create {len(todo)} disks?")
         run = R.run_disks(client, journal, s, items, {"image": image, "suffix": suffix, "selection": sel.to_json()},
                           clock.now(), _printer(json_out))
         report["results"] = [{"vm": r.name, "state": r.state, "detail": r.detail} for r in journal.vms(run.id)]
@@ -216,30 +211,30 @@ def tag(
     vm: list[str] = typer.Option([], "--vm", help=VM_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be tagged; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
-    output: str = typer.Option(None, "--output", "-o", help=OUT_HELP),
+    output: str = output_option(),
 ) -> None:
     """Set each in-scope VM's OsDiskName tag to <vm>-<suffix> where it differs (and the disk exists)."""
     from refit.run import refresh as R
 
-    json_out = _json(ctx, output)
+    json_out = json_of(ctx, output)
+    consent(yes, dry_run)
     tags = _tags_of(ctx)
     sel = _selection(rg, where, vm)
     with _campaign(ctx) as (s, clock, client, journal):
         world = R.load(s, client)
-        findings, notes = R.plan_tag(world, tags, sel, suffix, force)
+        findings = R.plan_tag(world, tags, sel, suffix, force)
         todo = [f for f in findings if f.status == "tag"]
-        report: dict[str, Any] = {"dry_run": dry_run, "vms": [f.to_json() | {"value": f.target} for f in findings],
-                                  "notes": [n.to_json() for n in notes]}
+        report: dict[str, Any] = {"dry_run": dry_run, "vms": [f.to_json() | {"value": f.target} for f in findings]}
         if not json_out:
             t = Table(title=f"{tags.disk} = <vm>-{suffix}")
             for c in ("vm", "now", "new", "status", "reason"):
                 t.add_column(c, overflow="fold")
-            for f in findings + notes:
+            for f in findings:
                 t.add_row(f.name, str(f.current or ""), str(f.target or ""), f.status, f.reason)
             console.print(t)
         if _nothing_to_do(report, todo, dry_run, json_out, "nothing to tag"):
             return
-        _confirm(yes, f"Tag {len(todo)} VMs?")
+        confirm(yes, f"Tag {len(todo)} VMs?")
         run = R.run_tag(client, journal, s, tags, findings, {"suffix": suffix, "selection": sel.to_json(),
                                                              "tags": tags.to_json()}, clock.now(), _printer(json_out))
         _finish(report, run, json_out)
@@ -304,13 +299,14 @@ def swap(
     new: bool = typer.Option(False, "--new", help="Start a new run even if one was interrupted."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the pre-checks and the waves; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
-    output: str = typer.Option(None, "--output", "-o", help=OUT_HELP),
+    output: str = output_option(),
 ) -> None:
     """Swap every in-scope VM whose OsDiskName differs from its OS disk (and passes the rule catalog's swap
     rules): canary, waves, health gates, rollback, journal. Resumable."""
     from refit.run import refresh as R
 
-    json_out = _json(ctx, output)
+    json_out = json_of(ctx, output)
+    consent(yes, dry_run)
     tags = _tags_of(ctx)
     sel = _selection(rg, where, vm)
     policy = _policy(canary, batch_percent, max_parallel, wave_by, soak, grace, max_unhealthy_percent, start_retries,
@@ -347,12 +343,11 @@ def swap(
                 emit_json(report)
             elif not plan.to_swap:
                 console.print("nothing to swap")
-            bad = [f for f in plan.findings if f.status in ("invalid-name", "missing-disk", "incompatible",
-                                                             "not-found", "not-in-scope")]
+            bad = [f for f in plan.findings if f.status in ("invalid-name", "missing-disk", "incompatible")]
             if bad and not dry_run:
                 raise typer.Exit(1)
             return
-        _confirm(yes, f"Swap the OS disk of {len(plan.to_swap)} VMs in {len(plan.waves)} waves?")
+        confirm(yes, f"Swap the OS disk of {len(plan.to_swap)} VMs in {len(plan.waves)} waves?")
         run = R.start_swap(journal, s, plan, world, tags, policy, sel, clock.now())
         if not json_out:
             console.print(f"run {run.id}")
@@ -378,15 +373,16 @@ def rollback(
     start_backoff: float = typer.Option(60.0, "--start-backoff", help="First wait (s) before such a retry; doubles."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be rolled back; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
-    output: str = typer.Option(None, "--output", "-o", help=OUT_HELP),
+    output: str = output_option(),
 ) -> None:
     """Swap back to the previous OS disk recorded in the journal (or the OsDiskPrevious tag), health-checked."""
     from refit.run import refresh as R
 
-    json_out = _json(ctx, output)
+    json_out = json_of(ctx, output)
     tags = _tags_of(ctx)
     if run_id and vms:
         raise UserError("give --run ID or VM names, not both")
+    consent(yes, dry_run)
     policy = _policy(0, 100.0, max_parallel, None, 0.0, grace, 100.0, start_retries, start_backoff)
     with _campaign(ctx) as (s, clock, client, journal):
         world = R.load(s, client)
@@ -396,7 +392,7 @@ def rollback(
             _findings_table("rollback", findings)
         if _nothing_to_do(report, rows, dry_run, json_out, "nothing to roll back"):
             return
-        _confirm(yes, f"Roll back {len(rows)} VMs?")
+        confirm(yes, f"Roll back {len(rows)} VMs?")
         run = R.start_rollback(journal, s, rows, findings, tags, policy, clock.now(), run_id)
         run = R.execute(client, journal, run, _printer(json_out))
         if json_out:
@@ -409,14 +405,14 @@ def rollback(
 def status(
     ctx: typer.Context,
     run_id: str = typer.Option(None, "--run", help="This run (default: the latest of the subscription)."),
-    output: str = typer.Option(None, "--output", "-o", help=OUT_HELP),
+    output: str = output_option(),
 ) -> None:
     """Progress per wave and per VM, with each VM's live OS disk, desired disk and power state."""
     from refit.azure.fleet import load_world
     from refit.run import refresh as R
     from refit.run.journal import Journal
 
-    json_out = _json(ctx, output)
+    json_out = json_of(ctx, output)
     journal = Journal()
     try:
         with open_session(ctx) as s:
@@ -459,13 +455,14 @@ def prune(
     vm: list[str] = typer.Option([], "--vm", help=VM_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be deleted; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
-    output: str = typer.Option(None, "--output", "-o", help=OUT_HELP),
+    output: str = output_option(),
 ) -> None:
     """Delete unattached refresh disks beyond the newest N per VM; never the current, desired or recorded
     previous disk."""
     from refit.run import refresh as R
 
-    json_out = _json(ctx, output)
+    json_out = json_of(ctx, output)
+    consent(yes, dry_run)
     tags = _tags_of(ctx)
     sel = _selection(rg, where, vm)
     with _campaign(ctx) as (s, clock, client, journal):
@@ -482,7 +479,7 @@ def prune(
             console.print(t)
         if _nothing_to_do(report, doomed, dry_run, json_out, "nothing to delete"):
             return
-        _confirm(yes, f"Delete {len(doomed)} disks? (each holds a previous OS state)")
+        confirm(yes, f"Delete {len(doomed)} disks? (each holds a previous OS state)")
         run = R.run_prune(client, journal, s, items, {"keep": keep, "selection": sel.to_json()}, clock.now(),
                           _printer(json_out))
         _finish(report, run, json_out)

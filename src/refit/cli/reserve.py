@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from refit.arm.errors import UserError
-from refit.cli.common import console, emit_json, globals_of
+from refit.cli.common import confirm, consent, console, emit_json, json_of, output_option
 from refit.cli.session import open_session
 
 
@@ -20,7 +18,7 @@ def reserve(
     group_rg: str = typer.Option(None, "--group-resource-group", help="Its resource group (default: the VM's)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
-    output: str = typer.Option(None, "--output", "-o", help="text or json (overrides the global --output)."),
+    output: str = output_option(),
 ) -> None:
     """Associate running VMs with a capacity reservation group that reserves them: the planner's path
     (a group, reservations of capacity 0, association, capacity raised), executed step by step."""
@@ -31,9 +29,8 @@ def reserve(
     from refit.run.refresh import Selection
     from refit.run.reserve import goals, select_running
 
-    if output is not None and output not in ("text", "json"):
-        raise UserError(f"--output must be 'text' or 'json', not '{output}'")
-    json_out = (output or globals_of(ctx).output) == "json"
+    json_out = json_of(ctx, output)
+    consent(yes, dry_run)
     with open_session(ctx) as s:
         world = load_world(s)
         vms, notes = select_running(world, Selection(list(rg), list(where), list(vm)))
@@ -60,11 +57,7 @@ def reserve(
             if json_out and not dry_run:
                 emit_json({"dry_run": False, "notes": notes, "plan": plan.to_json(), "ok": True, "done": []})
             return
-        if not yes:
-            if not sys.stdin.isatty():
-                raise UserError("refusing to change anything without confirmation: pass --yes (or --dry-run to look first)")
-            if not typer.confirm(f"Apply {len(plan.steps)} steps to protect {len(vms)} VMs?"):
-                raise typer.Exit(1)
+        confirm(yes, f"Apply {len(plan.steps)} steps to protect {len(vms)} VMs?")
 
         def progress(step, st):
             if not json_out:

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from refit.arm.errors import UserError
-from refit.cli.common import console, emit_json, globals_of
+from refit.cli.common import confirm, consent, console, emit_json, json_of, output_option, writable
 
 app = typer.Typer(no_args_is_help=True, help="Terraform: index keys -> stable keys, with proof.")
 
@@ -43,14 +43,6 @@ def _usage(ctx: typer.Context, command: str, **required: object) -> None:
             raise UserError(f"{flag} is required; see `refit tf {command} --help`")
 
 
-def _json_mode(ctx: typer.Context, output: str | None) -> bool:
-    if output is not None:
-        if output not in ("text", "json"):
-            raise UserError(f"--output must be 'text' or 'json', not '{output}'")
-        return output == "json"
-    return globals_of(ctx).json
-
-
 @app.command("migrate-keys", context_settings=_LENIENT)
 def migrate_keys(
     ctx: typer.Context,
@@ -61,14 +53,16 @@ def migrate_keys(
     strategy: str = typer.Option("auto", "--strategy", help="auto | value | state"),
     var_file: list[Path] = typer.Option([], "--var-file", help="Extra .tfvars(.json) for both configurations."),
     out: Path | None = typer.Option(None, "--out", help="Write the artifact here (only when the proof holds)."),
-    output: str | None = typer.Option(None, "--output", help="text or json (overrides the global -o)."),
+    output: str | None = output_option(),
 ) -> None:
     """Compute the moves from index keys to stable keys, prove nothing is destroyed, emit them."""
     from refit.terraform.migrate import Options, migrate
 
     _usage(ctx, "migrate-keys", **{"--before": before, "--after": after, "--state": state})
     assert before is not None and after is not None and state is not None
-    as_json = _json_mode(ctx, output)
+    as_json = json_of(ctx, output)
+    if out is not None:
+        writable(out)
     report = migrate(Options(before, after, state, strategy, emit, tuple(var_file)))
     if out is not None and report.artifact is not None:
         try:
@@ -155,17 +149,18 @@ def rekey(
     as_name: str | None = typer.Option(None, "--as", help="Iteration variable for a count -> for_each rewrite."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the change, write nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Write without asking."),
-    output: str | None = typer.Option(None, "--output", help="text or json (overrides the global -o)."),
+    output: str | None = output_option(),
 ) -> None:
     """Rewrite one for_each (or count = length(LIST)) in place to a stable key, touching nothing else."""
     from refit.terraform.rekey import plan_rekey, write
 
     _usage(ctx, "rekey", DIR=directory, **{"--address": address, "--key": key})
     assert directory is not None and address is not None and key is not None
-    as_json = _json_mode(ctx, output)
+    as_json = json_of(ctx, output)
     change = plan_rekey(directory, address, key, as_name)
     if as_json and not (yes or dry_run):
         raise UserError("--output json needs --yes or --dry-run (refit asks before it writes a file)")
+    consent(yes, dry_run)
     if not as_json:
         console.print(f"[bold]{change.address}[/bold]  {change.file}:{change.line}", highlight=False, soft_wrap=True)
         console.print(Text(change.diff()), soft_wrap=True)
@@ -173,8 +168,7 @@ def rekey(
             console.print(Text(f"note: {n}", style="yellow"), soft_wrap=True)
     written = False
     if not dry_run:
-        if not yes and not typer.confirm(f"Write {change.file}?"):
-            raise typer.Abort()
+        confirm(yes, f"Write {change.file}?")
         write(change)
         written = True
     if as_json:

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.responses import Response as HttpResponse
 from starlette.routing import Route
 
+from refit.arm import jsonc
 from refit.arm.errors import ArmError
 from refit.emulator import control, identity, throttle
 from refit.emulator.core import Emulator, WireRequest, WireResponse
@@ -103,7 +104,7 @@ def build_app(emu: Emulator, *, arm: bool = True) -> Starlette:
         raw = await request.body()
         try:
             body = json.loads(raw) if raw else None
-        except ValueError:
+        except (ValueError, RecursionError):
             return _error(ArmError(400, "InvalidRequestContent", "The control request body is not JSON."))
         try:
             status, out = control.handle(emu, request.method, request.path_params["op"], body, _query(request))
@@ -131,8 +132,8 @@ def build_app(emu: Emulator, *, arm: bool = True) -> Starlette:
         body: Any = None
         if raw:
             try:
-                body = json.loads(raw)
-            except ValueError as e:
+                body = jsonc.loads(raw)  # ARM's deserialiser also takes comments and bare property names
+            except (ValueError, RecursionError) as e:  # RecursionError: nesting deeper than Python's parser goes
                 return _error(ArmError(400, "InvalidRequestContent",
                                        f"The request content was invalid and could not be deserialized: '{e}'."), ids)
         req = WireRequest(method=request.method, path=request.url.path, query=_query(request), body=body,
@@ -150,9 +151,22 @@ def build_app(emu: Emulator, *, arm: bool = True) -> Starlette:
         Route("/common/discovery/instance", instance_discovery, methods=["GET"]),
         Route("/{tenant}/v2.0/.well-known/openid-configuration", openid, methods=["GET"]),
         Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
-        Route("/{path:path}", arm_route, methods=["GET", "PUT", "PATCH", "DELETE", "POST", "HEAD"]),
+        # Every method reaches ARM's routing, which answers one a resource does not take with ARM's 405 (a
+        # Starlette method filter would answer it in plain text): an ASGI endpoint takes any method.
+        Route("/{path:path}", AnyMethod(arm_route)),
     ]
     return CollapseSlashes(Starlette(routes=routes))
+
+
+class AnyMethod:
+    """A request handler as an ASGI app, so that its route takes every method (OPTIONS, TRACE, anything)."""
+
+    def __init__(self, handler):
+        self.handler = handler
+
+    async def __call__(self, scope, receive, send):
+        response = await self.handler(HttpRequest(scope, receive))
+        await response(scope, receive, send)
 
 
 class CollapseSlashes:

@@ -9,20 +9,17 @@ request (`dispatch`), and finally writes the changes through to SQLite.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from refit.arm.errors import ArmError
 from refit.emulator.store import Store
+from refit.platform import apis, regions
 from refit.platform.cloud import DEFAULT_SUBSCRIPTION, DEFAULT_TENANT, Call, Cloud, Operation
 from refit.platform.rules import RULES
 
 __all__ = ["DEFAULT_SUBSCRIPTION", "DEFAULT_TENANT", "Emulator", "Operation", "WireRequest", "WireResponse"]
-
-_API_VERSION = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(-preview|-beta|-alpha|-privatepreview)?$")
 
 
 @dataclass
@@ -80,15 +77,18 @@ class Emulator(Cloud):
             self.store.flush()
             return resp
 
-    def check_api_version(self, req: WireRequest, min_version: str = "2014-04-01") -> str:
-        # ARM's answers on the wire, from the catalog (rules ARM13-ARM15).
+    def check_api_version(self, req: WireRequest, arm_type: str = apis.ARM_NAMESPACE, location: str | None = None) -> str:
+        """ARM's answer to the request's api-version for `arm_type`, from the catalog (rules ARM13-ARM15) and the
+        published versions (refit.platform.apis): none; one that is not a date, or one ARM itself does not serve
+        (InvalidApiVersionParameter, naming ARM's versions newest first); one the type's provider does not publish
+        (NoRegisteredProviderFound, naming them oldest first and the locations)."""
         v = req.api_version
         if not v:
             raise RULES["ARM13"].refuse()
-        m = _API_VERSION.match(v)
-        today = datetime.now(UTC).strftime("%Y-%m-%d")
-        if not m:
-            raise RULES["ARM14"].refuse(version=v, low=min_version, high=today)
-        if v[:10] < min_version or v[:10] > today:
-            raise RULES["ARM15"].refuse(version=v, low=min_version, high=today)
+        versions = apis.published(arm_type)
+        if not apis.well_formed(v) or (apis.arm_own(arm_type) and v not in versions):
+            raise RULES["ARM14"].refuse(version=v, supported=",".join(reversed(apis.ARM_OWN)))
+        if v not in versions:
+            raise RULES["ARM15"].refuse(location=location or "global", version=v, type=arm_type.split("/", 1)[1],
+                                        supported=", ".join(versions), locations=", ".join(regions.REGIONS))
         return v

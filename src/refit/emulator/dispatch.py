@@ -3,9 +3,13 @@
 Path shapes (case-insensitive, as ARM treats them):
   /subscriptions[/{sub}]                                       subscriptions
   /subscriptions/{sub}/resourcegroups[/{rg}]                   resource groups
+  /subscriptions/{sub}[/resourcegroups/{rg}]/resources          resource lists; .../providers[/{ns}] (discovery.py)
   /subscriptions/{sub}/providers/{ns}/locations/{loc}/operations/{id}   operation status
   /subscriptions/{sub}/providers/{ns}/{type}                   list across the subscription
   /subscriptions/{sub}/resourceGroups/{rg}/providers/{ns}/{type}[/{name}[/{child}[/{name}...]]][/{action}]
+  {sub or rg}/providers/Microsoft.Resources/deployments/...    template deployments (deployments.py)
+  /subscriptions/{sub}/providers/Microsoft.Compute/skus | locations/{loc}/{publishers|usages|vmSizes}/...
+                                                               what Compute offers (compute_catalog.py)
   {scope}/providers/Microsoft.Resources/tags/default            tags at scope
   /providers/Microsoft.ResourceGraph/resources                 Resource Graph
 """
@@ -16,6 +20,7 @@ from typing import Any
 
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
+from refit.emulator import discovery
 from refit.emulator import resources as rp
 from refit.emulator.core import Emulator, Operation, WireRequest, WireResponse
 from refit.platform import writes
@@ -53,11 +58,24 @@ def handle(emu: Emulator, req: WireRequest) -> WireResponse:
         return rp.tags(emu, req, scope)
     if rlow == ["locations"]:
         return rp.locations(emu, req, sub)
+    if rlow == ["resources"]:
+        return discovery.resources(emu, req, sub)
+    if rlow == ["providers"]:
+        return discovery.providers(emu, req, sub)
     if rlow[0] == "providers":
         if len(rlow) == 6 and rlow[2] == "locations" and rlow[4] in OPERATION_SEGMENTS:
             return operation_status(emu, req, rest[5])
+        if len(rlow) >= 3 and rlow[1:3] == ["microsoft.resources", "deployments"]:
+            from refit.emulator import deployments
+
+            return deployments.route(emu, req, ResourceId(sub), rest[3:])
+        if len(rlow) >= 3 and rlow[1] == "microsoft.compute":
+            from refit.emulator import compute_catalog
+
+            if compute_catalog.serves(rlow[2:]):
+                return compute_catalog.route(emu, req, sub, rest[2:])
         if len(rlow) == 2:
-            return rp.provider(emu, req, rest[1])
+            return discovery.provider(emu, req, sub, rest[1])
         if len(rlow) == 3:
             return list_collection(emu, req, sub, None, f"{rest[1]}/{rest[2]}")
         raise ArmError(404, "NotFound", f"The requested path '{req.path}' was not found.")
@@ -72,10 +90,18 @@ def handle(emu: Emulator, req: WireRequest) -> WireResponse:
         raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
     tail, tlow = rest[2:], rlow[2:]
     if tlow == ["resources"]:
-        return rp.list_rg_resources(emu, req, sub, rg)
+        return discovery.resources(emu, req, sub, rg)
+    if tlow[0] == "deployments":  # the spec's older route of deployment operations (DeploymentOperations_List)
+        from refit.emulator import deployments
+
+        return deployments.route(emu, req, ResourceId(sub, rg), tail[1:])
     if tlow[0] != "providers" or len(tail) < 3:
         raise ArmError(404, "NotFound", f"The requested path '{req.path}' was not found.")
     ns, segs = tail[1], tail[2:]
+    if ns.lower() == "microsoft.resources" and segs[0].lower() == "deployments":
+        from refit.emulator import deployments
+
+        return deployments.route(emu, req, ResourceId(sub, rg), segs[1:])
     if len(segs) == 1:
         return list_collection(emu, req, sub, rg, f"{ns}/{segs[0]}")
     if len(segs) % 2 == 0:
@@ -92,8 +118,8 @@ def handle(emu: Emulator, req: WireRequest) -> WireResponse:
 
 # ---- resources, through the platform's generic flows ----------------------------------------------
 def resource(emu: Emulator, req: WireRequest, rid: ResourceId) -> WireResponse:
-    h = handler_for(rid.type)
-    emu.check_api_version(req, h.min_api)
+    handler_for(rid.type)
+    emu.check_api_version(req, rid.type, where(emu, rid, req))
     m = req.method
     if m in ("GET", "HEAD"):
         return WireResponse(200, writes.read(emu, rid, req.call()))
@@ -105,8 +131,8 @@ def resource(emu: Emulator, req: WireRequest, rid: ResourceId) -> WireResponse:
 
 
 def action(emu: Emulator, req: WireRequest, rid: ResourceId, name: str) -> WireResponse:
-    h = handler_for(rid.type)
-    emu.check_api_version(req, h.min_api)
+    handler_for(rid.type)
+    emu.check_api_version(req, rid.type, where(emu, rid, req))
     if req.method == "GET":
         body = writes.sub_read(emu, rid, name, req.call())
         if body is not None:
@@ -115,6 +141,16 @@ def action(emu: Emulator, req: WireRequest, rid: ResourceId, name: str) -> WireR
     if req.method != "POST":
         raise ArmError(405, "MethodNotAllowed", f"The requested method '{req.method}' is not allowed.")
     return answer(emu, req, writes.act(emu, rid, name, req.call()))
+
+
+def where(emu: Emulator, rid: ResourceId, req: WireRequest) -> str | None:
+    """The location ARM names in NoRegisteredProviderFound: the resource's, the one a PUT sends, else its resource
+    group's (INFERRED for the last two)."""
+    for doc in (emu.get(rid), req.body if isinstance(req.body, dict) else None, emu.get(ResourceId(rid.subscription,
+                                                                                               rid.resource_group))):
+        if isinstance(doc, dict) and isinstance(doc.get("location"), str):
+            return doc["location"]
+    return None
 
 
 def answer(emu: Emulator, req: WireRequest, a: Answer) -> WireResponse:
@@ -131,7 +167,7 @@ def list_collection(emu: Emulator, req: WireRequest, sub: str, rg: str | None, r
                        f"The resource type '{rtype.split('/', 1)[1]}' could not be found in the namespace '{ns}' "
                        f"for api version '{req.api_version}'.")
     h = handler_for(rtype)
-    emu.check_api_version(req, h.min_api)
+    emu.check_api_version(req, rtype, where(emu, ResourceId(sub, rg), req) if rg else None)
     prefix = id_key(ResourceId(sub, rg)) + "/"
     docs = [d for d in emu.world.of_type(rtype) if id_key(d["id"]).startswith(prefix)]
     return page(emu, req, [h.render(emu, d, req.call()) for d in docs])
@@ -139,24 +175,24 @@ def list_collection(emu: Emulator, req: WireRequest, sub: str, rg: str | None, r
 
 def list_children(emu: Emulator, req: WireRequest, parent: ResourceId, child_type: str) -> WireResponse:
     h = handler_for(child_type)
-    emu.check_api_version(req, h.min_api)
+    emu.check_api_version(req, child_type, where(emu, parent, req))
     if emu.get(parent) is None:
         raise not_found(parent)
-    docs = emu.world.children(parent, child_type)
+    docs = h.views(emu, parent)
     return page(emu, req, [h.render(emu, d, req.call()) for d in docs])
 
 
-def page(emu: Emulator, req: WireRequest, items: list[dict[str, Any]]) -> WireResponse:
-    """ARM list paging: `value` plus an absolute `nextLink` carrying `$skiptoken`."""
+def page(emu: Emulator, req: WireRequest, items: list[dict[str, Any]], size: int = PAGE_SIZE) -> WireResponse:
+    """ARM list paging: `value` plus an absolute `nextLink` carrying `$skiptoken` (`size` items a page)."""
     try:
         start = int(req.query.get("$skiptoken") or 0)
     except ValueError as e:
         raise ArmError(400, "InvalidSkipToken", "The skip token is invalid.") from e
-    chunk = items[start : start + PAGE_SIZE]
+    chunk = items[start : start + size]
     body: dict[str, Any] = {"value": chunk}
-    if start + PAGE_SIZE < len(items):
+    if start + size < len(items):
         q = {k: v for k, v in req.query.items() if k != "$skiptoken"}
-        q["$skiptoken"] = str(start + PAGE_SIZE)
+        q["$skiptoken"] = str(start + size)
         from urllib.parse import urlencode
 
         body["nextLink"] = f"{req.base_url}{req.path}?{urlencode(q)}"

@@ -15,6 +15,7 @@ from typing import Any
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId
 from refit.emulator.core import Emulator, WireRequest, WireResponse
+from refit.emulator.resources import _sub_doc
 
 COLUMNS = ("id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId", "managedBy",
            "sku", "plan", "properties", "tags", "identity", "zones", "extendedLocation")
@@ -48,12 +49,18 @@ def tables(emu: Emulator) -> dict[str, list[dict[str, Any]]]:
             row["type"] = "microsoft.resources/subscriptions/resourcegroups"
             containers.append(row)
             continue
-        resources.append(_row(emu, doc, handler_for(doc["type"]).render(emu, doc, None)))
+        h = handler_for(doc["type"])
+        if h.listed:  # a deployment's record is not a resource Resource Graph shows
+            resources.append(_row(emu, doc, h.render(emu, doc, None)))
     for s in emu.subscriptions:
+        # A subscription as Resource Graph shows it: its state and policies under `properties`, as the
+        # Subscriptions API returns them (refit.emulator.resources).
+        sub = _sub_doc(emu, s)
         containers.append({c: None for c in COLUMNS} | {
             "id": f"/subscriptions/{s['id']}", "name": s.get("displayName") or s["id"],
             "type": "microsoft.resources/subscriptions", "tenantId": emu.tenant_id, "subscriptionId": s["id"],
             "resourceGroup": "", "location": "", "kind": "", "managedBy": "",
+            "properties": {"state": sub["state"], "subscriptionPolicies": sub["subscriptionPolicies"]},
             "tags": emu.settings.get("subscription_tags", {}).get(s["id"].lower()) or {}})
     result = {"resources": resources, "resourcecontainers": containers}
     emu._graph_cache = (emu.version, result)
@@ -65,7 +72,7 @@ def query(emu: Emulator, req: WireRequest) -> WireResponse:
 
     if req.method != "POST":
         raise ArmError(405, "MethodNotAllowed", "Use POST for Resource Graph queries.")
-    emu.check_api_version(req, "2018-09-01-preview")
+    emu.check_api_version(req, "Microsoft.ResourceGraph/resources")
     body = req.body if isinstance(req.body, dict) else None
     if body is None or not isinstance(body.get("query"), str) or not body["query"].strip():
         raise ArmError(400, "BadRequest", "The request body must contain a non-empty 'query'.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from refit.arm.errors import ArmError
-from refit.arm.ids import ResourceId, id_key
+from refit.arm.ids import ResourceId
 from refit.emulator.core import Emulator, WireRequest, WireResponse
 from refit.platform import regions
 from refit.platform.effects.resources import RG_TYPE, delete_group
@@ -59,20 +59,6 @@ def locations(emu: Emulator, req: WireRequest, sub: str) -> WireResponse:
     return WireResponse(200, {"value": out})
 
 
-def provider(emu: Emulator, req: WireRequest, namespace: str) -> WireResponse:
-    from refit.platform.effects import all_types
-
-    emu.check_api_version(req)
-    types = sorted({t.split("/", 1)[1] for t in all_types() if t.lower().startswith(namespace.lower() + "/")})
-    if not types:
-        raise ArmError(404, "InvalidResourceNamespace", f"The resource namespace '{namespace}' is invalid.")
-    sub = req.path.split("/")[2]
-    return WireResponse(200, {"id": f"/subscriptions/{sub}/providers/{namespace}", "namespace": namespace,
-                          "registrationState": "Registered", "registrationPolicy": "RegistrationRequired",
-                          "resourceTypes": [{"resourceType": t, "locations": [d for d, _ in regions.REGIONS.values()],
-                                             "apiVersions": []} for t in types]})
-
-
 def list_resource_groups(emu: Emulator, req: WireRequest, sub: str) -> WireResponse:
     from refit.emulator.dispatch import page
 
@@ -99,17 +85,7 @@ def resource_group(emu: Emulator, req: WireRequest, sub: str, rg: str) -> WireRe
     return resource(emu, req, rid)
 
 
-def list_rg_resources(emu: Emulator, req: WireRequest, sub: str, rg: str) -> WireResponse:
-    from refit.emulator.dispatch import page
-
-    emu.check_api_version(req)
-    prefix = id_key(ResourceId(sub, rg)) + "/providers/"
-    items = [{k: d[k] for k in ("id", "name", "type", "location", "tags", "zones", "sku", "kind", "managedBy") if k in d}
-             for d in emu.world if id_key(d["id"]).startswith(prefix)]
-    return page(emu, req, items)
-
-
 # ---- tags at scope -----------------------------------------------------------------------------
 def tags(emu: Emulator, req: WireRequest, scope: str) -> WireResponse:
-    emu.check_api_version(req, "2019-10-01")
+    emu.check_api_version(req)
     return WireResponse(200, tags_at_scope(emu, scope, req.call()))

@@ -126,7 +126,9 @@ class EmulatorServer:
 
     def stop(self) -> None:
         for s in self._servers:
-            s.should_exit = True
+            # The code that stops the server is done with it (its requests are answered): do not wait out idle
+            # keep-alive connections of the SDK's pool (uvicorn would log "timeout graceful shutdown exceeded").
+            s.should_exit = s.force_exit = True
         if self._thread is not None:
             self._thread.join(10)
             self._thread = None

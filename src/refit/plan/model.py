@@ -1,4 +1,4 @@
-"""The plan document (`refit plan -o plan.json`, read by `refit apply`)."""
+"""The plan document (`refit plan --out plan.json`, read by `refit apply`)."""
 
 from __future__ import annotations
 
@@ -102,6 +102,9 @@ class Plan:
     exhausted: list[Exhausted] = field(default_factory=list)
     planning_seconds: float = 0.0
     expansions: int = 0
+    # Per group of steps, the end state it reaches: {"group", "goals": [goal], "power": {vm id: state}}.
+    # `refit apply` skips a group whose end state is already live (a finished plan applied again does nothing).
+    groups: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -123,7 +126,7 @@ class Plan:
                 "steps": [asdict(s) for s in self.steps], "cleanup": [asdict(s) for s in self.cleanup],
                 "impossible": [asdict(i) for i in self.impossible],
                 "exhausted": [{**asdict(e), "message": e.message} for e in self.exhausted],
-                "planning_seconds": round(self.planning_seconds, 3),
+                "groups": self.groups, "planning_seconds": round(self.planning_seconds, 3),
                 "expansions": self.expansions}
 
     def write(self, path: Path) -> None:
@@ -138,10 +141,10 @@ class Plan:
         except ValueError as e:
             raise UserError(f"'{path}' is not a plan: not JSON ({e})") from e
         if not isinstance(data, dict) or data.get("version") != PLAN_VERSION or not isinstance(data.get("steps"), list):
-            raise UserError(f"'{path}' is not a refit plan (version {PLAN_VERSION}): write one with `refit plan GOAL -o {path}`")
+            raise UserError(f"'{path}' is not a refit plan (version {PLAN_VERSION}): write one with `refit plan GOAL --out {path}`")
         try:
             plan = cls(goals=data.get("goals") or [], steps=[Step(**s) for s in data["steps"]],
-                       cleanup=[Step(**s) for s in data.get("cleanup") or []])
+                       cleanup=[Step(**s) for s in data.get("cleanup") or []], groups=list(data.get("groups") or []))
         except TypeError as e:
             raise UserError(f"'{path}' has a malformed step: {e}") from e
         if data.get("status") == "impossible":

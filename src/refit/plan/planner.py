@@ -146,6 +146,7 @@ def make_plan(world: World, goals: GoalSet, max_expansions: int = search.DEFAULT
             plan.impossible += _impossible(sub, ctx, res)
             continue
         explain.explain(sub, res.path, ctx)
+        vms = []
         for op in res.path:
             out = master.run(op)  # the whole plan, in order, on the whole fleet
             if not out.ok:
@@ -154,6 +155,13 @@ def make_plan(world: World, goals: GoalSet, max_expansions: int = search.DEFAULT
             plan.steps.append(Step.from_op(n, op, group_no))
             if op.temporary:
                 temporaries.append(op)
+            if ResourceId.parse(op.resource).type.lower() == v.VM.lower() and op.resource not in vms:
+                vms.append(op.resource)
+        # The group's end state, for `refit apply` to recognise a group already done: its goals, and the power
+        # state the plan leaves each VM it touches in (a run killed between a deallocate and its start has met
+        # the goals but not this).
+        plan.groups.append({"group": group_no, "goals": [g.model_dump() for g in comp],
+                            "power": {vm: master.power(vm) for vm in vms}})
         if any(op.creates for op in res.path):
             index = _Index(master.world)  # later groups must see what this one created
     plan.cleanup = _cleanup(master, temporaries)
@@ -183,6 +191,24 @@ def _check_goals(world: World, goals: GoalSet) -> None:
             if accepted is not None and val not in accepted:
                 raise UserError(f"goal {rid.name}: {path} = {val!r} is not a {what} Azure accepts "
                                 f"({', '.join(accepted)})")
+            if (t, path) in _SIZES:
+                _check_size(world, rid, path, val)
+
+
+# Where a goal names a VM size: checked against the SKU table before any search (a size Azure does not
+# offer is a wrong value, not a state to plan around).
+_SIZES = {(v.VM.lower(), "properties.hardwareProfile.vmSize"), (v.VMSS.lower(), "sku.name")}
+
+
+def _check_size(world: World, rid: ResourceId, path: str, val: Any) -> None:
+    from refit.platform import skus
+
+    doc = world.get(rid)
+    region = (doc or {}).get("location")
+    if region and skus.offered(val, region) is None:
+        rule = RULES["SZ1"]
+        raise UserError(f"goal {rid.name}: {path} = {val!r} is refused by {rule.id} ({rule.title}): Azure offers no "
+                        f"VM size {val!r} in {region}; `az vm list-sizes -l {region}` lists those it does")
 
 
 def _impossible(sim: Sim, ctx: generate.Context, res: search.SearchResult) -> list[Impossible]:

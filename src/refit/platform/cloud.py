@@ -340,8 +340,18 @@ class Cloud:
 
         if self.inflight.get(id_key(op.resource_id)) == op.id:
             del self.inflight[id_key(op.resource_id)]
+        end = op.end
         try:
             handler_for(ResourceId.parse(op.resource_id).type).complete(self, op)
+            if op.status == "InProgress" and op.end > end:
+                # The effect carries the operation on to a later end (a deployment waiting for the writes it
+                # started): it stays in flight and completes again then.
+                if not op.data.get("internal"):
+                    self.inflight[id_key(op.resource_id)] = op.id
+                self._push(op)
+                self.store.put_op(op.id, asdict(op))
+                self.version += 1
+                return
             if op.status == "InProgress":
                 op.status = "Succeeded"
         except ArmError as e:

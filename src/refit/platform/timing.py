@@ -40,6 +40,8 @@ DEFAULTS: dict[str, float] = {
     "vmss.update_instances": 300.0,  # manualupgrade of every instance (in place)
     # capacity reservations (INFERRED)
     "cr.write": 30.0,
+    # template deployments (INFERRED): ARM's engine looks at the operations it started about this often
+    "deployment.step": 2.0,
     # generic
     "delete": 10.0,
     "rg.delete": 30.0,

@@ -16,20 +16,25 @@ from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId
 from refit.platform.cloud import Answer, Call, Cloud, Operation
 from refit.platform.effects import handler_for
+from refit.platform.effects.input import check_write
 from refit.platform.rules import RULES
 
 
 def read(cloud: Cloud, rid: ResourceId, call: Call) -> dict[str, Any]:
     check_parent(cloud, rid)
-    doc = cloud.get(rid)
+    h = handler_for(rid.type)
+    doc = h.view(cloud, rid)
     if doc is None:
-        raise not_found(rid)
-    return handler_for(rid.type).render(cloud, doc, call)
+        raise h.missing(rid) or not_found(rid)
+    return h.render(cloud, doc, call)
 
 
 def write(cloud: Cloud, rid: ResourceId, call: Call) -> Answer:
     """PUT (create or replace) or PATCH (merge) of one resource."""
     h = handler_for(rid.type)
+    own = h.own_write(cloud, rid, call)  # a PUT that is a flow of its own (a deployment runs its template)
+    if own is not None:
+        return own
     check_parent(cloud, rid)
     old = cloud.get(rid)
     m = call.method
@@ -37,6 +42,7 @@ def write(cloud: Cloud, rid: ResourceId, call: Call) -> Answer:
         raise not_found(rid)
     if cloud.busy(rid) is not None:
         raise conflict()
+    check_write(rid, call.body, creating=old is None)  # the body's types and the new name (family IN, ARM5)
     body = call.body if call.body is not None else {}
     incoming = h.merge_patch(old, body) if m == "PATCH" else body
     new = h.prepare(cloud, rid, incoming, old, call)
@@ -70,6 +76,9 @@ def write(cloud: Cloud, rid: ResourceId, call: Call) -> Answer:
 
 def delete(cloud: Cloud, rid: ResourceId, call: Call) -> Answer:
     check_parent(cloud, rid)
+    own = handler_for(rid.type).own_delete(cloud, rid, call)  # a child kept in its parent's model
+    if own is not None:
+        return own
     old = cloud.get(rid)
     if old is None:
         return Answer(204)

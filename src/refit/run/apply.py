@@ -25,7 +25,7 @@ from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
 from refit.azure.pacing import POLL_SECONDS, PacedClient, Wait, operation, request
 from refit.ops.op import Request
-from refit.plan.goal import equal
+from refit.plan.goal import Goal, equal, unmet
 from refit.plan.model import Plan, Step
 from refit.platform import apis
 from refit.run.campaign import BUSY_PROVISIONING, SETTLE_ROUNDS, TRANSITIONAL_POWER, power_of
@@ -200,7 +200,7 @@ def start_run(journal: Journal, session, plan: Plan, cleanup: bool, plan_file: s
     """A new apply run with all its steps, in one transaction."""
     steps = plan_steps(plan, cleanup)
     params = {"plan_file": plan_file, "digest": digest(steps), "cleanup": cleanup, "steps": len(steps),
-              "cleanup_from": len(plan.steps), "max_parallel": max_parallel}
+              "cleanup_from": len(plan.steps), "max_parallel": max_parallel, "groups": plan.groups}
     return journal.new_run(KIND, session.subscription, session.endpoint, params, clock_now,
                            steps=new_rows(steps, len(plan.steps)))
 
@@ -216,8 +216,13 @@ class Apply:
 
     def __init__(self, client: PacedClient, rows: list[ApplyStepRow], journal: Journal | None = None,
                  run: Run | None = None, progress: Callable[[Step, str], None] | None = None,
-                 max_parallel: int = 0, workers: int = 16):
+                 max_parallel: int = 0, workers: int = 16, groups: list[dict] | None = None,
+                 cleanup_from: int | None = None):
         self.c = client
+        # The end state of each group (Plan.groups), and whether it was live when the run first looked.
+        self.groups = {g["group"]: g for g in groups or []}
+        self._group_live: dict[int, bool] = {}
+        self.cleanup_from = len(rows) if cleanup_from is None else cleanup_from
         self.clock = client.clock
         self.rows = rows
         self.steps = [Step(**r.step) for r in rows]
@@ -256,6 +261,10 @@ class Apply:
         step = self.steps[i]
         if self.stopped:
             return NOT_STARTED
+        if i < self.cleanup_from and (yield from self._group_done(step.group)):
+            self._record(i, SKIPPED, "already true: its group's goals hold", finished=self.clock.now())
+            self.progress(step, "skipped (already true)")
+            return SKIPPED
         done = yield from is_done(self.c, step, self._later[i], self.regions)
         if done:
             self._record(i, SKIPPED, "already true", finished=self.clock.now())
@@ -286,6 +295,28 @@ class Apply:
         self._record(i, DONE, detail, finished=self.clock.now())
         self.progress(step, "done")
         return DONE
+
+    def _group_done(self, group: int) -> Generator[Any, Any, bool]:
+        """Whether the group's end state (its goals, and the power state it leaves each VM in) was live when
+        its first step came up: then none of its steps runs, its temporary bridges included (re-running a
+        bridge that was cleaned up would move the resource back onto it). Decided once per group and run,
+        before any of its steps ran, so a group half done by this run is never skipped as a whole."""
+        if group not in self._group_live:
+            end = self.groups.get(group)
+            live = end is not None and bool(end.get("goals"))
+            for g in (end or {}).get("goals", []) if live else []:
+                goal = Goal.model_validate(g)
+                doc = yield from settled(self.c, goal.resource, apis.api_version_for(goal.resource), self.regions)
+                if unmet(doc, goal):
+                    live = False
+                    break
+            for vm, power in (end or {}).get("power", {}).items() if live else []:
+                doc = yield from settled(self.c, vm, apis.api_version_for(vm), self.regions)
+                if doc is None or power_of(doc) != power:
+                    live = False
+                    break
+            self._group_live[group] = live
+        return self._group_live[group]
 
     def _live_after(self, step: Step, i: int) -> Generator[Any, Any, bool]:
         try:
@@ -373,7 +404,8 @@ def execute(client: PacedClient, journal: Journal, run: Run, progress: Callable[
         raise UserError(f"run {run.id} is being executed by another refit process; wait for it or stop it first")
     try:
         limit = run.params.get("max_parallel", 0) if max_parallel is None else max_parallel
-        return Apply(client, journal.apply_steps(run.id), journal, run, progress, limit).execute()
+        return Apply(client, journal.apply_steps(run.id), journal, run, progress, limit,
+                     groups=run.params.get("groups"), cleanup_from=run.params.get("cleanup_from")).execute()
     finally:
         journal.release(run.id)
 
@@ -387,6 +419,7 @@ def run(session, plan: Plan, cleanup: bool = False, progress: Callable[[Step, st
     client = PacedClient(session, clock_for(session))
     try:
         steps = plan_steps(plan, cleanup)
-        return Apply(client, new_rows(steps, len(plan.steps)), progress=progress, max_parallel=max_parallel).execute()
+        return Apply(client, new_rows(steps, len(plan.steps)), progress=progress, max_parallel=max_parallel,
+                     groups=plan.groups, cleanup_from=len(plan.steps)).execute()
     finally:
         client.close()

@@ -16,7 +16,9 @@ from refit.arm.errors import UserError
 from refit.arm.ids import ResourceId
 from refit.arm.world import World
 from refit.plan.goal import GoalSet, parse
-from refit.run.refresh.scope import Selection, tag_filter
+from refit.platform.rules import capacity as capacity_rules
+from refit.platform.rules import facts
+from refit.run.refresh.scope import Selection, resolve
 
 CRG_PATH = "properties.capacityReservation.capacityReservationGroup.id"
 
@@ -25,29 +27,15 @@ def select_running(world: World, sel: Selection) -> tuple[list[v.Vm], list[str]]
     """Running VMs of the selection (resource groups, tag filters, names/ids); notes for the others."""
     if not (sel.resource_groups or sel.where or sel.vms):
         raise UserError("select the VMs to protect: --vm NAME|ID, --resource-group RG or --where KEY=VALUE")
-    filters = [tag_filter(w) for w in sel.where]
-    rgs = {rg.lower() for rg in sel.resource_groups}
     out, notes = [], []
-    names = {n.lower() for n in sel.vms}
-    found = set()
-    for vm in world.vms():
-        if names and vm.name.lower() not in names and vm.key not in names:
-            continue
-        if rgs and (vm.rid.resource_group or "").lower() not in rgs:
-            continue
-        if any((vm.tag(k) or "").lower() != val.lower() for k, val in filters):
-            continue
-        found |= {vm.name.lower(), vm.key}
+    for vm in resolve(world, sel):
         if vm.capacity_reservation_group_id:
             notes.append(f"{vm.name}: already in capacity reservation group "
                          f"{ResourceId.parse(vm.capacity_reservation_group_id).name}")
-            continue
-        if vm.power_state != "running":
+        elif vm.power_state != "running":
             notes.append(f"{vm.name}: not running ({vm.power_state or 'unknown'}): nothing to keep")
-            continue
-        out.append(vm)
-    for n in names - found:
-        notes.append(f"{n}: no such VM (with the other filters)")
+        else:
+            out.append(vm)
     return out, notes
 
 
@@ -81,6 +69,29 @@ def group_id(world: World, vm: v.Vm, name: str | None, resource_group: str | Non
 
 
 def goals(world: World, vms: list[v.Vm], name: str | None = None, resource_group: str | None = None) -> GoalSet:
-    """One goal per VM: associated with a capacity reservation group that can take it (created if missing)."""
-    return parse({"goals": [{"resource": vm.id, "properties": {CRG_PATH: group_id(world, vm, name, resource_group)}}
-                            for vm in vms]}, "reserve")
+    """One goal per VM: associated with a capacity reservation group that can take it (created if missing); and,
+    in a group that exists, each reservation that serves the VMs raised to the allocated VMs it then serves."""
+    targets = [(vm, group_id(world, vm, name, resource_group)) for vm in vms]
+    out = [{"resource": vm.id, "properties": {CRG_PATH: gid}} for vm, gid in targets]
+    out += capacity_goals(world, targets)
+    return parse({"goals": out}, "reserve")
+
+
+def capacity_goals(world: World, targets: list[tuple[v.Vm, str]]) -> list[dict]:
+    """Associating a running VM with a full reservation overallocates it (rule C8): the VM holds its hardware but
+    has no guarantee. So a reservation of an existing group that serves a joining VM (same size, its zone, rule
+    C6) gets the capacity of every allocated VM it serves: those already associated plus those joining."""
+    out = []
+    for gid in dict.fromkeys(g for _, g in targets):
+        if world.get(gid) is None:
+            continue  # a new group: the planner creates its reservations and raises them
+        joining = [vm.doc for vm, g in targets if g == gid]
+        members = [d for d in capacity_rules.associated(world, gid) if d["type"].lower() == v.VM.lower()
+                   and v.Vm(d).power_state in facts.ALLOCATED_POWER_STATES]
+        for cr in world.children(gid, v.CAPACITY_RESERVATION):
+            if not any(capacity_rules.matches(d, cr) for d in joining):
+                continue
+            n = sum(1 for d in members + joining if capacity_rules.matches(d, cr))
+            if n > int((cr.get("sku") or {}).get("capacity") or 0):
+                out.append({"resource": cr["id"], "properties": {"sku.capacity": n}})
+    return out

@@ -1,8 +1,8 @@
 """An ARM template (JSON; Bicep compiles to it: `az bicep build`) with its parameters file -> ARM documents.
 
-What is resolved: parameters (parameters file, then defaultValue), variables, the expression subset of
-`armexpr`, resource `condition`, resource and property `copy` loops, child resources (nested `resources`
-and `a/b/c` names), symbolic-name templates (`languageVersion` 2.0, resources as an object; `existing`
+What is resolved (refit.arm.template, the expander the platform's deployments use too): parameters
+(parameters file, then defaultValue), variables, the expression subset of `refit.arm.armexpr`, resource
+`condition`, resource and property `copy` loops, child resources (nested `resources` and `a/b/c` names), symbolic-name templates (`languageVersion` 2.0, resources as an object; `existing`
 resources are references, not created), inline nested deployments (`Microsoft.Resources/deployments`
 with `properties.template`, inner or outer expression scope). A value refit cannot compute is recorded as
 unresolved at its path: the checks that read it report `unknown` (never a false pass or fail).
@@ -12,21 +12,22 @@ resources are absent.
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+from refit.arm.armexpr import Scope, Unresolvable, is_expression
 from refit.arm.errors import UserError
 from refit.arm.location import normalize as normalize_location
+from refit.arm.template import MISSING, Declared, Template, resource_id
 from refit.arm.world import World
-from refit.sources.armexpr import Scope, Unresolvable, evaluate_string, is_expression
 from refit.sources.base import Origin, Source, canonical_type
 
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 DEFAULT_RESOURCE_GROUP = "template-rg"
-_MISSING = object()
+_MISSING = MISSING
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -59,6 +60,9 @@ def load(template: Path, parameters: Path | None = None, subscription: str | Non
 
 
 class _Template:
+    """Reads a template file into the source's World (refit.arm.template expands it; this records what it
+    cannot compute, and where each resource was declared)."""
+
     def __init__(self, src: Source, path: Path, text: str):
         self.src = src
         self.path = path
@@ -68,155 +72,23 @@ class _Template:
 
     # ---- one template scope (the root, or an inner-scoped nested deployment) -------------------------------
     def run(self, doc: dict[str, Any], values: dict[str, Any], sub: str, rg: str, location: str | None) -> None:
-        params_decl = doc.get("parameters") or {}
-        vars_decl = doc.get("variables") or {}
-        pcache: dict[str, Any] = {}
-        vcache: dict[str, Any] = {}
-        busy: set[str] = set()
-
-        def parameter(name: str) -> Any:
-            key = next((k for k in params_decl if k.lower() == name.lower()), None)
-            if key is None:
-                raise Unresolvable(f"parameter '{name}' is not declared")
-            if key in pcache:
-                return pcache[key]
-            given = next((val for k, val in values.items() if k.lower() == key.lower()), _MISSING)
-            if given is not _MISSING:
-                if isinstance(given, dict) and "reference" in given:
-                    raise Unresolvable(f"parameter '{key}' is a Key Vault reference")
-                val = given.get("value") if isinstance(given, dict) and "value" in given else given
-            elif "defaultValue" in (params_decl[key] or {}):
-                if key in busy:
-                    raise Unresolvable(f"parameter '{key}' refers to itself")
-                busy.add(key)
-                try:
-                    val = self.resolve_value(params_decl[key]["defaultValue"], scope)
-                finally:
-                    busy.discard(key)
-            else:
-                raise Unresolvable(f"parameter '{key}' has no value (give it in --parameters)")
-            pcache[key] = val
-            return val
-
-        def variable(name: str) -> Any:
-            key = next((k for k in vars_decl if k.lower() == name.lower()), None)
-            if key is None:
-                raise Unresolvable(f"variable '{name}' is not declared")
-            if key not in vcache:
-                if key in busy:
-                    raise Unresolvable(f"variable '{key}' refers to itself")
-                busy.add(key)
-                try:
-                    vcache[key] = self.resolve_value(vars_decl[key], scope)
-                finally:
-                    busy.discard(key)
-            return vcache[key]
-
-        scope = Scope(parameter, variable, sub, rg, location, {})
+        tpl = Template(doc, values, sub, rg, location)
         if doc.get("functions"):
             self.src.notes.append(f"{self.path}: user-defined functions are not evaluated; values using them are unknown")
-        resources = doc.get("resources") or []
-        items = list(resources.items()) if isinstance(resources, dict) else [(None, r) for r in resources]
-        for symbolic, res in items:
-            if isinstance(res, dict):
-                self.resource(res, scope, symbolic, parent=None)
+        self.declarations(tpl, tpl.declared())
 
-    # ---- values ---------------------------------------------------------------------------------------
-    def resolve_value(self, value: Any, scope: Scope) -> Any:
-        """Evaluate every expression in a value; raises Unresolvable on the first that cannot be."""
-        if isinstance(value, str):
-            return evaluate_string(value, scope)
-        if isinstance(value, list):
-            return [self.resolve_value(v, scope) for v in value]
-        if isinstance(value, dict):
-            return {k: self.resolve_value(v, scope) for k, v in value.items()}
-        return value
-
-    def resolve_tree(self, value: Any, scope: Scope, path: str, unresolved: dict[str, str]) -> Any:
-        """Evaluate a value, recording each unresolvable sub-value at its path (and dropping it)."""
-        if isinstance(value, str):
-            try:
-                return evaluate_string(value, scope)
-            except Unresolvable as e:
-                unresolved[path] = str(e)
-                return _MISSING
-        if isinstance(value, list):
-            out = []
-            for i, v in enumerate(value):
-                r = self.resolve_tree(v, scope, f"{path}[{i}]", unresolved)
-                out.append(None if r is _MISSING else r)
-            return out
-        if isinstance(value, dict):
-            value = self.property_copies(value, scope, path, unresolved)
-            out_d = {}
-            for k, v in value.items():
-                r = self.resolve_tree(v, scope, f"{path}.{k}" if path else k, unresolved)
-                if r is not _MISSING:
-                    out_d[k] = r
-            return out_d
-        return value
-
-    def property_copies(self, value: dict[str, Any], scope: Scope, path: str,
-                        unresolved: dict[str, str]) -> dict[str, Any]:
-        loops = value.get("copy")
-        if not isinstance(loops, list) or not all(isinstance(c, dict) and "input" in c for c in loops):
-            return value
-        out = {k: v for k, v in value.items() if k != "copy"}
-        for c in loops:
-            name = c.get("name") or ""
-            where = f"{path}.{name}" if path else name
-            try:
-                n = int(self.resolve_value(c.get("count", 0), scope))
-            except (Unresolvable, TypeError, ValueError) as e:
-                unresolved[where] = f"copy count: {e}"
-                continue
-            items = []
-            for i in range(n):
-                inner = Scope(scope.parameter, scope.variable, scope.subscription_id, scope.resource_group,
-                              scope.location, {**scope.copy_index, name: i})
-                items.append(self.resolve_tree(copy.deepcopy(c["input"]), inner, f"{where}[{i}]", unresolved))
-            out[name] = items
-        return out
+    def declarations(self, tpl: Template, items) -> None:
+        for d in items:
+            if d.unknown is not None:
+                self._unknown_resource(d.decl, d.scope, d.parent, d.unknown, d.symbolic)
+            else:
+                self.one(tpl, d)
 
     # ---- resources ------------------------------------------------------------------------------------------
-    def resource(self, res: dict[str, Any], scope: Scope, symbolic: str | None,
-                 parent: tuple[str, str] | None) -> None:
-        if res.get("existing"):
-            return
-        loop = res.get("copy")
-        if isinstance(loop, dict):
-            name = loop.get("name") or ""
-            try:
-                n = int(self.resolve_value(loop.get("count", 0), scope))
-            except (Unresolvable, TypeError, ValueError) as e:
-                self._unknown_resource(res, scope, parent, f"copy count: {e}", symbolic)
-                return
-            for i in range(n):
-                inner = Scope(scope.parameter, scope.variable, scope.subscription_id, scope.resource_group,
-                              scope.location, {**scope.copy_index, name: i})
-                self.one(res, inner, symbolic, parent)
-            return
-        self.one(res, scope, symbolic, parent)
-
-    def one(self, res: dict[str, Any], scope: Scope, symbolic: str | None, parent: tuple[str, str] | None) -> None:
-        cond_whole = None
-        if "condition" in res:
-            try:
-                if not _truthy(self.resolve_value(res["condition"], scope)):
-                    return
-            except Unresolvable as e:
-                cond_whole = f"condition: {e}"
-        try:
-            rtype = str(self.resolve_value(res.get("type", ""), scope))
-            name = str(self.resolve_value(res.get("name", ""), scope))
-        except Unresolvable as e:
-            self._unknown_resource(res, scope, parent, f"name: {e}", symbolic)
-            return
-        if parent is not None:
-            rtype = f"{parent[0]}/{rtype}"
-            name = f"{parent[1]}/{name}"
+    def one(self, tpl: Template, d: Declared) -> None:
+        res, scope, rtype, name = d.decl, d.scope, d.rtype, d.name
         if rtype.lower() == "microsoft.resources/deployments":
-            self.nested(res, scope)
+            self.nested(tpl, res, scope)
             return
         if res.get("scope"):
             self.src.notes.append(f"{self.path}: extension resource {rtype} '{name}' (scope) not checked")
@@ -227,25 +99,19 @@ class _Template:
         for key in ("location", "zones", "sku", "tags", "identity", "kind", "plan", "properties", "extendedLocation",
                     "managedBy"):
             if key in res:
-                val = self.resolve_tree(res[key], scope, key, unresolved)
+                val = tpl.tree(res[key], scope, key, unresolved)
                 if val is not _MISSING:
                     doc[key] = val
         if isinstance(doc.get("location"), str):
             doc["location"] = normalize_location(doc["location"])
-        if cond_whole:
-            unresolved[""] = cond_whole
+        if d.condition_unknown:
+            unresolved[""] = d.condition_unknown
         self.src.world.add(doc)
         for p, why in unresolved.items():
             self.src.mark(rid, p, why)
-        self.src.origins[rid.lower()] = Origin(str(self.path), self._line(res), symbolic or str(res.get("name")))
-        for child in res.get("resources") or []:
-            if isinstance(child, dict):
-                ctype = str(child.get("type", ""))
-                # a child declares its type relative to the parent ("extensions") or in full
-                rel = ctype.count("/") == 0
-                self.resource(child, scope, None, (rtype, name) if rel else None)
+        self.src.origins[rid.lower()] = Origin(str(self.path), self._line(res), d.symbolic or str(res.get("name")))
 
-    def nested(self, res: dict[str, Any], scope: Scope) -> None:
+    def nested(self, tpl: Template, res: dict[str, Any], scope: Scope) -> None:
         props = res.get("properties") or {}
         if not isinstance(props.get("template"), dict):
             self.src.notes.append(f"{self.path}: nested deployment '{res.get('name')}' links a template "
@@ -254,9 +120,9 @@ class _Template:
         sub, rg = scope.subscription_id, scope.resource_group
         try:
             if res.get("subscriptionId"):
-                sub = str(self.resolve_value(res["subscriptionId"], scope))
+                sub = str(tpl.value(res["subscriptionId"], scope))
             if res.get("resourceGroup"):
-                rg = str(self.resolve_value(res["resourceGroup"], scope))
+                rg = str(tpl.value(res["resourceGroup"], scope))
         except Unresolvable as e:
             self.src.notes.append(f"{self.path}: nested deployment '{res.get('name')}' target unknown ({e}); skipped")
             return
@@ -266,15 +132,16 @@ class _Template:
             for k, v in (props.get("parameters") or {}).items():
                 if isinstance(v, dict) and "value" in v:
                     try:
-                        values[k] = {"value": self.resolve_value(v["value"], scope)}
+                        values[k] = {"value": tpl.value(v["value"], scope)}
                     except Unresolvable:
                         continue  # the inner parameter stays unresolved
             self.run(props["template"], values, sub, rg, scope.location if rg == scope.resource_group else None)
         else:
-            outer = Scope(scope.parameter, scope.variable, sub, rg, scope.location, scope.copy_index)
-            for r in props["template"].get("resources") or []:
-                if isinstance(r, dict):
-                    self.resource(r, outer, None, None)
+            # Outer scope: the nested template's resources see the parent's parameters and variables.
+            outer = Template({**tpl.doc, "resources": props["template"].get("resources") or []}, tpl.values, sub, rg,
+                             scope.location)
+            outer.scope = dataclasses.replace(scope, subscription_id=sub, resource_group=rg)
+            self.declarations(outer, outer.declared())
 
     def _unknown_resource(self, res: dict[str, Any], scope: Scope, parent: tuple[str, str] | None, why: str,
                           symbolic: str | None) -> None:
@@ -303,16 +170,5 @@ class _Template:
         return None
 
 
-def _truthy(v: Any) -> bool:
-    return v.lower() == "true" if isinstance(v, str) else bool(v)
-
-
 def _make_id(scope: Scope, rtype: str, name: str) -> str:
-    ns, *types = rtype.split("/")
-    names = name.split("/")
-    if len(types) != len(names):
-        names = (names + ["unnamed"] * len(types))[: len(types)]
-    tail = "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=True))
-    if rtype.lower() == "microsoft.resources/resourcegroups":
-        return f"/subscriptions/{scope.subscription_id}/resourceGroups/{name}"
-    return f"/subscriptions/{scope.subscription_id}/resourceGroups/{scope.resource_group}/providers/{ns}/{tail}"
+    return resource_id(scope, rtype, name)

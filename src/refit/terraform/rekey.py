@@ -11,7 +11,9 @@ copied unchanged, so comments, alignment and line endings elsewhere in the file 
   `OTHER_RESOURCE[each.key]` (that resource must be re-keyed with the same key); any other use of
   `count.index` is refused with its file:line.
 The key must be known at plan time, so it may use the iteration variable, `var.*` and `local.*` only; using the
-list position again (`index`) is refused, since that is the instability being removed.
+list position again (`index`) is refused, since that is the instability being removed. `each.value` in the key
+is the element being keyed (what the resource's own `each.value` becomes), so it is written as the iteration
+variable (`each.value.vm` -> `sp.vm`): a key can be given without knowing the for expression's variable name.
 """
 
 from __future__ import annotations
@@ -86,7 +88,9 @@ def plan_rekey(directory: Path, address: str, key: str, as_name: str | None = No
             raise UserError("--as is only for count: a for_each keeps its own iteration variable")
         return _rekey_for_each(config, mod, block, address, key.strip(), key_node, text)
     if "count" in block.attrs:
-        return _rekey_count(config, block, address, key.strip(), key_node, as_name or "item", text)
+        name = as_name or "item"
+        key = _each_as(key.strip(), key_node, name, None, config.where(block.file, block.line))
+        return _rekey_count(config, block, address, key, parse_expression(key, "--key"), name, text)
     raise UserError(f"{address} ({config.where(block.file, block.line)}) has neither for_each nor count: nothing to re-key")
 
 
@@ -156,8 +160,12 @@ def _rekey_for_each(config: Config, mod: ModuleDef, block: Block, address: str, 
     idents = [c for c in children(intro) if c.data == "identifier"]
     value_var = name_of(idents[-1])
     position = name_of(idents[0]) if len(idents) == 2 else None
-    _check_key(key_node, {value_var}, position, where)
     key_expr, value_expr = parts[1], parts[2]
+    vs, ve = span(value_expr)
+    element = value_var if _is_name(value_expr, value_var) else f"({' '.join(text[vs:ve].split())})"
+    key = _each_as(key, key_node, element, position, where)
+    key_node = parse_expression(key, "--key")
+    _check_key(key_node, {value_var}, position, where)
     cond = parts[3] if len(parts) > 3 and parts[3].data == "for_cond" else None
     still_used = position is not None and any(
         r == ("name", position) for n in (value_expr, cond) if n is not None for r in references(n))
@@ -171,6 +179,35 @@ def _rekey_for_each(config: Config, mod: ModuleDef, block: Block, address: str, 
     new_for = _splice(text[start:end], [(s - start, e - start, r) for s, e, r in edits])
     notes = _literal_reference_notes(config, mod, block)
     return _result(block, address, text[start:end], new_for, text, updated, notes, attr.line)
+
+
+_EXPR_OFFSET = len("__refit__ = ")  # parse_expression parses `__refit__ = KEY`: spans start after this
+
+
+def _is_name(node: Tree, name: str) -> bool:
+    node = _unwrap(node)
+    return isinstance(node, Tree) and node.data == "identifier" and name_of(node) == name
+
+
+def _each_as(key: str, key_node: Tree, element: str, position: str | None, where: str) -> str:
+    """The key with `each.value` written as the element the for expression keys (`element`: its iteration
+    variable, or its value expression in parentheses). `each.key` is the list position being removed."""
+    edits: list[tuple[int, int, str]] = []
+    for node in key_node.iter_subtrees():
+        if node.data != "get_attr_expr_term" or not _is_name(children(node)[0], "each"):
+            continue
+        attr = name_of(children(children(node)[1])[0])
+        if attr != "value":
+            pos = f" (`{position}`)" if position else ""
+            raise UserError(f"--key uses `each.{attr}`, the list position{pos} ({where}): that is the unstable key "
+                            f"being removed; build the key from the element's values, e.g. "
+                            f"--key '\"${{{element}.vm}}-${{{element}.lun}}\"'")
+        s, e = span(node)
+        edits.append((s - _EXPR_OFFSET, e - _EXPR_OFFSET, element))
+    if not edits and any(r == ("each",) for r in references(key_node)):
+        raise UserError(f"--key uses `each` without `.value` ({where}): the element is `{element}`; write the key "
+                        f"from its values, e.g. --key '\"${{{element}.vm}}-${{{element}.lun}}\"'")
+    return _splice(key, edits)
 
 
 def _find_same(text: str, block: Block, name: str) -> Tree:

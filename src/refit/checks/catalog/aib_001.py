@@ -52,14 +52,26 @@ class ShellWithoutStrictMode(Check):
         "A Shell customizer fails the build only if its last command fails. Without `set -euo pipefail` a "
         "failing apt-get, a typo'd variable or a broken pipe in the middle is ignored: the build reports "
         "Succeeded and ships a broken image into the gallery, where automatic OS upgrade rolls it out.")
-    recommendation = "Start every inline Shell customizer (and script) with `set -euo pipefail`."
+    recommendation = ('Start every inline Shell customizer (and script) with `set -euo pipefail`. A template cannot be '
+        'updated (Azure answers 409 Conflict): submit it again - the fix builds the corrected template in '
+        "az's local cache, deletes the old one and creates it under the same name.")
     fix = Fix(
-        az="az image builder customizer add -g $RG -n $TEMPLATE --customizer-name harden --type shell "
-           "--inline-script \"set -euo pipefail\" \"sudo apt-get update\" ...",
+        az="az image builder create -g $RG -n $TEMPLATE --image-source $IMAGE_SOURCE --identity "
+           "$IDENTITY --shared-image-destinations $GAL/$DEF=$LOCATION --vm-size Standard_D2as_v5 "
+           "--build-timeout 90 --defer\n"
+           "az image builder customizer add -g $RG -n $TEMPLATE --customizer-name harden --type "
+           "shell --inline-script \"set -euo pipefail\" \"sudo apt-get update\" \"sudo apt-get -y install "
+           "nginx\" --defer\n"
+           "az image builder delete -g $RG -n $TEMPLATE\n"
+           "az image builder update -g $RG -n $TEMPLATE",
         arm='{"type": "Shell", "name": "harden", "inline": ["set -euo pipefail", "sudo apt-get update", "..."]}',
         terraform='# azapi_resource "Microsoft.VirtualMachineImages/imageTemplates"\n'
                   'customize = [{ type = "Shell", name = "harden", inline = ["set -euo pipefail", "..."] }]')
-    source = "seed 001 troubleshooting row 12, section 2 ('Put set -euo pipefail first')"
+    source = ("seed 001 troubleshooting row 12, section 2 ('Put set -euo pipefail first'); Azure refuses an update "
+        "(learn.microsoft.com/azure/virtual-machines/linux/image-builder-troubleshoot, 'Update/Upgrade of "
+        "image templates is currently not supported'; rule AIB1), so the fix rebuilds the template in az's "
+        'object cache (az image builder create/customizer add --defer, then update: azure-cli vm/_help.py '
+        "'image builder update'), deletes it and submits it again")
     notes = "A scriptUri customizer is reported unknown: the doctor does not download the script."
 
     def evaluate(self, ev: Eval):

@@ -18,11 +18,15 @@ class ThresholdsOverlap(Check):
         "When the scale-in threshold of a metric is at or above its scale-out threshold, one reading can "
         "satisfy both rules: the set scales out, the load per instance drops under the scale-in threshold, it "
         "scales in, and flaps - each cycle booting instances that are removed before they serve.")
-    recommendation = "Leave a wide gap between the thresholds (e.g. out above 70%, in below 30%) on the same metric."
+    recommendation = ('Leave a wide gap between the thresholds (e.g. out above 70%, in below 30%) on the same metric, with '
+        "cooldowns above boot + warm-up. The fix replaces the default profile's rules with such a pair (`az "
+        'monitor autoscale rule list` first: add back the rules on other metrics).')
     fix = Fix(
-        az='az monitor autoscale rule create -g $RG --autoscale-name $AS --condition "Percentage CPU > 70 avg 5m" '
-           '--scale out 2\naz monitor autoscale rule create -g $RG --autoscale-name $AS '
-           '--condition "Percentage CPU < 30 avg 10m" --scale in 1',
+        az="az monitor autoscale rule delete -g $RG --autoscale-name $AS --index '*'\n"
+           "az monitor autoscale rule create -g $RG --autoscale-name $AS --condition \"Percentage CPU "
+           "> 70 avg 5m\" --scale out 1 --cooldown 15\n"
+           "az monitor autoscale rule create -g $RG --autoscale-name $AS --condition \"Percentage CPU "
+           "< 30 avg 10m\" --scale in 1 --cooldown 15",
         arm='"metricTrigger": {"metricName": "Percentage CPU", "operator": "LessThan", "threshold": 30, ...}',
         terraform='metric_trigger {\n  metric_name = "Percentage CPU"\n  operator    = "LessThan"\n'
                   '  threshold   = 30\n  ...\n}')

@@ -18,9 +18,15 @@ class CooldownShorterThanBoot(Check):
         "The cooldown is how long autoscale waits before acting again. Shorter than an instance takes to boot "
         "and warm up, and the metric still reads high while the new instances start: autoscale adds more, "
         "overshooting, then scales in what it just added.")
-    recommendation = "Set every scale-out cooldown above boot + warm-up (the doctor's `--boot-budget`)."
+    recommendation = ("Set every scale-out cooldown above boot + warm-up (the doctor's `--boot-budget`). A rule's cooldown "
+        "is changed by replacing the rule: the fix replaces the default profile's rules with a pair that "
+        'cools down 15 minutes (`az monitor autoscale rule list` first: add back the rules on other metrics).')
     fix = Fix(
-        az='az monitor autoscale rule create ... --scale out 2 --cooldown 15',
+        az="az monitor autoscale rule delete -g $RG --autoscale-name $AS --index '*'\n"
+           "az monitor autoscale rule create -g $RG --autoscale-name $AS --condition \"Percentage CPU "
+           "> 70 avg 5m\" --scale out 1 --cooldown 15\n"
+           "az monitor autoscale rule create -g $RG --autoscale-name $AS --condition \"Percentage CPU "
+           "< 30 avg 10m\" --scale in 1 --cooldown 15",
         arm='"scaleAction": {"direction": "Increase", "type": "ChangeCount", "value": "2", "cooldown": "PT15M"}',
         terraform='scale_action {\n  direction = "Increase"\n  type      = "ChangeCount"\n  value     = 2\n'
                   '  cooldown  = "PT15M"\n}')

@@ -20,8 +20,7 @@ class CriticalWithoutReservation(Check):
     recommendation = ("Reserve capacity for the critical VMs without downtime: `refit reserve` (zero-size reservation, "
                       "associate the running VMs, then raise the capacity).")
     fix = Fix(
-        az="refit reserve --tag tier=critical   # or: az capacity reservation group create; "
-           "az vm update --capacity-reservation-group $CRG_ID; az capacity reservation update --capacity N",
+        az="refit reserve --vm $VM --yes",
         arm='"capacityReservation": {"capacityReservationGroup": {"id": "[resourceId(\'Microsoft.Compute/'
             'capacityReservationGroups\', \'crg-prod\')]"}}',
         terraform="capacity_reservation_group_id = azurerm_capacity_reservation_group.prod.id")

@@ -20,7 +20,8 @@ class OverallocatedGroup(Check):
     recommendation = ("Raise each overallocated reservation's capacity to the number of allocated VMs it covers "
                       "(for running VMs this only links the slots they already hold).")
     fix = Fix(
-        az="az capacity reservation update -g $RG --capacity-reservation-group $CRG -n $CR --capacity $N",
+        az="az capacity reservation update -g $RG --capacity-reservation-group $CRG -n $CR "
+           "--capacity $N",
         arm='"sku": {"name": "Standard_D2s_v5", "capacity": 4}',
         terraform='sku {\n  name     = "Standard_D2s_v5"\n  capacity = 4\n}')
     source = "seed 002 ('Associated vs Allocated', behaviour #3); reference rules C8, C9"

@@ -18,14 +18,15 @@ class ReservationMatchesNoVm(Check):
         "A reservation protects only VMs of its exact size (and zone, in a zonal group). A reservation whose "
         "size or zone matches none of the group's VMs is billed like running VMs and protects nothing, while "
         "the VMs it was meant for run unprotected.")
-    recommendation = ("Create the reservation for the size and zone of the VMs it should protect (size and zone "
-                      "cannot be changed: create a new one), then delete the unused one.")
+    recommendation = ('Delete the reservation: its size and zone cannot be changed (`az capacity reservation update` '
+        'changes only the capacity and the tags). To protect the VMs it was meant for, `refit reserve --vm '
+        'NAME` reserves their size and zone without downtime.')
     fix = Fix(
-        az="az capacity reservation create -g $RG --capacity-reservation-group $CRG -n $CR --sku Standard_D2s_v5 "
-           "--zone 1 --capacity 0",
+        az="az capacity reservation delete -g $RG --capacity-reservation-group $CRG -n $CR --yes",
         arm='"sku": {"name": "Standard_D2s_v5", "capacity": 0}, "zones": ["1"]',
         terraform='sku {\n  name     = "Standard_D2s_v5"\n  capacity = 0\n}\nzone = "1"')
-    source = "reference rules C4, C5, C6; seed 002"
+    source = ('reference rules C4, C5, C6; seed 002; az capacity reservation update (--capacity, --tags only); '
+        'learn.microsoft.com/azure/virtual-machines/capacity-reservation-modify')
     notes = "A zero-capacity reservation passes: it is the first step of protecting running VMs (rule C3)."
 
     def evaluate(self, ev: Eval):

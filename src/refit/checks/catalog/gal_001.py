@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from refit.arm import views as v
 from refit.checks import gallery as g
-from refit.checks import helpers as h
 from refit.checks.model import Check, Eval, Fix
 from refit.checks.registry import register
 from refit.platform.rules import doctor_facts as df
@@ -23,7 +22,7 @@ class NotReplicatedWhereUsed(Check):
     recommendation = "Add every consuming region to the version's targetRegions and wait for replication to complete."
     fix = Fix(
         az="az sig image-version update -g $RG --gallery-name $GAL --gallery-image-definition $DEF "
-           "--gallery-image-version $VER --add publishingProfile.targetRegions name=westus2 "
+           "--gallery-image-version $VERSION --add publishingProfile.targetRegions \"name=$REGION\" "
            "regionalReplicaCount=3 storageAccountType=Standard_ZRS",
         arm='"targetRegions": [{"name": "eastus", "regionalReplicaCount": 3, "storageAccountType": "Standard_ZRS"},\n'
             '                  {"name": "westus2", "regionalReplicaCount": 3, "storageAccountType": "Standard_ZRS"}]',
@@ -41,7 +40,7 @@ class NotReplicatedWhereUsed(Check):
         has_status = bool(ev.get("properties.replicationStatus.summary"))
         problems = []
         for region in sorted({r for _, _, r, _ in users}):
-            who = sorted({h.short(d["id"]) for d, _, r, _ in users if r == region})
+            who = sorted({g.consumer_name(d) for d, _, r, _ in users if r == region})
             if df.normalize_region(region) not in names:
                 problems.append(f"{region} (used by {', '.join(who)}) is not a target region")
             elif has_status and v_view.regional_state(region) not in (None, "Completed"):

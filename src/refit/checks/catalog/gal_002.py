@@ -17,13 +17,15 @@ class TooFewReplicas(Check):
     rationale = (
         "Each replica serves a slice of concurrent instance creates (about 20 per replica). One replica "
         "throttles mass scale-out and reimage, and is a single point of failure for new instances in the region.")
-    recommendation = "Use regionalReplicaCount 3 or more in every target region of production versions."
+    recommendation = ('Use regionalReplicaCount 3 or more in every target region of production versions (updatable in '
+        'place; list every target region with its current storage account type, which cannot change).')
     fix = Fix(
         az="az sig image-version update -g $RG --gallery-name $GAL --gallery-image-definition $DEF "
-           "--gallery-image-version $VER --set publishingProfile.targetRegions[0].regionalReplicaCount=3",
+           "--gallery-image-version $VERSION --target-regions \"$REGION=3=$STORAGE\"",
         arm='"targetRegions": [{"name": "eastus", "regionalReplicaCount": 3}]',
         terraform="target_region {\n  name                   = \"eastus\"\n  regional_replica_count = 3\n}")
-    source = "APRL b49a39fd; seed 001 section 3 (replicas table)"
+    source = ('APRL b49a39fd; seed 001 section 3 (replicas table); azure-mgmt-compute '
+        "TargetRegion.regional_replica_count ('This property is updatable')")
 
     def evaluate(self, ev: Eval):
         default = ev.get(f"{g.PP}.replicaCount") or 1

@@ -17,12 +17,22 @@ class LrsReplicasInZonedRegion(Check):
     rationale = (
         "Standard_LRS replicas live in one zone: a zone's storage outage makes the version unavailable for new "
         "instances in every zone of the region. Standard_ZRS replicas survive it.")
-    recommendation = "Use storageAccountType Standard_ZRS in regions with availability zones."
+    recommendation = ("Use storageAccountType Standard_ZRS in regions with availability zones. A target region's storage "
+        'account type cannot be changed: publish a copy of the version on Standard_ZRS, repoint what pins the '
+        'old version, then delete it.')
     fix = Fix(
-        az="az sig image-version create ... --target-regions eastus=3=standard_zrs",
+        az="az sig image-version create -g $RG --gallery-name $GAL --gallery-image-definition $DEF "
+           "--gallery-image-version $NEW_VERSION --image-version "
+           "/subscriptions/$SUB/resourceGroups/$RG/providers/Microsoft.Compute/galleries/$GAL/images/$DEF/versions/$VERSION "
+           "--target-regions \"$REGION=3=Standard_ZRS\"\n"
+           "# repoint what pins $VERSION to $NEW_VERSION (RF-GAL-005's fix; the definition's latest "
+           "is already $NEW_VERSION), then:\n"
+           "az sig image-version delete -g $RG --gallery-name $GAL --gallery-image-definition $DEF "
+           "--gallery-image-version $VERSION",
         arm='"targetRegions": [{"name": "eastus", "storageAccountType": "Standard_ZRS"}]',
         terraform='target_region {\n  name                 = "eastus"\n  storage_account_type = "Standard_ZRS"\n}')
-    source = "APRL 488dcc8b; seed 001 section 3 (storageAccountType)"
+    source = ('APRL 488dcc8b; seed 001 section 3 (storageAccountType); azure-mgmt-compute '
+        "TargetRegion.storage_account_type ('This property is not updatable'; rule G30)")
     notes = "Regions without availability zones are skipped."
 
     def evaluate(self, ev: Eval):

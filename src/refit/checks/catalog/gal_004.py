@@ -21,7 +21,7 @@ class NothingEligibleForLatest(Check):
     recommendation = "Publish a fixed version (or clear excludeFromLatest on a known-good one) before excluding the last."
     fix = Fix(
         az="az sig image-version update -g $RG --gallery-name $GAL --gallery-image-definition $DEF "
-           "--gallery-image-version $GOOD --set publishingProfile.excludeFromLatest=false",
+           "--gallery-image-version $VERSION --set publishingProfile.excludeFromLatest=false",
         arm='"publishingProfile": {"excludeFromLatest": false}',
         terraform="exclude_from_latest = false")
     source = "seed 001 section 3 (excludeFromLatest), troubleshooting row 4; reference rule G13"

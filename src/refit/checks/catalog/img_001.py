@@ -20,8 +20,15 @@ class ManagedImageInUse(Check):
     recommendation = ("Publish the image as a version of a Compute Gallery definition (TrustedLaunchSupported, Gen2) "
                       "and point the consumer at the definition.")
     fix = Fix(
-        az="az sig image-version create -g $RG --gallery-name $GAL --gallery-image-definition $DEF "
-           "--gallery-image-version 1.0.0 --managed-image $IMAGE_ID --target-regions eastus=3=standard_zrs",
+        az="az sig image-definition create -g $RG --gallery-name $GAL --gallery-image-definition "
+           "$DEF --publisher $PUBLISHER --offer $OFFER --sku $SKU --os-type Linux --os-state "
+           "Generalized --hyper-v-generation V2 --features SecurityType=TrustedLaunchSupported\n"
+           "az sig image-version create -g $RG --gallery-name $GAL --gallery-image-definition $DEF "
+           "--gallery-image-version 1.0.0 --managed-image $IMAGE --target-regions "
+           "$LOCATION=3=Standard_ZRS\n"
+           "az vmss update -g $RG -n $VMSS --set "
+           "virtualMachineProfile.storageProfile.imageReference.id=/subscriptions/$SUB/resourceGroups/$RG/providers/Microsoft.Compute/galleries/$GAL/images/$DEF\n"
+           "az vmss update-instances -g $RG -n $VMSS --instance-ids '*'",
         arm='"imageReference": {"id": "[resourceId(\'Microsoft.Compute/galleries/images\', \'galProd\', \'app\')]"}',
         terraform="source_image_id = azurerm_shared_image.app.id")
     source = "seed 001 section 3; seed 000; reference rules S8, S9, V6"

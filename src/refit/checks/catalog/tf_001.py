@@ -28,11 +28,14 @@ class DisksKeyedByPosition(Check):
         "`for_each = { for i, d in local.disks : i => d }` (or `count`) keys each disk by its position in a "
         "list. Add a disk to one VM, or reorder the environment file, and every later key shifts: Terraform "
         "plans to destroy and recreate disks that did not change - with their data.")
-    recommendation = ("Key disks by what they are (`\"${d.vm}-${d.lun}\"`) and move the state with "
-                      "`refit tf migrate-keys`, which proves that no disk is destroyed.")
+    recommendation = ('Key disks by what they are (`"${d.vm}-${d.lun}"`; `refit tf rekey --key` also takes it as '
+        '`each.value.vm`) and move the state with `refit tf migrate-keys`, which proves that no disk is '
+        'destroyed.')
     fix = Fix(
-        az="refit tf rekey . --address azurerm_managed_disk.data --key '\"${each.value.vm}-${each.value.lun}\"' --yes\n"
-           "refit tf migrate-keys --before ../before --after . --state state.json --out refit_moved.tf",
+        az="cp -r . ../before\n"
+           "refit tf rekey . --address $ADDRESS --key '\"${each.value.vm}-${each.value.lun}\"' --yes\n"
+           "refit tf migrate-keys --before ../before --after . --state terraform.tfstate --out "
+           "refit_moved.tf",
         arm="(Terraform only)",
         terraform='for_each = { for d in local.disks : "${d.vm}-${d.lun}" => d }')
     source = "seed 002 (index-based for_each keys); reference terraform-stable-keys.md; docs/terraform.md"

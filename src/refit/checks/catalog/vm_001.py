@@ -19,9 +19,9 @@ class VmNotTrustedLaunch(Check):
     recommendation = ("Plan the move with `refit plan --resource <id> --set "
                       "properties.securityProfile.securityType=TrustedLaunch` and apply it in a maintenance window.")
     fix = Fix(
-        az="refit plan --resource $VM_ID --set properties.securityProfile.securityType=TrustedLaunch -o plan.json\n"
-           "refit apply plan.json   # or: az vm deallocate; az vm update --security-type TrustedLaunch "
-           "--enable-secure-boot true --enable-vtpm true; az vm start",
+        az="refit plan --resource $VM_ID --set properties.securityProfile.securityType=TrustedLaunch "
+           "--out plan.json\n"
+           "refit apply plan.json --yes",
         arm='"securityProfile": {"securityType": "TrustedLaunch", "uefiSettings": {"secureBootEnabled": true, '
             '"vTpmEnabled": true}}',
         terraform="secure_boot_enabled = true\nvtpm_enabled        = true")

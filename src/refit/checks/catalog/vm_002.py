@@ -21,10 +21,16 @@ class ConfidentialVmReadiness(Check):
         "A Confidential VM cannot be converted in place: it is created as such, from a Gen2 image, on Premium "
         "disks; with confidential OS disk encryption and a customer-managed key the OS disk is limited in size. "
         "Knowing which VMs fail these prerequisites sizes a confidential-computing migration.")
-    recommendation = ("Before planning a move to Confidential VM: rebuild Gen1 VMs on Gen2 images, move disks to "
-                      "Premium SSD, and keep CMK-encrypted OS disks within the limit.")
+    recommendation = ("Before planning a move to Confidential VM: bring Gen1 VMs to Gen2 (the fix: refit's Trusted Launch "
+        'plan converts the OS disk MBR -> GPT), move disks to Premium SSD (deallocated), and keep '
+        'CMK-encrypted OS disks within the limit.')
     fix = Fix(
-        az="az disk update -g $RG -n $DISK --sku Premium_LRS   # VM deallocated",
+        az="refit plan --resource $VM_ID --set properties.securityProfile.securityType=TrustedLaunch "
+           "--out plan.json\n"
+           "refit apply plan.json --yes\n"
+           "az vm deallocate -g $RG -n $VM\n"
+           "az disk update -g $RG -n $OS_DISK --sku Premium_LRS\n"
+           "az vm start -g $RG -n $VM",
         arm='"osDisk": {"managedDisk": {"storageAccountType": "Premium_LRS"}}',
         terraform='os_disk {\n  storage_account_type = "Premium_LRS"\n}')
     source = "reference rules U8, S12; issue 5 (readiness: Gen1, OS disk > 128 GB with CMK, non-Premium disks)"

@@ -26,11 +26,11 @@ class AutoOsUpgradeCannotRun(Check):
         "add the Application Health extension to the model and roll it to every instance, and remove maxSurge "
         "on Flexible scale sets.")
     fix = Fix(
-        az="az vmss update -g $RG -n $VMSS --set virtualMachineProfile.storageProfile.imageReference.id="
-           "/subscriptions/$SUB/resourceGroups/$RG/providers/Microsoft.Compute/galleries/$GAL/images/$DEF\n"
-           "az vmss extension set -g $RG --vmss-name $VMSS --name ApplicationHealthLinux "
-           "--publisher Microsoft.ManagedServices --version 2.0 "
-           "--settings '{\"protocol\":\"http\",\"port\":8080,\"requestPath\":\"/healthz\",\"gracePeriod\":900}'\n"
+        az="az vmss update -g $RG -n $VMSS --set "
+           "virtualMachineProfile.storageProfile.imageReference.id=/subscriptions/$SUB/resourceGroups/$RG/providers/Microsoft.Compute/galleries/$GAL/images/$DEF\n"
+           "az vmss extension set -g $RG --vmss-name $VMSS --name ApplicationHealthLinux --publisher "
+           "Microsoft.ManagedServices --version 2.0 --settings "
+           "'{\"protocol\":\"http\",\"port\":8080,\"requestPath\":\"/healthz\",\"gracePeriod\":900}'\n"
            "az vmss update-instances -g $RG -n $VMSS --instance-ids '*'",
         arm='"imageReference": {"id": "[resourceId(\'Microsoft.Compute/galleries/images\', \'galProd\', \'app\')]"},\n'
             '"upgradePolicy": {"mode": "Rolling", "automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": true},\n'

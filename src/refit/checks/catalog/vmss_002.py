@@ -19,7 +19,9 @@ class TwoHealthSources(Check):
         "not engage until one is removed, and nothing says so at deployment time.")
     recommendation = "Keep exactly one health source: remove the LB probe reference or the Application Health extension."
     fix = Fix(
-        az="az vmss update -g $RG -n $VMSS --remove virtualMachineProfile.networkProfile.healthProbe",
+        az="az vmss update -g $RG -n $VMSS --remove "
+           "virtualMachineProfile.networkProfile.healthProbe\n"
+           "az vmss update-instances -g $RG -n $VMSS --instance-ids '*'",
         arm='"networkProfile": { /* no "healthProbe" when the Application Health extension is used */ }',
         terraform="# remove health_probe_id, or the ApplicationHealth* extension block")
     source = "seed 001 troubleshooting row 6; reference rule H2; acd automatic-instance-repairs"

@@ -22,9 +22,13 @@ class RollingWithoutHealth(Check):
     recommendation = ("Add the Application Health extension (on Flexible, the only option), confirm it reports "
                       "Healthy, then switch to Rolling.")
     fix = Fix(
-        az="az vmss extension set -g $RG --vmss-name $VMSS --name ApplicationHealthLinux "
-           "--publisher Microsoft.ManagedServices --version 2.0 "
-           "--settings '{\"protocol\":\"http\",\"port\":8080,\"requestPath\":\"/healthz\"}'",
+        az="az vmss extension set -g $RG --vmss-name $VMSS --name ApplicationHealthLinux --publisher "
+           "Microsoft.ManagedServices --version 2.0 --settings "
+           "'{\"protocol\":\"http\",\"port\":8080,\"requestPath\":\"/healthz\",\"gracePeriod\":900}'\n"
+           "az vmss update-instances -g $RG -n $VMSS --instance-ids '*'\n"
+           "# once the instances' Application Health extension reports them Healthy:\n"
+           "az vmss update -g $RG -n $VMSS --set upgradePolicy.mode=Rolling "
+           "upgradePolicy.rollingUpgradePolicy='{\"maxBatchInstancePercent\":20,\"maxUnhealthyInstancePercent\":20,\"maxUnhealthyUpgradedInstancePercent\":20,\"pauseTimeBetweenBatches\":\"PT2M\",\"rollbackFailedInstancesOnPolicyBreach\":true}'",
         arm='"extensionProfile": {"extensions": [{"name": "health", "properties": {"publisher": '
             '"Microsoft.ManagedServices", "type": "ApplicationHealthLinux", "typeHandlerVersion": "2.0", '
             '"settings": {"protocol": "http", "port": 8080, "requestPath": "/healthz"}}}]}',

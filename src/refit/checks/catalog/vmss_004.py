@@ -23,9 +23,12 @@ class GraceShorterThanBoot(Check):
     recommendation = ("Raise both grace periods above boot + warm-up (the doctor's `--boot-budget`, default 10m); "
                       "measure it on a real instance.")
     fix = Fix(
-        az="az vmss update -g $RG -n $VMSS --enable-automatic-repairs true --automatic-repairs-grace-period PT30M\n"
-           "az vmss extension set ... --settings '{\"protocol\":\"http\",\"port\":8080,\"requestPath\":\"/healthz\","
-           "\"gracePeriod\":900}'",
+        az="az vmss update -g $RG -n $VMSS --enable-automatic-repairs true "
+           "--automatic-repairs-grace-period 30\n"
+           "az vmss extension set -g $RG --vmss-name $VMSS --name ApplicationHealthLinux --publisher "
+           "Microsoft.ManagedServices --version 2.0 --settings "
+           "'{\"protocol\":\"http\",\"port\":8080,\"requestPath\":\"/healthz\",\"gracePeriod\":900}'\n"
+           "az vmss update-instances -g $RG -n $VMSS --instance-ids '*'",
         arm='"automaticRepairsPolicy": {"enabled": true, "gracePeriod": "PT30M"}',
         terraform='automatic_instance_repair {\n  enabled      = true\n  grace_period = "PT30M"\n}')
     source = "seed 001 troubleshooting row 7 and section 5 (extension settings); reference rule 4b (PT10M..PT90M)"

@@ -20,8 +20,8 @@ class NoRollbackOnBreach(Check):
         "stops with the broken instances left broken.")
     recommendation = "Set rollingUpgradePolicy.rollbackFailedInstancesOnPolicyBreach to true."
     fix = Fix(
-        az="az vmss update -g $RG -n $VMSS --set upgradePolicy.rollingUpgradePolicy."
-           "rollbackFailedInstancesOnPolicyBreach=true",
+        az="az vmss update -g $RG -n $VMSS --set "
+           "upgradePolicy.rollingUpgradePolicy.rollbackFailedInstancesOnPolicyBreach=true",
         arm='"rollingUpgradePolicy": {"rollbackFailedInstancesOnPolicyBreach": true}',
         terraform="# azurerm does not expose it: set it with azapi\nresource \"azapi_update_resource\" \"rollback\" {\n"
                   "  type        = \"Microsoft.Compute/virtualMachineScaleSets@2024-07-01\"\n"

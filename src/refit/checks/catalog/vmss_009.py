@@ -20,7 +20,8 @@ class UnhealthyThresholdBelowBatch(Check):
         "maxBatchInstancePercent, one batch in flight plus any unrelated failure stops the upgrade.")
     recommendation = "Keep maxBatchInstancePercent at or below maxUnhealthyInstancePercent."
     fix = Fix(
-        az="az vmss update -g $RG -n $VMSS --max-batch-instance-percent 20 --max-unhealthy-instance-percent 20",
+        az="az vmss update -g $RG -n $VMSS --max-batch-instance-percent 20 "
+           "--max-unhealthy-instance-percent 20",
         arm='"rollingUpgradePolicy": {"maxBatchInstancePercent": 20, "maxUnhealthyInstancePercent": 20}',
         terraform="rolling_upgrade_policy {\n  max_batch_instance_percent     = 20\n"
                   "  max_unhealthy_instance_percent = 20\n  ...\n}")

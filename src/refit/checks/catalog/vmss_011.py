@@ -17,13 +17,17 @@ class SingleZoneScaleSet(Check):
     rationale = (
         "A regional or single-zone scale set shares one datacenter's fate. In a region with availability zones, "
         "spreading across zones 1, 2 and 3 (with max fault-domain spreading) is the production default.")
-    recommendation = ("Deploy across at least two zones (zones can be added to an existing set since API "
-                      "2023-03-01, never removed).")
+    recommendation = ('Deploy across at least two zones. Zones can be added to an existing set (never removed): `az vmss '
+        'update --zones` (the fix); instances already created stay in their zone, new ones spread, so scale '
+        'out or replace instances to rebalance.')
     fix = Fix(
-        az="az vmss create ... --zones 1 2 3 --platform-fault-domain-count 1",
+        az="az vmss update -g $RG -n $VMSS --zones 1 2 3",
         arm='"zones": ["1", "2", "3"]',
         terraform='zones = ["1", "2", "3"]')
-    source = "seed 001 section 1 (zones x FD table); APRL 1422c567; PSRule Azure.VMSS.AvailabilityZone; rule M5"
+    source = ('seed 001 section 1 (zones x FD table); APRL 1422c567; PSRule Azure.VMSS.AvailabilityZone; rule M5; '
+        'VirtualMachineScaleSetUpdate.zones '
+        '(learn.microsoft.com/rest/api/compute/virtual-machine-scale-sets/update); '
+        'learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-use-availability-zones')
     notes = "Skipped (no result) in regions without availability zones."
 
     def evaluate(self, ev: Eval):

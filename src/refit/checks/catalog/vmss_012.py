@@ -17,13 +17,18 @@ class SpotWithoutFloor(Check):
         "Spot instances are evicted when Azure reclaims capacity, possibly all at once across a region. Spot "
         "Priority Mix keeps a floor of regular instances (baseRegularPriorityCount) that are never evicted; "
         "without it a reclaim takes the whole set.")
-    recommendation = ("Set priorityMixPolicy.baseRegularPriorityCount to the capacity the service needs to stay up, "
-                      "and handle Preempt scheduled events in the guest.")
+    recommendation = ('Set priorityMixPolicy.baseRegularPriorityCount to the capacity the service needs to stay up, and '
+        'handle Preempt scheduled events in the guest. The mix is updatable and applies to future scaling '
+        '(existing instances are not rebalanced): scale out or replace Spot instances to reach the floor.')
     fix = Fix(
-        az="az vmss create ... --priority Spot --regular-priority-count 3 --regular-priority-percentage 50",
+        az="az vmss update -g $RG -n $VMSS --regular-priority-count 3 --regular-priority-percentage "
+           "50",
         arm='"priorityMixPolicy": {"baseRegularPriorityCount": 3, "regularPriorityPercentageAboveBase": 50}',
         terraform="priority_mix {\n  base_regular_count            = 3\n  regular_percentage_above_base = 50\n}")
-    source = "seed 001 troubleshooting row 10, section 7 (Spot Priority Mix)"
+    source = ('seed 001 troubleshooting row 10, section 7 (Spot Priority Mix); '
+        'VirtualMachineScaleSetUpdate.priorityMixPolicy; '
+        "learn.microsoft.com/azure/virtual-machine-scale-sets/spot-priority-mix ('Changes to the mix "
+        "configuration apply only to future scaling operations')")
 
     def evaluate(self, ev: Eval):
         if (ev.get(f"{h.VMP}.priority") or "Regular").lower() != "spot":

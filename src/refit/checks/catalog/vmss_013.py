@@ -18,12 +18,15 @@ class SpotNotRestored(Check):
         "With evictionPolicy Deallocate (the default) an evicted instance keeps its disks and waits, "
         "deallocated, counting against quota and capacity. Unless Spot restore (spotRestorePolicy) is on, "
         "nothing brings it back when capacity returns: the set shrinks after each reclaim.")
-    recommendation = "Enable spotRestorePolicy, or use evictionPolicy Delete for stateless work that autoscale recreates."
+    recommendation = ('Enable spotRestorePolicy (updatable in place: the fix), or use evictionPolicy Delete for stateless '
+        'work that autoscale recreates.')
     fix = Fix(
-        az="az vmss create ... --priority Spot --eviction-policy Deallocate --enable-spot-restore true",
+        az="az vmss update -g $RG -n $VMSS --enable-spot-restore true --spot-restore-timeout PT1H",
         arm='"spotRestorePolicy": {"enabled": true, "restoreTimeout": "PT1H"}',
         terraform='spot_restore {\n  enabled = true\n  timeout = "PT1H"\n}')
-    source = "seed 001 section 7 (eviction policy table), troubleshooting row 10"
+    source = ('seed 001 section 7 (eviction policy table), troubleshooting row 10; '
+        'VirtualMachineScaleSetUpdate.spotRestorePolicy '
+        '(learn.microsoft.com/rest/api/compute/virtual-machine-scale-sets/update)')
 
     def evaluate(self, ev: Eval):
         if (ev.get(f"{h.VMP}.priority") or "Regular").lower() != "spot":

@@ -21,9 +21,10 @@ class HealthProbeIncomplete(Check):
     recommendation = ("Give http/https probes a requestPath (a route that returns a clean 200 only when the "
                       "instance can serve) and tcp probes a port.")
     fix = Fix(
-        az="az vmss extension set -g $RG --vmss-name $VMSS --name ApplicationHealthLinux "
-           "--publisher Microsoft.ManagedServices --version 2.0 "
-           "--settings '{\"protocol\":\"http\",\"port\":8080,\"requestPath\":\"/ready\"}'",
+        az="az vmss extension set -g $RG --vmss-name $VMSS --name ApplicationHealthLinux --publisher "
+           "Microsoft.ManagedServices --version 2.0 --settings "
+           "'{\"protocol\":\"http\",\"port\":8080,\"requestPath\":\"/ready\",\"gracePeriod\":900}'\n"
+           "az vmss update-instances -g $RG -n $VMSS --instance-ids '*'",
         arm='"settings": {"protocol": "http", "port": 8080, "requestPath": "/ready"}',
         terraform='settings = jsonencode({ protocol = "http", port = 8080, requestPath = "/ready" })')
     source = "seed 001 troubleshooting row 8, section 5 (probe contract and settings tables)"

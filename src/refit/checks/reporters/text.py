@@ -35,7 +35,8 @@ def render(report: Report, console: Console) -> None:
             console.print(f"    [green]fix:[/] {escape(c.recommendation)}", highlight=False)
             if c.fix.az:
                 for line in c.fix.az.splitlines():
-                    console.print(f"      [dim]$ {escape(line)}[/]", highlight=False)
+                    prompt = "" if line.lstrip().startswith("#") else "$ "  # a comment says what to do between
+                    console.print(f"      [dim]{prompt}{escape(line)}[/]", highlight=False)
     unknown = [f for f in report.findings if f.status == UNKNOWN]
     if unknown:
         console.print(f"\n[bold]UNKNOWN[/] ({len(unknown)}): not decidable from this input")

@@ -32,13 +32,16 @@ Supported subset
 - operators: where/filter, project (renames, computed columns), project-away, project-keep,
   project-rename, extend, order by/sort by (asc|desc, nulls first|last; default desc), take/limit,
   top N by, summarize (aggregations, `by`, `name = expr`), count, distinct, mv-expand
-  (kind/bagexpansion, with_itemindex, to typeof(), limit).
+  (kind/bagexpansion, with_itemindex, to typeof(), limit), join (the flavours Resource Graph runs:
+  innerunique, inner, leftouter, fullouter; `on col` and `$left.a == $right.b`), union (kind=inner|outer,
+  withsource=, also leading a query), parse (kind=simple|regex|relaxed, typed columns, `*`).
 - scalar: literals (strings ' " @'' h'', long, real, bool, dynamic([..]/{..}), datetime(), timespan
   1d/2h/30m), `.`/`['x']`/`[0]` access, == != =~ !~ < <= > >=, contains/has/hasprefix/hassuffix/
   startswith/endswith (+ `_cs`, `!` forms), matches regex, in/!in/in~/!in~, has_any/has_all,
   between/!between, and/or, + - * / %, and the functions in `expr.FUNCTIONS`.
 - aggregations: count countif dcount dcountif sum sumif min max avg avgif make_list make_list_if
-  make_set make_set_if any take_any take_anyif.
+  make_set make_set_if any take_any take_anyif, arg_max and arg_min (with `*` or the columns to return).
+- tables: Resources and ResourceContainers (resource groups, subscriptions) as the emulator's route serves them.
 """
 
 from refit.emulator.kql.engine import run

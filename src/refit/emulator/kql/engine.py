@@ -10,10 +10,10 @@ import functools
 import re
 from datetime import UTC, datetime, timedelta
 
-from refit.emulator.kql.aggregates import agg_result_name
+from refit.emulator.kql.aggregates import Agg, agg_result_name
 from refit.emulator.kql.errors import INTERNAL_ERROR, SEMANTIC_ERROR, UNKNOWN_TABLE, KqlError
-from refit.emulator.kql.expr import LOOSE, Scope, compile_expr, result_name
-from refit.emulator.kql.parser import Col, Named, Op, Query, parse
+from refit.emulator.kql.expr import LOOSE, C, Scope, compile_expr, result_name
+from refit.emulator.kql.parser import Call, Col, Named, Op, Query, parse, parse_datetime, parse_timespan
 from refit.emulator.kql.values import hkey, output, s, sort_key, to_datetime, type_of
 
 # The columns of Resource Graph's resource tables, in the order it returns them
@@ -72,30 +72,40 @@ def run(query: str, tables: dict[str, list[dict]]) -> list[dict]:
 
 
 class _Ctx:
-    __slots__ = ("now", "src")
+    __slots__ = ("now", "src", "tables")
 
-    def __init__(self, src, now: datetime) -> None:
+    def __init__(self, src, now: datetime, tables: dict[str, list[dict]]) -> None:
         self.src = src
         self.now = now
+        self.tables = tables  # a join's right side and a union's legs read them too
 
 
 def _execute(q: Query, tables: dict[str, list[dict]]) -> list[dict]:
-    by_lower = {name.lower(): name for name in tables}
+    return _finish(*_run(q, _Ctx(q.source, datetime.now(UTC), tables)))
+
+
+def _table(q: Query, ctx: _Ctx) -> tuple[list[dict], dict[str, str]]:
+    by_lower = {name.lower(): name for name in ctx.tables}
     key = by_lower.get(q.table.lower())
     if key is None:
         line, pos = q.source.where(q.table_pos)
-        have = ", ".join(sorted(tables)) or "no tables"
+        have = ", ".join(sorted(ctx.tables)) or "no tables"
         raise KqlError(
             f"Table {q.table} is invalid, unsupported or disallowed (line [{line},{pos}]; the emulator has {have})",
             code=UNKNOWN_TABLE, line=line, position=pos, token=q.table,
         )  # fmt: skip
-    rows = tables[key]
-    schema = base_schema(key, rows)
-    ctx = _Ctx(q.source, datetime.now(UTC))
+    rows = ctx.tables[key]
+    return rows, base_schema(key, rows)
+
+
+def _run(q: Query, ctx: _Ctx) -> tuple[list[dict], dict[str, str], bool]:
+    """A query's rows and schema before the answer's formatting (a join's right side and a union's legs run
+    through here as well)."""
+    rows, schema = ([], {}) if q.table == "" else _table(q, ctx)  # "": a leading `union` brings its legs
     exact = False  # True once every row dict holds exactly the schema's keys in schema order
     for op in q.ops:
         rows, schema, exact = _OPERATORS[op.kind](op, rows, schema, exact, ctx)
-    return _finish(rows, schema, exact)
+    return rows, schema, exact
 
 
 def _finish(rows: list[dict], schema: dict[str, str], exact: bool) -> list[dict]:
@@ -364,6 +374,12 @@ def _summarize(op: Op, rows, schema, exact, ctx):
     aggs = []
     for it in op.args["aggs"]:
         expr = it.expr if it.__class__ is Named else it
+        if expr.__class__ is Call and expr.name in ARG_EXTREMES:
+            if it.__class__ is Named:
+                raise _error(ctx, it.pos, it.name, f"'summarize' operator: {expr.name}() returns several columns; "
+                             "rename them with project-rename")
+            aggs.extend(_arg_extreme(expr, schema, inner, collector, taken, ctx))
+            continue
         before = len(collector)
         c = compile_expr(expr, outer)
         if len(collector) == before:
@@ -417,6 +433,51 @@ def _summarize(op: Op, rows, schema, exact, ctx):
     new_schema = {name: c.type for name, c in groups}
     new_schema.update((name, c.type) for name, c in aggs)
     return out, new_schema, True
+
+
+# arg_max(ExprToMaximize, * | ExprToReturn, ...) and arg_min: the row of the group where the expression is largest
+# (smallest); its value comes first, named as the expression, then the columns asked for (`*`: every input column
+# the output does not have yet). https://learn.microsoft.com/kusto/query/arg-max-aggregation-function
+ARG_EXTREMES = {"arg_max": True, "argmax": True, "arg_min": False, "argmin": False}
+
+
+def _arg_extreme(node: Call, schema, inner: Scope, collector: list, taken: set[str], ctx) -> list:
+    if len(node.args) < 2:
+        raise _error(ctx, node.pos, node.name, f"'summarize' operator: {node.name}() expects an expression and the "
+                     "columns to return (or *)")
+    want_max = ARG_EXTREMES[node.name]
+    target = compile_expr(node.args[0], inner)
+    first = _unique(result_name(node.args[0]) or ("max_arg0" if want_max else "min_arg0"), taken)  # INFERRED
+    taken.add(first)
+    returned: list[tuple[str, object]] = []
+    for arg in node.args[1:]:
+        if arg.__class__ is Col and arg.name == "*":
+            for col in schema:
+                if col not in taken:
+                    taken.add(col)
+                    returned.append((col, compile_expr(Col(col, arg.pos), inner)))
+            continue
+        expr = arg.expr if arg.__class__ is Named else arg
+        name = arg.name if arg.__class__ is Named else _unique(result_name(arg), taken)
+        taken.add(name)
+        returned.append((name, compile_expr(expr, inner)))
+    fns = tuple(c.fn for _, c in returned)
+    f = target.fn
+
+    def step(st, r):
+        v = f(r)
+        if v is None:
+            return
+        k = sort_key(v)
+        if st[0] is None or (k > st[0] if want_max else k < st[0]):
+            st[0], st[1], st[2] = k, v, tuple(g(r) for g in fns)
+
+    slot = f"\x00agg{len(collector)}"
+    blank = (None,) * len(fns)
+    collector.append(Agg(slot, lambda: [None, None, blank], step, lambda st: (st[1], *st[2])))
+    out = [(first, C(lambda p, sl=slot: p[sl][0], target.type))]
+    out += [(name, C(lambda p, sl=slot, i=i: p[sl][i + 1], c.type)) for i, (name, c) in enumerate(returned)]
+    return out
 
 
 def _count(op: Op, rows, schema, exact, ctx):
@@ -508,6 +569,191 @@ def _mv_expand(op: Op, rows, schema, exact, ctx):
     return out, new_schema, exact
 
 
+# ---------------------------------------------------------------- join, union, parse
+
+# The join flavours Resource Graph runs
+# (https://learn.microsoft.com/azure/governance/resource-graph/concepts/query-language#resource-graph-tables);
+# Kusto's default is innerunique (https://learn.microsoft.com/kusto/query/join-operator).
+JOIN_KINDS = ("innerunique", "inner", "leftouter", "fullouter")
+KUSTO_JOIN_KINDS = frozenset({"leftanti", "anti", "leftantisemi", "rightanti", "rightantisemi", "leftsemi",
+                              "rightsemi", "rightouter"})
+
+
+def _key_fn(col: str, schema: dict[str, str]):
+    """A join key's value as Kusto compares it: strings as strings (never null), other nulls match nothing."""
+    if schema.get(col) == "string":
+        return lambda r: hkey(s(r.get(col)))
+    return lambda r: None if r.get(col) is None else hkey(r.get(col))
+
+
+def _join(op: Op, rows, schema, exact, ctx):
+    kind = op.args["kind"][0] if op.args["kind"] else "innerunique"
+    kpos = op.args["kind"][1] if op.args["kind"] else op.pos
+    if op.args["hints"]:
+        hint, hpos = op.args["hints"][0]
+        raise _error(ctx, hpos, hint, "'join' operator: Resource Graph does not allow custom join strategies "
+                     "(hint.*)")
+    if kind not in JOIN_KINDS:
+        why = (f"join kind '{kind}' is not supported by Resource Graph" if kind in KUSTO_JOIN_KINDS
+               else f"'{kind}' is not a join kind")
+        raise _error(ctx, kpos, kind, f"'join' operator: {why} (supported: {', '.join(JOIN_KINDS)})")
+    right_rows, right_schema, _ = _run(op.args["right"], ctx)
+    for left_col, right_col, pos in op.args["keys"]:
+        for col, side in ((left_col, schema), (right_col, right_schema)):
+            if col not in side:
+                raise _error(ctx, pos, col, f"'join' operator: Failed to resolve column '{col}'")
+    # The right side's columns follow the left's; a name the left has gets Kusto's suffix (id -> id1).
+    out_schema = dict(schema)
+    renamed: list[tuple[str, str]] = []
+    for col, t in right_schema.items():
+        name = _unique(col, out_schema)
+        out_schema[name] = t
+        renamed.append((name, col))
+    left_key = [_key_fn(lc, schema) for lc, _, _ in op.args["keys"]]
+    right_key = [_key_fn(rc, right_schema) for _, rc, _ in op.args["keys"]]
+
+    def key(r, fns):
+        k = tuple(f(r) for f in fns)
+        return None if any(v is None for v in k) else k
+
+    index: dict = {}
+    for r in right_rows:
+        k = key(r, right_key)
+        if k is not None:
+            index.setdefault(k, []).append(r)
+    left_cols = tuple(schema)
+    if kind == "innerunique":  # one left row per key value: the first one
+        firsts: dict = {}
+        for r in rows:
+            k = key(r, left_key)
+            if k is not None:
+                firsts.setdefault(k, r)
+        rows = list(firsts.values())
+    out, matched = [], set()
+    for r in rows:
+        k = key(r, left_key)
+        hits = index.get(k, []) if k is not None else []
+        base = {c: r.get(c) for c in left_cols}
+        if hits:
+            matched.add(k)
+            out.extend({**base, **{name: h.get(col) for name, col in renamed}} for h in hits)
+        elif kind in ("leftouter", "fullouter"):
+            out.append({**base, **{name: _none(right_schema[col]) for name, col in renamed}})
+    if kind == "fullouter":
+        blank = {c: _none(t) for c, t in schema.items()}
+        for r in right_rows:
+            if key(r, right_key) not in matched:
+                out.append({**blank, **{name: r.get(col) for name, col in renamed}})
+    return out, out_schema, True
+
+
+def _none(t: str):
+    """No value of a column's type: Kusto's strings are never null, they are empty."""
+    return "" if t == "string" else None
+
+
+def _union(op: Op, rows, schema, exact, ctx):
+    inputs = [] if op.args["lead"] else [("union_arg0", rows, schema)]
+    for leg in op.args["legs"]:
+        leg_rows, leg_schema, _ = _run(leg, ctx)
+        # withsource names a bare table by its name and any other leg as Kusto does (union_arg<i>, INFERRED).
+        label = leg.table if not leg.ops else f"union_arg{len(inputs)}"
+        inputs.append((label, leg_rows, leg_schema))
+    # outer: every column of every input (in order of first appearance); a name with two types becomes
+    # name_<type> in each (Kusto's union rule); inner: the columns every input has with one type.
+    types: dict[str, set[str]] = {}
+    for _, _, sch in inputs:
+        for c, t in sch.items():
+            types.setdefault(c, set()).add(t)
+    if op.args["kind"] == "inner":
+        common = [c for c in inputs[0][2] if all(c in sch for _, _, sch in inputs) and len(types[c]) == 1]
+        plan = [(c, {i: c for i in range(len(inputs))}, inputs[0][2][c]) for c in common]
+    else:
+        plan = []
+        for c, ts in types.items():
+            if len(ts) == 1:
+                plan.append((c, {i: c for i, (_, _, sch) in enumerate(inputs) if c in sch}, next(iter(ts))))
+            else:
+                for t in sorted(ts):
+                    plan.append((f"{c}_{t}", {i: c for i, (_, _, sch) in enumerate(inputs) if sch.get(c) == t}, t))
+    out_schema = {name: t for name, _, t in plan}
+    source = op.args["withsource"]
+    if source:
+        out_schema = {source: "string", **{k: v for k, v in out_schema.items() if k != source}}
+    out = []
+    for i, (label, leg_rows, _) in enumerate(inputs):
+        cols = tuple((name, src.get(i), _none(t)) for name, src, t in plan)
+        for r in leg_rows:
+            row = {name: (r.get(col) if col is not None else blank) for name, col, blank in cols}
+            if source:
+                row = {source: label, **row}
+            out.append(row)
+    return out, out_schema, True
+
+
+_PARSE_CASTS = {
+    "string": lambda v: v,
+    "long": lambda v: int(v),
+    "real": lambda v: float(v),
+    "bool": lambda v: {"true": True, "false": False}[v.lower()],
+    "datetime": lambda v: _must(parse_datetime(v)),
+    "timespan": lambda v: _must(parse_timespan(v)),
+    "dynamic": lambda v: v,
+}
+
+
+def _must(v):
+    if v is None:
+        raise ValueError("not a value of the type")
+    return v
+
+
+def _parse(op: Op, rows, schema, exact, ctx):
+    # https://learn.microsoft.com/kusto/query/parse-operator: the pattern becomes one regular expression, anchored
+    # at the start: string constants match as text (as regular expressions with kind=regex), '*' skips, and each
+    # column captures up to the next element (the last element takes the rest). simple: a row whose text does not
+    # match, or whose value does not convert to its column's type, gets nulls; relaxed: only that column does.
+    kind = op.args["kind"]
+    pattern = op.args["pattern"]
+    source = compile_expr(op.args["source"], _scope(schema, "parse", ctx)).fn
+    parts, columns = [], []
+    for i, el in enumerate(pattern):
+        last = i == len(pattern) - 1
+        if el[0] == "*":
+            parts.append(".*" if last else ".*?")
+        elif el[0] == "text":
+            parts.append(el[1] if kind == "regex" else re.escape(el[1]))
+        else:
+            parts.append("(.*)" if last else "(.*?)")
+            columns.append((el[1], el[2]))
+    try:
+        rx = re.compile("".join(parts), re.DOTALL)
+    except re.error as e:
+        raise _error(ctx, op.pos, "parse", f"'parse' operator: the pattern is not a valid regular expression "
+                     f"({e})") from None
+    new_schema = dict(schema)
+    for name, t in columns:
+        new_schema[name] = t
+    empty = {name: ("" if t == "string" else None) for name, t in columns}
+    out = []
+    for r in rows:
+        d = dict(r)
+        m = rx.match(s(source(r)))
+        values = dict(empty)
+        if m is not None:
+            for (name, t), text in zip(columns, m.groups(), strict=True):
+                try:
+                    values[name] = _PARSE_CASTS[t](text)
+                except (ValueError, KeyError, OverflowError):
+                    if kind != "relaxed":
+                        values = dict(empty)
+                        break
+                    values[name] = empty[name]
+        d.update(values)
+        out.append(d)
+    return out, new_schema, exact
+
+
 _OPERATORS = {
     "where": _where,
     "project": _project,
@@ -522,4 +768,7 @@ _OPERATORS = {
     "count": _count,
     "distinct": _distinct,
     "mv-expand": _mv_expand,
+    "join": _join,
+    "union": _union,
+    "parse": _parse,
 }

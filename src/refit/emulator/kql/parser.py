@@ -133,11 +133,12 @@ IN_OPS = frozenset({"in", "!in", "in~", "!in~"})
 SUPPORTED_OPERATORS = (
     "where", "filter", "project", "project-away", "project-keep", "project-rename", "extend",
     "order", "sort", "take", "limit", "top", "summarize", "count", "distinct", "mv-expand",
+    "join", "union", "parse",
 )  # fmt: skip
 # Every other tabular operator Kusto has: recognised so the error says "not supported", not "syntax".
 OTHER_OPERATORS = frozenset(
     {
-        "join", "union", "parse", "parse-where", "parse-kv", "project-reorder", "mv-apply",
+        "parse-where", "parse-kv", "project-reorder", "mv-apply",
         "make-series", "top-nested", "top-hitters", "sample", "sample-distinct", "render", "serialize",
         "as", "evaluate", "lookup", "facet", "fork", "getschema", "invoke", "partition", "range",
         "reduce", "scan", "search", "find", "print", "datatable", "externaldata", "consume", "let",
@@ -250,7 +251,12 @@ class Parser:
                 code=NOT_SUPPORTED,
             )
         ops: list[Op] = []
-        if tok.kind == "id" and tok.value in OPERATOR_WORDS:
+        if tok.kind == "id" and tok.value == "union":
+            # `union A, B` starts a query with its legs as the input (no table before it).
+            table, table_pos = "", tok.start
+            self.i += 1
+            ops.append(self.union(tok.start, lead=True))
+        elif tok.kind == "id" and tok.value in OPERATOR_WORDS:
             # Resource Graph runs a query that starts with an operator against Resources
             # (https://learn.microsoft.com/azure/governance/resource-graph/concepts/query-language).
             table, table_pos = DEFAULT_TABLE, tok.start
@@ -337,6 +343,12 @@ class Parser:
             return Op("summarize", pos, {"aggs": aggs, "groups": groups})
         if word == "count":
             return Op("count", pos)
+        if word == "join":
+            return self.join(pos)
+        if word == "union":
+            return self.union(pos, lead=False)
+        if word == "parse":
+            return self.parse_op(pos)
         if word == "distinct":
             if self.is_op("*"):
                 self.i += 1
@@ -345,7 +357,125 @@ class Parser:
         return self.mv_expand(pos)
 
     def at_end(self) -> bool:
-        return self.tok.kind == "eof" or self.is_op("|")
+        return self.tok.kind == "eof" or self.is_op("|") or self.is_op(")")
+
+    # ------------------------------------------------------------ join, union, parse
+    def options(self, allowed: tuple[str, ...]) -> dict[str, tuple[str, int]]:
+        """`name=value` options before an operator's arguments (kind=inner, withsource=T, hint.strategy=...):
+        name -> (value, position of the value); a hint.* option -> (value, position of its name)."""
+        out: dict[str, tuple[str, int]] = {}
+        while self.tok.kind == "id":
+            start, j = self.i, self.i
+            key_pos = self.tok.start
+            key = str(self.tok.value)
+            # hint.strategy: a dotted option name
+            while self.toks[j + 1].kind == "op" and self.toks[j + 1].value == "." and self.toks[j + 2].kind == "id":
+                j += 2
+                key += "." + str(self.toks[j].value)
+            if not (self.toks[j + 1].kind == "op" and self.toks[j + 1].value == "="):
+                self.i = start
+                break
+            if key not in allowed and not key.startswith("hint."):
+                break
+            self.i = j + 2
+            value, vpos = self.name(f"expected a value after '{key}='")
+            out[key] = (value, key_pos if key.startswith("hint.") else vpos)
+        return out
+
+    def tabular(self) -> Query:
+        """A join's right side or a union leg: a table name, or a query in parentheses."""
+        if self.is_op("("):
+            self.i += 1
+            table, table_pos = self.name("expected a table name such as Resources or ResourceContainers")
+            ops = []
+            while self.is_op("|"):
+                self.i += 1
+                ops.append(self.operator())
+            self.expect_op(")", "expected '|' or ')' to close the query in parentheses")
+            return Query(table, table_pos, tuple(ops), self.src)
+        table, table_pos = self.name("expected a table name, or a query in parentheses")
+        return Query(table, table_pos, (), self.src)
+
+    def join(self, pos: int) -> Op:
+        # https://learn.microsoft.com/kusto/query/join-operator: join [kind=K] [hint.*=...] Right on Keys
+        opts = self.options(("kind",))
+        right = self.tabular()
+        self.expect_word("on", "expected 'on' and the columns to join on")
+        keys = [self.join_key()]
+        while self.is_op(",") or self.is_word("and"):
+            self.i += 1
+            keys.append(self.join_key())
+        return Op("join", pos, {"kind": opts.get("kind"), "hints": [(k, p) for k, (_, p) in opts.items()
+                                                                    if k.startswith("hint.")],
+                                "right": right, "keys": keys})
+
+    def join_key(self) -> tuple[str, str, int]:
+        """`col` (the same name on both sides) or `$left.a == $right.b` -> (left column, right column, pos)."""
+        tok = self.tok
+        if tok.kind == "id" and tok.value in ("$left", "$right"):
+            sides = {}
+            for i in range(2):
+                side = self.tok
+                if not (side.kind == "id" and side.value in ("$left", "$right")):
+                    raise self.fail("expected $left.column or $right.column")
+                self.i += 1
+                self.expect_op(".", f"expected '.' after {side.value}")
+                name, _ = self.name("expected a column name")
+                sides[side.value] = name
+                if i == 0:
+                    self.expect_op("==", "expected '==' between $left.column and $right.column")
+            if len(sides) != 2:
+                raise self.fail("a join condition compares $left.column with $right.column", tok)
+            return sides["$left"], sides["$right"], tok.start
+        name, npos = self.name("expected a column name to join on, or $left.column == $right.column")
+        return name, name, npos
+
+    def union(self, pos: int, lead: bool) -> Op:
+        # https://learn.microsoft.com/kusto/query/union-operator: union [kind=inner|outer] [withsource=C] T, ...
+        opts = self.options(("kind", "withsource", "isfuzzy"))
+        legs = [self.tabular()]
+        while self.is_op(","):
+            self.i += 1
+            legs.append(self.tabular())
+        kind, kpos = opts.get("kind", ("outer", pos))
+        if kind not in ("inner", "outer"):
+            raise self.src.error(kpos, kind, "union kind must be 'inner' or 'outer'")
+        source = opts.get("withsource")
+        return Op("union", pos, {"kind": kind, "withsource": source[0] if source else None, "legs": legs,
+                                 "lead": lead, "fuzzy": "isfuzzy" in opts})
+
+    def parse_op(self, pos: int) -> Op:
+        # https://learn.microsoft.com/kusto/query/parse-operator: parse [kind=simple|regex|relaxed] Expr with Pattern
+        opts = self.options(("kind", "flags"))
+        kind, kpos = opts.get("kind", ("simple", pos))
+        if kind not in ("simple", "regex", "relaxed"):
+            raise self.src.error(kpos, kind, "parse kind must be 'simple', 'regex' or 'relaxed'")
+        source = self.expr()
+        self.expect_word("with", "expected 'with' and the pattern to parse")
+        pattern: list[tuple] = []
+        while not self.at_end():
+            tok = self.tok
+            if self.is_op("*"):
+                self.i += 1
+                pattern.append(("*",))
+            elif tok.kind == "str":
+                self.i += 1
+                pattern.append(("text", str(tok.value)))
+            elif tok.kind == "id" or self.is_op("["):
+                name, npos = self.name("expected a column name")
+                ctype = "string"
+                if self.is_op(":"):
+                    self.i += 1
+                    tname, tpos = self.name("expected a type name after ':'")
+                    if tname not in _TYPE_NAMES:
+                        raise self.src.error(tpos, tname, f"'{tname}' is not a scalar type name")
+                    ctype = _TYPE_NAMES[tname]
+                pattern.append(("column", name, ctype, npos))
+            else:
+                raise self.fail("expected a string, a column name or '*' in the parse pattern")
+        if not any(p[0] == "column" for p in pattern):
+            raise self.fail("the parse pattern names no column to extract")
+        return Op("parse", pos, {"kind": kind, "source": source, "pattern": pattern})
 
     def named_list(self) -> list:
         items = [self.named()]
@@ -615,7 +745,10 @@ class Parser:
 
     def named_arg(self):
         if self.is_op("*"):
-            raise self.fail("'*' is not supported as a function argument here")
+            # arg_max(x, *) / arg_min(x, *): every column; anywhere else the binder refuses the '*' column.
+            tok = self.tok
+            self.i += 1
+            return Col("*", tok.start)
         return self.expr()
 
     def typed_literal(self, word: str):

@@ -50,19 +50,22 @@ def _ensure_loaded() -> None:
     if _loaded:
         return
     _loaded = True
-    from refit.platform.effects import capacity, disks, galleries, images, resources, vm, vmss  # noqa: F401
+    from refit.platform.effects import (  # noqa: F401
+        capacity,
+        deployments,
+        disks,
+        extensions,
+        galleries,
+        images,
+        network,
+        resources,
+        vm,
+        vmss,
+    )
 
     # Stored documents with no behaviour of their own: what checks read and VMs reference.
     for t, loc in (
-        ("Microsoft.Network/networkInterfaces", True),
-        ("Microsoft.Network/virtualNetworks", True),
-        ("Microsoft.Network/publicIPAddresses", True),
-        ("Microsoft.Network/networkSecurityGroups", True),
-        ("Microsoft.Network/loadBalancers", True),
-        ("Microsoft.Network/applicationGateways", True),
         ("Microsoft.Compute/snapshots", True),
-        ("Microsoft.Compute/virtualMachines/extensions", True),
-        ("Microsoft.Compute/virtualMachineScaleSets/extensions", False),
         ("Microsoft.Insights/autoscalesettings", True),
         ("Microsoft.VirtualMachineImages/imageTemplates", True),
         ("Microsoft.ManagedIdentity/userAssignedIdentities", True),

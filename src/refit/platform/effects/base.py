@@ -29,7 +29,6 @@ READ_ONLY_TOP = ("id", "name", "type", "etag", "managedBy", "systemData")
 
 class ResourceType:
     type = ""
-    min_api = "2014-04-01"
     needs_location = True
     put_create_status = 201
     put_update_status = 200
@@ -43,6 +42,30 @@ class ResourceType:
     delete_status = 202
     actions: tuple[str, ...] = ()
     readonly_properties: tuple[str, ...] = ("provisioningState",)
+    # Whether resource lists show it (Resource Graph, `{scope}/resources`): a deployment's record is not one.
+    listed = True
+
+    def own_write(self, cloud: Cloud, rid: ResourceId, call: Call) -> Answer | None:
+        """The answer of a write that is a flow of its own (a deployment's PUT runs its template); None: the
+        generic flow of refit.platform.writes."""
+        return None
+
+    def view(self, cloud: Cloud, rid: ResourceId) -> dict[str, Any] | None:
+        """The stored document of a resource; a type that lives inside its parent's document (a scale set's
+        extensions) finds it there."""
+        return cloud.get(rid)
+
+    def views(self, cloud: Cloud, parent: ResourceId) -> list[dict[str, Any]]:
+        """The resources of this type under `parent` (GET of the child collection)."""
+        return cloud.world.children(parent, self.type)
+
+    def own_delete(self, cloud: Cloud, rid: ResourceId, call: Call) -> Answer | None:
+        """The answer of a DELETE that is a flow of its own; None: the generic flow of refit.platform.writes."""
+        return None
+
+    def missing(self, rid: ResourceId) -> ArmError | None:
+        """The type's own answer to a read of a resource that does not exist; None: ARM's ResourceNotFound."""
+        return None
 
     # ---- document building ---------------------------------------------------------------------
     def prepare(self, cloud: Cloud, rid: ResourceId, body: dict[str, Any], old: dict[str, Any] | None,
@@ -160,11 +183,9 @@ class ResourceType:
 class GenericType(ResourceType):
     """A stored document with no behaviour of its own (NICs, extensions, autoscale settings...)."""
 
-    def __init__(self, type_name: str, needs_location: bool = True, min_api: str = "2014-04-01",
-                 sync: bool = True):
+    def __init__(self, type_name: str, needs_location: bool = True, sync: bool = True):
         self.type = type_name
         self.needs_location = needs_location
-        self.min_api = min_api
         self.sync = sync
 
     def duration(self, cloud: Cloud, old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[str, float]:

@@ -31,7 +31,6 @@ def _matches(vm: dict[str, Any], cr: dict[str, Any]) -> bool:
 
 class CapacityReservationGroupType(ResourceType):
     type = v.CAPACITY_RESERVATION_GROUP
-    min_api = "2021-04-01"
     readonly_properties = ("provisioningState", "capacityReservations", "virtualMachinesAssociated", "instanceView")
 
     def build(self, cloud, rid, doc, old, call):
@@ -70,7 +69,6 @@ def _utilization(cloud, cr: dict[str, Any]) -> dict[str, Any]:
 
 class CapacityReservationType(ResourceType):
     type = v.CAPACITY_RESERVATION
-    min_api = "2021-04-01"
     create_timing = update_timing = "cr.write"
     readonly_properties = ("provisioningState", "virtualMachinesAssociated", "instanceView", "reservationId",
                            "provisioningTime", "timeCreated")

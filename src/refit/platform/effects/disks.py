@@ -27,11 +27,11 @@ def _tier(sku: str, size: int) -> str | None:
 
 class DiskType(ResourceType):
     type = v.DISK
-    min_api = "2016-04-30-preview"
     put_create_status = 202
     put_update_status = 202
     patch_status = 202
     location_header_on_write = True
+    readonly_properties = ("provisioningState", "LastOwnershipUpdateTime")
     create_timing = "disk.create"
     update_timing = "disk.update"
     delete_timing = "disk.delete"
@@ -39,7 +39,8 @@ class DiskType(ResourceType):
     def server_properties(self):
         return ("provisioningState", "timeCreated", "uniqueId", "diskState", "diskSizeBytes", "hyperVGeneration",
                 "osType", "creationData", "tier", "encryption", "networkAccessPolicy", "publicNetworkAccess",
-                "supportedCapabilities", "securityProfile", "diskIOPSReadWrite", "diskMBpsReadWrite")
+                "supportedCapabilities", "securityProfile", "diskIOPSReadWrite", "diskMBpsReadWrite",
+                "LastOwnershipUpdateTime")
 
     def build(self, cloud, rid, doc, old, call):
         # The catalog decides on the document built here: the SKU and security type values (D14, D19), the
@@ -83,6 +84,7 @@ class DiskType(ResourceType):
             if f is not None:
                 p.setdefault("osType", f.os_type)
                 p["hyperVGeneration"] = f.hyper_v_generation
+                p.setdefault("supportedCapabilities", {"architecture": f.architecture})  # the image's (rule SZ2)
                 size = max(int(size or 0), f.size_gb)
         elif opt in ("Copy", "Restore", "CopyStart"):
             src_id = cd.get("sourceResourceId")
@@ -132,8 +134,8 @@ def attach(cloud, disk_id: str, vm_id: str, allocated: bool) -> None:
     d = cloud.get(disk_id)
     if d is None:
         return
-    d["managedBy"] = vm_id
-    d["properties"]["diskState"] = "Attached" if allocated else "Reserved"
+    state = "Attached" if allocated else "Reserved"
+    _owned(cloud, d, vm_id, state)
     cloud.save(d)
 
 
@@ -141,8 +143,34 @@ def release(cloud, disk_id: str) -> None:
     d = cloud.get(disk_id)
     if d is None:
         return
-    d.pop("managedBy", None)
-    d["properties"]["diskState"] = "Unattached"
+    _owned(cloud, d, None, "Unattached")
+    cloud.save(d)
+
+
+def _owned(cloud, d: dict[str, Any], vm_id: str | None, state: str) -> None:
+    """The disk's owner and state; `LastOwnershipUpdateTime` is when they last changed (attached, detached, or its
+    VM deallocated or started: DiskProperties in specs DiskRP stable 2023-04-02 disk.json)."""
+    p = d["properties"]
+    if d.get("managedBy") != vm_id or p.get("diskState") != state:
+        p["LastOwnershipUpdateTime"] = cloud.now_iso()
+    if vm_id is None:
+        d.pop("managedBy", None)
+    else:
+        d["managedBy"] = vm_id
+    p["diskState"] = state
+
+
+def resize(cloud, disk_id: str | None, size: int) -> None:
+    """A VM model's larger OS disk, applied to the disk (its size, bytes and Premium tier)."""
+    d = cloud.get(disk_id) if disk_id else None
+    if d is None:
+        return
+    p = d["properties"]
+    p["diskSizeGB"] = size
+    p["diskSizeBytes"] = size * 1024**3
+    tier = _tier(d["sku"]["name"], size)
+    if tier:
+        p["tier"] = tier
     cloud.save(d)
 
 

@@ -20,7 +20,6 @@ from refit.platform.rules import RULES
 
 class GalleryType(ResourceType):
     type = v.GALLERY
-    min_api = "2018-06-01"
     create_timing = update_timing = "gallery.write"
 
     def server_properties(self):
@@ -34,7 +33,6 @@ class GalleryType(ResourceType):
 
 class ImageDefinitionType(ResourceType):
     type = v.IMAGE_DEFINITION
-    min_api = "2018-06-01"
     create_timing = update_timing = "definition.write"
 
     def build(self, cloud, rid, doc, old, call):
@@ -65,7 +63,6 @@ class ImageDefinitionType(ResourceType):
 
 class ImageVersionType(ResourceType):
     type = v.IMAGE_VERSION
-    min_api = "2018-06-01"
     create_timing = "version.capture"
     update_timing = "version.update"
     readonly_properties = ("provisioningState", "replicationStatus")
@@ -76,7 +73,7 @@ class ImageVersionType(ResourceType):
     def build(self, cloud, rid, doc, old, call):
         # The version name (rule G5) and the rest of the platform rules are the catalog's (refit.platform.rules.gallery).
         p = doc["properties"]
-        pp = p.setdefault("publishingProfile", {})
+        pp = p["publishingProfile"] = p.get("publishingProfile") or {}  # null is not given
         if old is None:
             sp = p.get("storageProfile") or {}
             src = (sp.get("source") or {}).get("id") or ((sp.get("osDiskImage") or {}).get("source") or {}).get("id")
@@ -113,13 +110,24 @@ class ImageVersionType(ResourceType):
         for t in targets:
             if not t.get("name"):
                 raise required("G27", "targetRegions[].name", "publishingProfile.targetRegions")
-            # A region that does not exist is the catalog's (G29).
+            # A region that does not exist is the catalog's (G29). Azure names a target region by its display name
+            # and says of each whether it is excluded from latest (GalleryImageVersion_Get.json).
+            if isinstance(t["name"], str):
+                t["name"] = regions.display_name(t["name"])
             t.setdefault("regionalReplicaCount", pp.get("replicaCount") or 1)
             t.setdefault("storageAccountType", pp.get("storageAccountType") or "Standard_LRS")
+            t.setdefault("excludeFromLatest", False)
         pp["targetRegions"] = targets
         pp.setdefault("replicaCount", 1)
         pp.setdefault("excludeFromLatest", False)
         pp.setdefault("storageAccountType", "Standard_LRS")
+        # safetyProfile as GalleryImageVersion_Get.json shows it; only allowDeletionOfReplicatedLocations is the
+        # client's, reportedForPolicyViolation is Azure's (no version is flagged here).
+        sent = p.get("safetyProfile") if isinstance(p.get("safetyProfile"), dict) else {}
+        kept = ((old or {}).get("properties") or {}).get("safetyProfile") or {}
+        p["safetyProfile"] = {"allowDeletionOfReplicatedLocations": bool(sent.get(
+            "allowDeletionOfReplicatedLocations", kept.get("allowDeletionOfReplicatedLocations", False))),
+            "reportedForPolicyViolation": False}
         return doc
 
     # Replication schedule: [(region, start, end)], kept in private state.

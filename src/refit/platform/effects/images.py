@@ -10,7 +10,6 @@ from refit.platform.rules import RULES
 
 class ManagedImageType(ResourceType):
     type = v.IMAGE
-    min_api = "2016-04-30-preview"
     create_timing = "image.create"
     update_timing = "vm.update"
 

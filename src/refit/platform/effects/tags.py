@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from refit.platform.cloud import Call, Cloud
+from refit.platform.effects.input import check_tags
 from refit.platform.rules import RULES
 from refit.platform.writes import not_found, resource_id
 
@@ -39,7 +40,7 @@ def tags_at_scope(cloud: Cloud, scope: str, call: Call) -> dict[str, Any]:
             raise RULES["ARM5"].refuse(3, name="properties.tags")
         result = _valid_tags(cloud, new_tags)
     elif m == "PATCH":
-        operation = (body.get("operation") or "").lower()
+        operation = body.get("operation").lower() if isinstance(body.get("operation"), str) else ""
         if operation not in ("merge", "replace", "delete"):
             raise RULES["ARM5"].refuse(4, operation=body.get("operation"))
         if not isinstance(new_tags, dict):
@@ -79,7 +80,9 @@ def _merge(old: dict[str, str], new: dict[str, str]) -> dict[str, str]:
 
 
 def _valid_tags(cloud: Cloud, tags: dict[str, Any]) -> dict[str, str]:
-    # ARM's tag limits are one rule for every write and for this resource (ARM11).
+    # Tag values are strings (rule ARM5, as for every resource's tags); ARM's tag limits are one rule for every
+    # write and for this resource (ARM11).
+    check_tags(tags)
     errors = RULES["ARM11"].check(cloud.world, None, {"tags": tags})
     if errors:
         raise errors[0]

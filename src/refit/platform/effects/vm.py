@@ -16,7 +16,7 @@ from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
 from refit.platform.cloud import Answer, Call, Cloud, Operation
-from refit.platform.effects import disks, register
+from refit.platform.effects import disks, extensions, register
 from refit.platform.effects.base import ResourceType, invalid, new_guid, required, same
 from refit.platform.rules import RULES, facts, images
 
@@ -47,7 +47,6 @@ def is_allocated(cloud: Cloud, vm_id: str) -> bool:
 
 class VirtualMachineType(ResourceType):
     type = v.VM
-    min_api = "2015-06-15"
     create_timing = "vm.create"
     update_timing = "vm.update"
     delete_timing = "vm.delete"
@@ -67,6 +66,7 @@ class VirtualMachineType(ResourceType):
         sp = p.get("storageProfile")
         if not isinstance(sp, dict) or not isinstance(sp.get("osDisk"), dict):
             raise required("VM1", "storageProfile.osDisk")
+        sp.setdefault("dataDisks", [])  # GET shows the list, empty or not (VirtualMachine_Get.json)
         self._network(p, old)
         if old is None:
             p["vmId"] = new_guid()
@@ -113,7 +113,7 @@ class VirtualMachineType(ResourceType):
             else:
                 creation["imageReference"] = {"id": f.source_id}
             extra: dict[str, Any] = {"osType": f.os_type, "hyperVGeneration": f.hyper_v_generation,
-                                     "supportedCapabilities": {"architecture": "x64"}}
+                                     "supportedCapabilities": {"architecture": f.architecture}}
             if sec != "Standard":
                 extra["securityProfile"] = {"securityType": sec}
             plan.append({"create": disks.new_disk_doc(cloud, ResourceId.parse(disk_id), loc, doc.get("zones"), sku,
@@ -201,10 +201,16 @@ class VirtualMachineType(ResourceType):
             plan.append({"attach": d["id"]})
         elif not new_id:
             osd["managedDisk"] = old_osd.get("managedDisk")
+        grown = osd.get("diskSizeGB")
+        if not (new_id and not same(new_id, old_id)) and grown and int(grown) > int(old_osd.get("diskSizeGB") or 0):
+            # A larger OS disk in the model resizes the OS disk (the catalog's D22: only while deallocated).
+            plan.append({"resize": ((osd.get("managedDisk") or {}).get("id"), int(grown))})
         for k in ("createOption", "osType"):
             if k not in osd and k in old_osd:
                 osd[k] = old_osd[k]
-        if "imageReference" not in sp and "imageReference" in osp:
+        if not sp.get("imageReference") and osp.get("imageReference"):
+            # An update that leaves the image out (or sends null: az does, "to avoid unnecessary permission check
+            # of image", azure-cli vm/custom.py get_vm_to_update_by_aaz) keeps the VM's image.
             sp["imageReference"] = osp["imageReference"]
         old_data = osp.get("dataDisks") or []
         new_ids = {id_key((dd.get("managedDisk") or {}).get("id") or "") for dd in sp.get("dataDisks") or []}
@@ -228,6 +234,7 @@ class VirtualMachineType(ResourceType):
 
     def accept(self, cloud, old, new, op):
         priv = cloud.priv(new["id"])
+        priv["etag"] = priv.get("etag", 0) + 1  # a new model, a new etag ("\"1\"" in VirtualMachine_Get.json)
         plan = priv.pop("pending_disks", [])
         if old is None:
             set_power(cloud, new, "starting")
@@ -242,6 +249,8 @@ class VirtualMachineType(ResourceType):
                 disks.attach(cloud, step["attach"], new["id"], allocated)
             elif "release" in step:
                 disks.release(cloud, step["release"])
+            elif "resize" in step:
+                disks.resize(cloud, *step["resize"])
 
     def finish(self, cloud, doc, op):
         priv = cloud.priv(doc["id"])
@@ -399,6 +408,10 @@ class VirtualMachineType(ResourceType):
         out["properties"] = {k: v for k, v in doc["properties"].items() if k != "extended"}
         if "instanceview" in (call.expand or "").lower():
             out["properties"]["instanceView"] = instance_view(cloud, doc)
+        out["etag"] = f'"{cloud.priv(doc["id"]).get("etag", 1)}"'
+        resources = extensions.vm_resources(cloud, doc)
+        if resources:
+            out["resources"] = resources
         return out
 
     def sub_get(self, cloud, doc, name, call):
@@ -471,6 +484,11 @@ def instance_view(cloud: Cloud, doc: dict[str, Any]) -> dict[str, Any]:
     vm_health = health.vm_health(cloud, doc)
     if vm_health is not None:
         view["vmHealth"] = vm_health
+    if power == "running":
+        view["vmAgent"] = extensions.vm_agent(cloud, doc, view["osName"])
+    exts = extensions.vm_extension_views(cloud, doc)
+    if exts:
+        view["extensions"] = exts
     return view
 
 

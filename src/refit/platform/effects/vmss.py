@@ -3,15 +3,16 @@ Azure-AsyncOperation). Instances and rolling upgrades come with a later capabili
 
 from __future__ import annotations
 
+import copy
+
 from refit.arm import views as v
 from refit.platform.cloud import Answer
-from refit.platform.effects import register
+from refit.platform.effects import flex_instances, register
 from refit.platform.effects.base import ResourceType, new_guid, required
 
 
 class ScaleSetType(ResourceType):
     type = v.VMSS
-    min_api = "2015-06-15"
     create_timing = "vmss.create"
     update_timing = "vmss.update"
     delete_timing = "vmss.delete"
@@ -27,7 +28,7 @@ class ScaleSetType(ResourceType):
         doc["properties"]["provisioningState"] = "Updating"
         cloud.save(doc)
         op = cloud.begin(doc["id"], "action", name, cloud.timing["vmss.update_instances"], doc["location"],
-                       call.api_version or "")
+                       call.api_version or "", {"instanceIds": list(body["instanceIds"])})
         return Answer(202, None, op, location=True)
 
     def finish_manualupgrade(self, cloud, op):
@@ -36,6 +37,7 @@ class ScaleSetType(ResourceType):
             doc["properties"]["provisioningState"] = "Succeeded"
             cloud.priv(doc["id"]).pop("instances_behind", None)
             cloud.save(doc)
+            flex_instances.upgrade(cloud, doc, op.data.get("instanceIds") or [])
 
     def accept(self, cloud, old, new, op):
         # Upgrade policy Manual: a model change reaches no instance until manualUpgrade (update-instances)
@@ -67,8 +69,10 @@ class ScaleSetType(ResourceType):
             p.setdefault("singlePlacementGroup", p["orchestrationMode"] == "Uniform" and doc["sku"]["capacity"] <= 100)
             p["uniqueId"] = new_guid()
             p["timeCreated"] = cloud.now_iso()
-        elif "zones" not in doc and old.get("zones"):
-            doc["zones"] = old["zones"]
+        else:
+            if "zones" not in doc and old.get("zones"):
+                doc["zones"] = old["zones"]
+            _keep_image(p, old["properties"])
         profile = p.get("virtualMachineProfile")
         if old is None and p["orchestrationMode"] == "Uniform" and not isinstance(profile, dict):
             raise required("M15", "virtualMachineProfile")
@@ -80,6 +84,16 @@ class ScaleSetType(ResourceType):
         # (https://learn.microsoft.com/rest/api/compute/virtual-machine-scale-sets/delete deletes the set).
         for ext in cloud.world.children(doc["id"], "Microsoft.Compute/virtualMachineScaleSets/extensions"):
             cloud.remove(ext["id"])
+
+
+def _keep_image(props: dict, old_props: dict) -> None:
+    """An update whose model leaves the image out keeps the set's image: az sends `imageReference: null` on every
+    `az vmss update` and `az vmss extension set` ("To avoid unnecessary permission check of image", azure-cli
+    vm/custom.py get_vmss_by_aaz / update_vmss), and the set goes on running the image it has."""
+    before = ((old_props.get("virtualMachineProfile") or {}).get("storageProfile") or {}).get("imageReference")
+    storage = (props.get("virtualMachineProfile") or {}).get("storageProfile")
+    if before and isinstance(storage, dict) and not storage.get("imageReference"):
+        storage["imageReference"] = copy.deepcopy(before)
 
 
 def instances_behind(cloud, vmss_id: str) -> bool:

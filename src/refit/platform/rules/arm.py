@@ -67,7 +67,10 @@ refusal("ARM5", EVERY_TYPE, "The request body must be ARM's JSON shape",
         "deserialized: ...', seen in many captures); the detail after the colon is refit's",
         doc="""The body of a PUT or PATCH is a JSON object whose `properties` and `tags` are objects; a tags request
         (`{scope}/providers/Microsoft.Resources/tags/default`) carries `properties.tags`, and a tags PATCH names
-        its operation (Merge, Replace or Delete; https://learn.microsoft.com/rest/api/resources/tags/update-at-scope).""",
+        its operation (Merge, Replace or Delete; https://learn.microsoft.com/rest/api/resources/tags/update-at-scope).
+        Every value has the JSON type its type's REST spec declares (refit.platform.rules.schema): `diskSizeGB: "four"`,
+        `location: 123`, `zones: "1"` or a tag value that is not a string are refused, and so is a body nested more
+        than 64 levels deep.""",
         errors=(ErrorTemplate(400, "InvalidRequestContent",
                               "The request content was invalid and could not be deserialized."),
                 ErrorTemplate(400, "InvalidRequestContent",
@@ -76,7 +79,15 @@ refusal("ARM5", EVERY_TYPE, "The request body must be ARM's JSON shape",
                 ErrorTemplate(400, "InvalidRequestContent", "The request content was invalid: '{name}' must be an object."),
                 ErrorTemplate(400, "InvalidRequestContent", "The request content was invalid: '{name}' is required."),
                 ErrorTemplate(400, "InvalidRequestContent",
-                              "The tag operation '{operation}' is invalid. Allowed: Merge, Replace, Delete.")),
+                              "The tag operation '{operation}' is invalid. Allowed: Merge, Replace, Delete."),
+                # A value of another JSON type than the REST spec declares (rules/schema.py); the wording after the
+                # colon follows .NET's deserialiser ('Error converting value ... Path ...'), INFERRED.
+                ErrorTemplate(400, "InvalidRequestContent",
+                              "The request content was invalid and could not be deserialized: 'Error converting value "
+                              "{value} to type '{type}'. Path '{path}'.'."),
+                ErrorTemplate(400, "InvalidRequestContent",
+                              "The request content was invalid and could not be deserialized: 'The reader's MaxDepth "
+                              "of {depth} has been exceeded.'.")),
         confidence="M")
 
 refusal("ARM6", EVERY_TYPE, "A regional resource is created with a location",
@@ -119,16 +130,27 @@ ARM8_LOCATION = ErrorTemplate(400, "LocationNotAvailableForResourceType",
                               "available regions for the resource type is '{regions}'.")
 
 
-@rule("ARM8", ("Microsoft.Compute/virtualMachines", "Microsoft.Compute/virtualMachineScaleSets"),
-      "The location must be a region that offers the type",
+ARM8_GROUP = ErrorTemplate(400, "LocationNotAvailableForResourceGroup",
+                           "The provided location '{location}' is not available for resource group. List of available "
+                           "regions is '{regions}'.")
+
+
+@rule("ARM8", EVERY_TYPE, "The location must be a region that offers the type",
       "Azure/pcs-cli#522, Azure/azure-rest-api-specs#8347 (LocationNotAvailableForResourceType, quoted with the "
-      f"list of regions); the regions are refit.platform.regions ({REGIONS_LIST})",
-      errors=(ARM8_LOCATION,), confidence="H")
+      "list of regions); cloud-barista/cb-spider#527 (Status=400 LocationNotAvailableForResourceGroup, quoted); the "
+      f"regions are refit.platform.regions ({REGIONS_LIST})",
+      errors=(ARM8_LOCATION, ARM8_GROUP), confidence="H")
 def arm8_location_available(world: World, old: Doc, new: Doc) -> list:
-    """A VM or scale set in a location that is not one of the regions refit knows is refused, with the list
-    of the regions that offer the type."""
+    """A regional resource (a VM, a disk, a gallery, a resource group...) in a location that is not one of the
+    regions refit knows is refused, with the list of the regions that offer the type. An update that keeps the
+    resource's region is not asked again (its region was taken when it was created: a fleet read from Azure may
+    live in a region refit does not list)."""
     if new is None or not new.get("location") or regions.known(new["location"]):
         return []
+    if old is not None and region(old.get("location")) == region(new["location"]):
+        return []
+    if (new.get("type") or "").lower() == "microsoft.resources/resourcegroups":
+        return [ARM8_GROUP(location=new["location"], regions=",".join(regions.REGIONS))]
     return [ARM8_LOCATION(location=new["location"], type=new.get("type", ""), regions=",".join(regions.REGIONS))]
 
 
@@ -180,14 +202,14 @@ _RESERVED = "<>%&\\?/"
       errors=(ARM11_COUNT, ARM11_NAME, ARM11_VALUE), confidence="M")
 def arm11_tag_limits(world: World, old: Doc, new: Doc) -> list:
     """At most 50 tags on a resource or resource group; a tag name has at most 512 characters and none of
-    < > % & \\ ? /; a value at most 256 characters. Asked of every write, and of the Tags resource at a scope."""
+    < > % & \\ ? / or a control character; a value at most 256 characters. Asked of every write, and of the Tags resource at a scope."""
     tags = (new or {}).get("tags")
     if not isinstance(tags, dict):
         return []
     if len(tags) > 50:
         return [ARM11_COUNT()]
     for name, value in tags.items():
-        if len(name) > 512 or any(c in name for c in _RESERVED):
+        if len(name) > 512 or any(c in _RESERVED or ord(c) < 32 or ord(c) == 127 for c in name):
             return [ARM11_NAME(name=name)]
         if value is not None and len(str(value)) > 256:
             return [ARM11_VALUE(name=name)]
@@ -210,22 +232,50 @@ refusal("ARM13", EVERY_TYPE, "Every request names an api-version",
                               "The api-version query parameter (?api-version=) is required for all requests."),),
         operations=("read", "create", "update", "delete", "action"), confidence="H", stage=WIRE)
 
-refusal("ARM14", EVERY_TYPE, "The api-version is a date (with an optional -preview)",
-        "INFERRED: ARM's InvalidApiVersionParameter code; the message names the versions the emulator serves",
-        doc="""An api-version that is not YYYY-MM-DD (optionally -preview, -beta, -alpha, -privatepreview) is
-        refused by the wire.""",
+refusal("ARM14", EVERY_TYPE, "The api-version is one ARM serves",
+        "The answer as Azure sends it, status 400 (hashicorp/vault-plugin-secrets-azure#13: Status=400 "
+        "Code=\"InvalidApiVersionParameter\"; Azure/azure-sdk-for-python#975, Azure/azure-cli#18541: the message with "
+        "ARM's versions newest first). For a provider's type with a value that is not a date the same answer is "
+        "INFERRED",
+        doc="""A request to ARM itself (subscriptions, resource groups, resource lists, providers, deployments, tags) whose
+        api-version ARM does not serve, or any request whose api-version is not YYYY-MM-DD (optionally -preview,
+        -beta, -alpha, -privatepreview), is refused by the wire with ARM's own versions
+        (refit.platform.apis.ARM_OWN).""",
         errors=(ErrorTemplate(400, "InvalidApiVersionParameter",
-                              "The api-version '{version}' is invalid. The supported versions are '{low}' to '{high}'."),),
-        operations=("read", "create", "update", "delete", "action"), confidence="M", stage=WIRE)
+                              "The api-version '{version}' is invalid. The supported versions are '{supported}'."),),
+        operations=("read", "create", "update", "delete", "action"), confidence="H", stage=WIRE)
 
 refusal("ARM15", EVERY_TYPE, "The api-version must be one the provider publishes",
-        f"{ARM_PROVIDER} (Code=NoRegisteredProviderFound: 'No registered resource provider found for location ... "
-        "and API version ...'); the emulator's text names the range it serves (INFERRED)",
-        doc="""An api-version older than the type's first or newer than today is refused by the wire.""",
+        f"{ARM_PROVIDER}; the message as ARM sends it, status 400, for a GET too (Azure/azure-cli#28496 and "
+        "Azure/azure-sdk-for-js#9297: networkInterfaces, location 'eastus'; pulumi/pulumi-azure-nextgen#170: "
+        "Status=400). The location a collection's request names is INFERRED (its resource group's, else 'global')",
+        doc="""A request for a provider's type (Microsoft.Compute, Microsoft.Network, ...) with an api-version the type does
+        not publish is refused by the wire, naming the versions it publishes (refit.platform.apis.PUBLISHED).""",
         errors=(ErrorTemplate(400, "NoRegisteredProviderFound",
-                              "No registered resource provider found for API version '{version}'. The supported "
-                              "api-versions are '{low}' to '{high}'."),),
+                              "No registered resource provider found for location '{location}' and API version "
+                              "'{version}' for type '{type}'. The supported api-versions are '{supported}'. The "
+                              "supported locations are '{locations}'."),),
         operations=("read", "create", "update", "delete", "action"), confidence="H", stage=WIRE)
+
+refusal("ARM17", EVERY_TYPE, "A resource list's $filter is one ARM reads",
+        "The answer as ARM sends it, status 400 (Azure/azure-sdk-for-net#18748 quotes the body; "
+        "Azure/azure-sdk-for-go#2480: Status=400; Azure/azure-sdk-for-net#2757: tagName with resourceType is refused); "
+        "what it reads: https://learn.microsoft.com/rest/api/resources/resources/list ($filter). Refusing a property "
+        "the spec names but refit does not model (plan, identity) is INFERRED",
+        doc="""A `$filter` of `GET {subscription or resource group}/resources` is `and`-joined clauses of `resourceGroup`,
+        `name`, `location` or `resourceType eq '...'`, `substringof('...', name)`, or the tag clauses `tagName eq
+        '...'` (with `tagValue eq '...'`) or `startswith(tagName, '...')` on their own. Anything else is refused
+        by the wire.""",
+        errors=(ErrorTemplate(400, "InvalidFilterInQueryString",
+                              "Invalid $filter '{filter}' specified in the query string."),),
+        operations=("read",), confidence="M", stage=WIRE)
+
+refusal("ARM18", EVERY_TYPE, "A resource list's $top is a positive number",
+        "INFERRED: worded as ARM's InvalidFilterInQueryString (Azure/azure-sdk-for-net#18748); `$top` is the size of "
+        "each page (Azure/azure-rest-api-specs#18525, Azure/azure-sdk-for-python#541)",
+        doc="""A `$top` of a resource list that is not a whole number from 1 up is refused by the wire.""",
+        errors=(ErrorTemplate(400, "InvalidTopInQueryString", "Invalid $top '{top}' specified in the query string."),),
+        operations=("read",), confidence="L", stage=WIRE)
 
 refusal("ARM16", EVERY_TYPE, "A resource id is /subscriptions/{id}/resourceGroups/{name}/providers/...",
         "INFERRED: ARM's InvalidResourceId family; the texts are refit.arm.ids' (the one parser of ids)",

@@ -3,14 +3,15 @@ disk is not copied (S6), and zone-redundant disks have no zone (D13).
 
 The disk RP's own answers continue the D family after the reference's rows (D14-D21): the request names
 what the disk is created from (D17, D18) and a source that exists (D20), its SKU and security type are
-Azure's values (D14, D19), its creation data is fixed (D15), it only grows (D16), and it is not deleted
-while a VM owns it (D21)."""
+Azure's values (D14, D19), its creation data is fixed (D15), it only grows (D16), it is not deleted
+while a VM owns it (D21), and it grows while its VM runs only as live resize allows (D22)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from refit.arm import views as v
+from refit.arm.ids import same_id
 from refit.arm.world import World
 from refit.platform.rules import facts
 from refit.platform.rules.common import (
@@ -19,6 +20,7 @@ from refit.platform.rules.common import (
     INVALID_ENUM,
     REF,
     REQUIRED,
+    deallocated,
     get,
     lower,
     not_one_of,
@@ -174,3 +176,53 @@ def d21_attached_delete(world: World, old: Doc, new: Doc) -> list:
     if old is None or not old.get("managedBy"):
         return []
     return [D21_ATTACHED(disk=old.get("name", ""), vm=old["managedBy"])]
+
+
+D22_RESIZE = ErrorTemplate(409, "OperationNotAllowed",
+                           "Cannot resize disk {disk} while it is attached to running VM {vm}. Resizing a disk of an "
+                           "Azure Virtual Machine requires the virtual machine to be deallocated. Please stop your VM "
+                           "and retry the operation.")
+EXPAND_DOC = "https://learn.microsoft.com/azure/virtual-machines/linux/expand-disks#expand-without-downtime"
+# Live resize ("expand without downtime", the restrictions include of the expand-disks pages): data disks only,
+# not Ultra or Premium SSD v2, not shared, and not across 4 TiB (a disk of 4 TiB or less stays at or below it).
+_LIVE_RESIZE_EXCLUDED_SKUS = ("UltraSSD_LRS", "PremiumV2_LRS")
+_FOUR_TIB_GB = 4096
+
+
+def _live_resize_allowed(disk: dict[str, Any], before: int, after: int) -> bool:
+    sku = (disk.get("sku") or {}).get("name") or ""
+    shared = int(get(disk, "properties.maxShares") or 1) > 1
+    return (sku not in _LIVE_RESIZE_EXCLUDED_SKUS and not shared
+            and not (before <= _FOUR_TIB_GB < after))
+
+
+@rule("D22", (DISK, v.VM), "A disk grows while its VM runs only as the live-resize conditions allow",
+      f"{EXPAND_DOC} (an OS disk, and a data disk outside the conditions: Ultra, Premium SSD v2, shared, or growing past "
+      "4 TiB, need the VM deallocated); kubernetes/kubernetes#96706 (the answer quoted: OperationNotAllowed, inner "
+      "code ChangeDiskSizeWhileAttachedNotAllowed); HTTP 409 INFERRED from the family",
+      errors=(D22_RESIZE,), operations=("update",), confidence="H")
+def d22_resize_needs_deallocation(world: World, old: Doc, new: Doc) -> list:
+    """A larger `diskSizeGB` on a disk attached to a VM that is not deallocated is refused for the VM's OS disk
+    and for a data disk the live-resize conditions exclude; so is a larger `storageProfile.osDisk.diskSizeGB` in
+    the model of a VM that is not deallocated. (The documented conditions also need a VM size that supports it
+    and api-version 2021-04-01 or later: not modelled.)"""
+    if old is None or new is None:
+        return []
+    if (new.get("type") or "").lower() == v.VM.lower():
+        before = get(old, "properties.storageProfile.osDisk.diskSizeGB")
+        after = get(new, "properties.storageProfile.osDisk.diskSizeGB")
+        if before is None or after is None or int(after) <= int(before) or deallocated(new):
+            return []
+        disk_id = get(new, "properties.storageProfile.osDisk.managedDisk.id") or ""
+        return [D22_RESIZE(disk=disk_id.rsplit("/", 1)[-1] or get(new, "properties.storageProfile.osDisk.name"),
+                           vm=new["id"])]
+    before, after = get(old, "properties.diskSizeGB"), get(new, "properties.diskSizeGB")
+    if before is None or after is None or int(after) <= int(before):
+        return []
+    vm = world.get(new.get("managedBy") or old.get("managedBy") or "")
+    if vm is None or deallocated(vm):
+        return []
+    is_os_disk = same_id(v.Vm(vm).os_disk_id or "", new["id"])
+    if not is_os_disk and _live_resize_allowed(new, int(before), int(after)):
+        return []
+    return [D22_RESIZE(disk=new.get("name", ""), vm=vm["id"])]

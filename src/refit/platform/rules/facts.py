@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from refit.arm.paths import get_path
+from refit.platform import skus
 
 # ---- security types (section 1a/1b; acd shared-image-galleries.md SecurityType table) -----------------
 VM_SECURITY_TYPES = ("Standard", "TrustedLaunch", "ConfidentialVM")
@@ -100,26 +101,29 @@ def disk_matches_vm(disk_security_type: str | None, vm_security_type: str) -> bo
     return d in ("Standard",)
 
 
-# ---- VM sizes (S1, S12; https://aka.ms/TrustedLaunch-FAQ, confidential VM sizes) ----------------------
-# Families without Trusted Launch support (Gen1-only or excluded series). INFERRED from the TL FAQ list.
-TL_UNSUPPORTED_SIZE_PREFIXES = ("Standard_A", "Standard_Basic_A", "Standard_M", "Standard_G", "Standard_NV_",
-                                "Standard_NC6", "Standard_H")
-CVM_SIZE_MARKERS = ("DCas", "DCads", "ECas", "ECads", "DCes", "DCedsv", "ECes", "ECeds", "NCCads")  # series names
-# Size names put the vCPU count inside the series name (DCasv5 -> Standard_DC2as_v5, DCedsv5 ->
-# Standard_DC4eds_v5, NCCadsH100v5 -> Standard_NCC40ads_H100_v5): AMD SEV-SNP (a) and Intel TDX (e) sizes.
-_CVM_SIZES = (re.compile(r"^Standard_(?:DC|EC)\d+[ae]d?s_v\d+$", re.I), re.compile(r"^Standard_NCC\d+ads_H100_v\d+$", re.I))
-
-
+# ---- VM sizes (S1, S7, S12, C12, VM10, VM11): read from the SKU table (refit.platform.skus) ------------------
+# A size the table does not know is refused by rule VM10; the answers below take it as able to do anything, so
+# that no second rule refuses it for a reason of its own.
 def is_confidential_size(size: str) -> bool:
-    return any(p.search(size or "") for p in _CVM_SIZES)
+    sz = skus.find(size)
+    return sz is not None and sz.confidential is not None
 
 
 def size_supports(size: str, security_type: str) -> bool:
+    sz = skus.find(size)
+    if sz is None:
+        return True
     if security_type == "TrustedLaunch":
-        return not any(size.startswith(p) for p in TL_UNSUPPORTED_SIZE_PREFIXES)
+        return sz.trusted_launch  # the SKU's TrustedLaunchDisabled capability
     if security_type == "ConfidentialVM":
-        return is_confidential_size(size)
+        return sz.confidential is not None
     return True
+
+
+def size_architecture(size: str) -> str | None:
+    """The size's CpuArchitectureType (x64 / Arm64); None for a size Azure does not offer."""
+    sz = skus.find(size)
+    return sz.architecture if sz is not None else None
 
 
 # ---- scale set policy ranges (section 4b; specs virtualMachineScaleSet.json) --------------------------
@@ -174,23 +178,11 @@ def iso_minutes(duration: str | None) -> float | None:
     return d * 1440 + h * 60 + mi + s / 60
 
 
-# ---- Hyper-V generation of VM sizes (S7; https://learn.microsoft.com/azure/virtual-machines/generation-2) -----
-# INFERRED from the per-series "VM Generation Support" lines of the size pages: Av1/Basic A and Av2 boot
-# Generation 1 only; v6 series, Arm64 ('p') sizes, Mv2/Mv3 and the confidential sizes boot Generation 2 only.
-# Every other size boots both. Kept deliberately small: an unknown size is taken to boot both.
-_GEN1_ONLY_SIZES = (re.compile(r"^Basic_A\d+$", re.I), re.compile(r"^Standard_A\d+$", re.I),
-                    re.compile(r"^Standard_A\d+m?_v2$", re.I))
-_GEN2_ONLY_SIZES = (re.compile(r"_v[6-9]$", re.I), re.compile(r"^Standard_[DE]\d+p", re.I),
-                    re.compile(r"^Standard_M\d+\w*_v[23]$", re.I))
-
-
+# ---- Hyper-V generation of VM sizes (S7; the SKU's HyperVGenerations capability) ------------------------------
 def size_generations(size: str) -> frozenset[str]:
-    """The Hyper-V generations ('V1', 'V2') a VM size can boot (S7)."""
-    if any(p.search(size or "") for p in _GEN1_ONLY_SIZES):
-        return frozenset({"V1"})
-    if any(p.search(size or "") for p in _GEN2_ONLY_SIZES) or is_confidential_size(size):
-        return frozenset({"V2"})
-    return frozenset({"V1", "V2"})
+    """The Hyper-V generations ('V1', 'V2') a VM size can boot (S7); both for a size the table does not know."""
+    sz = skus.find(size)
+    return frozenset(sz.generations) if sz is not None else frozenset({"V1", "V2"})
 
 
 # ---- confidential VM disk encryption (S11/S12; specs DiskRP securityType enum) ------------------------
@@ -217,10 +209,8 @@ UPDATABLE_FEATURES = ("SecurityType", "DiskControllerTypes", "IsAcceleratedNetwo
 GALLERY_LIMITS = {"galleries": 100, "images": 1000, "versions": 10000, "replicas": 100}
 
 # ---- capacity reservations (C12; capacity-reservation-overview, Azure/azure-cli#18943) -----------------
-# Sizes without the CapacityReservationSupported capability. INFERRED: the captured response names
-# Standard_A0; the basic and first-generation A series (Av1) are taken as unsupported.
-_CR_UNSUPPORTED_SIZES = (re.compile(r"^Basic_A\d+$", re.I), re.compile(r"^Standard_A\d+$", re.I))
-
-
+# The SKU's CapacityReservationSupported capability (the captured refusal names Standard_A0; the Av1 and Basic A
+# series are taken as unsupported in the table, INFERRED).
 def capacity_reservation_supported(size: str) -> bool:
-    return not any(p.search(size or "") for p in _CR_UNSUPPORTED_SIZES)
+    sz = skus.find(size)
+    return sz is None or sz.capacity_reservation

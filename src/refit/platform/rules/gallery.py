@@ -503,3 +503,31 @@ def g29_target_regions_exist(world: World, old: Doc, new: Doc) -> list:
         if name and not regions.known(name):
             return [G29_REGION(name=name)]
     return []
+
+
+G30_STORAGE = ErrorTemplate(409, "PropertyChangeNotAllowed",
+                            "Changing property 'storageAccountType' of target region '{name}' is not allowed.",
+                            "publishingProfile.targetRegions")
+
+
+def _storage_by_region(doc: dict[str, Any]) -> dict[str, str]:
+    default = get(doc, "properties.publishingProfile.storageAccountType") or "Standard_LRS"
+    return {region(t.get("name")): lower(t.get("storageAccountType") or default) for t in _targets(doc)}
+
+
+@rule("G30", VERSION, "A target region's storage account type cannot change",
+      "https://learn.microsoft.com/python/api/azure-mgmt-compute/azure.mgmt.compute.models.targetregion "
+      "(storage_account_type: 'This property is not updatable'; regional_replica_count is). "
+      "Code and message INFERRED (CRP's PropertyChangeNotAllowed family)", errors=(G30_STORAGE,),
+      operations=("update",), confidence="M")
+def g30_storage_type_immutable(world: World, old: Doc, new: Doc) -> list:
+    """A region already in `publishingProfile.targetRegions` keeps its `storageAccountType` (compared without
+    case; a region that does not give one has the version's, Standard_LRS by default): a version on
+    locally-redundant replicas becomes zone-redundant only as a new version. Regions may be added or removed."""
+    if old is None or new is None:
+        return []
+    before = _storage_by_region(old)
+    for name, kind in _storage_by_region(new).items():
+        if name in before and before[name] != kind:
+            return [G30_STORAGE(name=name)]
+    return []

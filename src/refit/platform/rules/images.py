@@ -16,6 +16,7 @@ from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId
 from refit.arm.world import World
+from refit.platform import vmimages
 from refit.platform.rules.registry import ErrorTemplate
 
 # What resolving an image reference answers (rules G13, G14/G23, G21 return these; see refit.platform.rules.gallery).
@@ -46,6 +47,7 @@ class ImageFacts:
     hyper_v_generation: str
     security_type: str  # of the gallery definition (Standard for managed/platform images)
     size_gb: int
+    architecture: str = "x64"  # x64 | Arm64 (a gallery definition's `architecture`; the platform image table's)
 
 
 def ref_kind(image_id: str) -> str:
@@ -115,7 +117,8 @@ def facts(world: World, image: dict[str, Any] | str, region: str) -> ImageFacts:
             definition = v.ImageDefinition(world.get(ver.rid.parent) or {})
             size = ver.get("properties.storageProfile.osDiskImage.sizeInGB") or 30
             return ImageFacts(ver.id, "gallery-version", definition.os_type or "Linux", definition.os_state or "Generalized",
-                              definition.hyper_v_generation, definition.security_type, int(size))
+                              definition.hyper_v_generation, definition.security_type, int(size),
+                              definition.get("properties.architecture") or "x64")
         if kind == "managed-image":
             doc = world.get(image_id)
             if doc is None:
@@ -128,25 +131,32 @@ def facts(world: World, image: dict[str, Any] | str, region: str) -> ImageFacts:
             parts = image_id.split("/")
             low = [p.lower() for p in parts]
             pub = parts[low.index("publishers") + 1]
+            offer = parts[low.index("offers") + 1] if "offers" in low else ""
             sku = parts[low.index("skus") + 1] if "skus" in low else ""
-            return _platform(image_id, pub, sku)
+            return _platform(image_id, pub, offer, sku)
         raise INVALID_ID(image=image_id)
     if ref.get("publisher") and ref.get("offer") and ref.get("sku"):
         urn = ":".join(str(ref.get(k, "")) for k in ("publisher", "offer", "sku", "version"))
-        return _platform(urn, ref["publisher"], ref["sku"])
+        return _platform(urn, ref["publisher"], str(ref.get("offer")), ref["sku"])
     raise INVALID()
 
 
-def _platform(urn: str, publisher: str, sku: str) -> ImageFacts:
-    # Marketplace images publish Gen2 as separate SKUs named '*gen2*' / '*-g2' (INFERRED naming convention,
-    # e.g. Canonical 22_04-lts-gen2, MicrosoftWindowsServer 2022-datacenter-g2).
+def _platform(urn: str, publisher: str, offer: str, sku: str) -> ImageFacts:
+    known = vmimages.find(publisher, offer, sku)
+    if known is not None:  # the platform image table (refit.platform.vmimages)
+        return ImageFacts(urn, "platform", known.os_type, "Generalized", known.generation, known.security_type,
+                          known.size_gb, known.architecture)
+    # An image the table does not have: its facts from the publishers' SKU naming. Marketplace images publish
+    # Gen2 as separate SKUs named '*gen2*' / '*-g2' and Arm64 as '*arm64*' (INFERRED naming convention, e.g.
+    # Canonical 22_04-lts-gen2, 22_04-lts-arm64, MicrosoftWindowsServer 2022-datacenter-g2).
     s = sku.lower()
     cvm = "cvm" in s
-    gen = "V2" if ("gen2" in s or s.endswith("-g2") or "-g2-" in s or cvm) else "V1"
+    arm64 = "arm64" in s
+    gen = "V2" if ("gen2" in s or s.endswith("-g2") or "-g2-" in s or cvm or arm64) else "V1"
     windows = publisher.lower().startswith("microsoftwindows")
     # Marketplace Gen2 images support Trusted Launch (they behave as TrustedLaunchSupported: acd
     # trusted-launch.md "supported operating systems"); '*cvm*' SKUs are the confidential-VM images
     # (e.g. Canonical 0001-com-ubuntu-confidential-vm-jammy 22_04-lts-cvm). Gen1 images are Standard. INFERRED mapping.
     sec = "TrustedLaunchAndConfidentialVmSupported" if cvm else ("TrustedLaunchSupported" if gen == "V2" else "Standard")
     return ImageFacts(urn, "platform", "Windows" if windows else "Linux", "Generalized", gen, sec,
-                      127 if windows else 30)
+                      127 if windows else 30, "Arm64" if arm64 else "x64")

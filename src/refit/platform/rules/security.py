@@ -115,7 +115,7 @@ def _encryption(doc: dict[str, Any]) -> str:
 
 @rule("S1", (VM, VMSS), "Trusted Launch needs a Trusted Launch capable VM size",
       f"{REF} S1; Azure/azure-cli#28005 (error table); https://aka.ms/TrustedLaunch-FAQ (size list INFERRED in "
-      "facts.TL_UNSUPPORTED_SIZE_PREFIXES)", errors=(S1_SIZE,), confidence="H")
+      "the SKU table, refit.platform.skus: TrustedLaunchDisabled)", errors=(S1_SIZE,), confidence="H")
 def s1_trusted_launch_size(world: World, old: Doc, new: Doc) -> list:
     """A VM or scale set with securityType TrustedLaunch must use a size that supports Trusted Launch.
     Checked when the security type or the size is set or changed."""
@@ -192,7 +192,7 @@ def _boot_generation(world: World, old: Doc, new: dict[str, Any]) -> str | None:
 
 @rule("S7", (VM, VMSS), "The VM size must boot the image's (or OS disk's) Hyper-V generation",
       f"{REF} S7; Azure/azure-cli#21264 (message prefix; the rest of the message is truncated in the source). "
-      "Size generations INFERRED in facts.size_generations", errors=(S7_GEN,), confidence="H")
+      "Size generations: the SKU table's HyperVGenerations (refit.platform.skus)", errors=(S7_GEN,), confidence="H")
 def s7_size_generation(world: World, old: Doc, new: Doc) -> list:
     """Gen1-only sizes (A series) cannot boot a Gen2 image/disk and Gen2-only sizes (v6, Arm64, Mv2,
     confidential) cannot boot a Gen1 one. Checked on create and when the size or a scale set's image changes."""

@@ -25,10 +25,10 @@ from refit.run.refresh.scope import (
     DISK_API,
     DISK_NAME,
     VERSION_API,
-    Assessment,
     Selection,
     _get,
     _simple_run,
+    check_suffix,
     disk_id_for,
     select,
 )
@@ -77,8 +77,9 @@ def _resolve_version(world: World, image: str, region: str) -> tuple[v.ImageVers
 
 
 def plan_disks(world: World, tags: Tags, sel: Selection, image: str, suffix: str,
-               replicate: bool = True) -> tuple[list[DiskItem], list[Assessment]]:
-    vms, notes = select(world, tags, sel)
+               replicate: bool = True) -> list[DiskItem]:
+    check_suffix(suffix)
+    vms = select(world, tags, sel)
     items: list[DiskItem] = []
     for vm in vms:
         name = f"{vm.name}-{suffix}"
@@ -152,7 +153,7 @@ def plan_disks(world: World, tags: Tags, sel: Selection, image: str, suffix: str
             item.reason = "; ".join(f"{r}: ({e.code}) {e.message}" for r, e in bad)
         item.body = body
         items.append(item)
-    return items, notes
+    return items
 
 
 def run_disks(client, journal: Journal, session, items: list[DiskItem], params: dict[str, Any], clock_now: float,

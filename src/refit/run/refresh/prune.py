@@ -25,7 +25,7 @@ def plan_prune(world: World, journal: Journal, tags: Tags, sel: Selection, keep:
     current, the desired (OsDiskName) nor the recorded previous disk are deleted."""
     if keep < 1:
         raise UserError("--keep must be >= 1 (the current disk is always kept)")
-    vms, _ = select(world, tags, sel)
+    vms = select(world, tags, sel)
     by_rg: dict[str, list[v.Vm]] = {}
     for vm in world.vms():
         by_rg.setdefault((vm.rid.resource_group or "").lower(), []).append(vm)

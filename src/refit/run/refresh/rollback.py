@@ -39,8 +39,7 @@ def plan_rollback(world: World, journal: Journal, tags: Tags, run_id: str | None
     else:
         if not names and not (sel.resource_groups or sel.where):
             raise UserError("name the VMs to roll back, or --run ID, or a --resource-group / --where selection")
-        vms, notes = select(world, tags, Selection(sel.resource_groups, sel.where, names))
-        findings += notes
+        vms = select(world, tags, Selection(sel.resource_groups, sel.where, names))
         for vm in vms:
             row = journal.latest_vm(vm.id)
             prev = row.previous if row is not None and same_id(row.target, vm.os_disk_id) else None

@@ -76,37 +76,64 @@ def tag_filter(text: str) -> tuple[str, str]:
     return k.strip(), val.strip()
 
 
-def select(world: World, tags: Tags, sel: Selection) -> tuple[list[v.Vm], list[Assessment]]:
-    """The in-scope VMs of the selection, and a finding for every explicitly named VM that is not one."""
+def resolve(world: World, sel: Selection) -> list[v.Vm]:
+    """The VMs a selection names (resource groups, tag filters, names or ids; all of them when it names none).
+    Refused, before anything is done, when a part of it matches nothing: an empty selection is a mistake to
+    name, not a silent success."""
     filters = [tag_filter(w) for w in sel.where]
     rgs = {rg.lower() for rg in sel.resource_groups}
-    scoped: list[v.Vm] = []
-    for vm in world.vms():
-        if (vm.tag(tags.scope) or "").lower() != tags.scope_value.lower():
-            continue
-        if rgs and (vm.rid.resource_group or "").lower() not in rgs:
-            continue
-        if any((vm.tag(k) or "").lower() != val.lower() for k, val in filters):
-            continue
-        scoped.append(vm)
-    notes: list[Assessment] = []
-    if sel.vms:
-        wanted = []
-        for name in sel.vms:
-            hits = [vm for vm in world.vms() if same_id(vm.id, name) or vm.name.lower() == name.lower()]
-            if not hits:
-                notes.append(Assessment(name, name.rsplit("/", 1)[-1], "not-found", "no such VM in the subscription"))
-                continue
-            for vm in hits:
-                if not any(s.key == vm.key for s in scoped):
-                    notes.append(Assessment(vm.id, vm.name, "not-in-scope",
-                                         f"not tagged {tags.scope}={tags.scope_value}"
-                                         + (" (or outside the --resource-group / --where filters)" if rgs or filters
-                                            else "")))
-                elif not any(w.key == vm.key for w in wanted):
-                    wanted.append(vm)
-        scoped = wanted
-    return scoped, notes
+    vms = world.vms()
+    for rg in sel.resource_groups:
+        if not any((vm.rid.resource_group or "").lower() == rg.lower() for vm in vms):
+            raise UserError(f"--resource-group {rg}: no VM in a resource group of that name; `refit inventory --type "
+                            "microsoft.compute/virtualmachines` lists the VMs and their groups")
+    for k, val in filters:
+        if not any((vm.tag(k) or "").lower() == val.lower() for vm in vms):
+            raise UserError(f"--where {k}={val}: no VM has that tag value")
+    matched = [vm for vm in vms if (not rgs or (vm.rid.resource_group or "").lower() in rgs)
+               and all((vm.tag(k) or "").lower() == val.lower() for k, val in filters)]
+    if not sel.vms:
+        return matched
+    named: list[v.Vm] = []
+    for name in sel.vms:
+        hits = [vm for vm in vms if same_id(vm.id, name) or vm.name.lower() == name.lower()]
+        if not hits:
+            raise UserError(f"no VM '{name}' in the subscription; `refit inventory --type "
+                            "microsoft.compute/virtualmachines` lists them")
+        inside = [vm for vm in hits if any(m.key == vm.key for m in matched)]
+        if not inside:
+            raise UserError(f"VM '{name}' is outside the --resource-group / --where filters")
+        named += [vm for vm in inside if not any(n.key == vm.key for n in named)]
+    return named
+
+
+def select(world: World, tags: Tags, sel: Selection, require: bool = True) -> list[v.Vm]:
+    """The in-scope VMs of the selection (tagged <scope tag>=<value>). A VM named with --vm that is not in
+    scope is refused; so is (`require`) a selection with nothing in scope."""
+    chosen = resolve(world, sel)
+    scoped = [vm for vm in chosen if (vm.tag(tags.scope) or "").lower() == tags.scope_value.lower()]
+    in_scope = {vm.key for vm in scoped}
+    outside = [vm.name for vm in chosen if vm.key not in in_scope]
+    if sel.vms and outside:
+        raise UserError(f"VM {', '.join(outside)} not in scope: not tagged {tags.scope}={tags.scope_value} "
+                        "(docs/refresh.md, the tag contract)")
+    if require and not scoped:
+        within = " of the selection" if sel.resource_groups or sel.where else ""
+        raise UserError(f"nothing selected: no VM{within} is tagged {tags.scope}={tags.scope_value}; tag the VMs to "
+                        "refresh, or name your own scope tag with --scope-tag/--scope-value")
+    return scoped
+
+
+# What may follow `<vm>-` in a disk name (DISK_NAME): letters, digits, '_', '.', '-', ending in a letter, digit or '_'.
+SUFFIX = re.compile(r"^[A-Za-z0-9_.-]*[A-Za-z0-9_]$")
+
+
+def check_suffix(suffix: str) -> str:
+    """Refuse, before anything is read, a --suffix that cannot end a managed disk name."""
+    if not SUFFIX.match(suffix):
+        raise UserError(f"--suffix must end a managed disk name <vm>-<suffix>: letters, digits, '_', '.', '-', ending "
+                        f"in a letter, digit or '_' (e.g. 2026-11); not '{suffix}'")
+    return suffix
 
 
 def health_extension_vms(world: World) -> set[str]:

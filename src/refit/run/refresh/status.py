@@ -30,7 +30,7 @@ def status(world: World, journal: Journal, session, run_id: str | None, tags: Ta
     tags = tags or (Tags(**run.params.get("tags", {})) if run else Tags())
     rows = journal.vms(run.id) if run else []
     if run is None or run.kind == "prune":
-        vms, _ = select(world, tags, Selection())
+        vms = select(world, tags, Selection(), require=False)
         keys = [vm.key for vm in vms]
     else:
         keys = [r.vm for r in rows]

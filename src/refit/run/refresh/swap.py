@@ -48,8 +48,8 @@ class SwapPlan:
 
 
 def plan_swap(world: World, tags: Tags, sel: Selection, policy: Policy) -> SwapPlan:
-    vms, notes = select(world, tags, sel)
-    findings = notes + [check_swap(world, vm, tags) for vm in vms]
+    vms = select(world, tags, sel)
+    findings = [check_swap(world, vm, tags) for vm in vms]
     by_key = {vm.key: vm for vm in vms}
     members = [Member(id_key(f.vm), f.name, f.zone) for f in findings if f.status == "swap"]
     warnings = [f"{vm.name} is tagged {tags.critical} and has no capacity reservation: a deallocated VM may not get "

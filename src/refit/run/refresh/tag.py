@@ -14,14 +14,23 @@ from refit.run.campaign import (
     Tags,
 )
 from refit.run.journal import Journal, Run, VmRow
-from refit.run.refresh.scope import DISK_NAME, Assessment, Selection, _simple_run, disk_id_for, select
+from refit.run.refresh.scope import (
+    DISK_NAME,
+    Assessment,
+    Selection,
+    _simple_run,
+    check_suffix,
+    disk_id_for,
+    select,
+)
 
 TAGS_PATH = "/providers/Microsoft.Resources/tags/default"
 
 
 # ---- tag -------------------------------------------------------------------------------------------------------------
-def plan_tag(world: World, tags: Tags, sel: Selection, suffix: str, force: bool = False) -> tuple[list[Assessment], list[Assessment]]:
-    vms, notes = select(world, tags, sel)
+def plan_tag(world: World, tags: Tags, sel: Selection, suffix: str, force: bool = False) -> list[Assessment]:
+    check_suffix(suffix)
+    vms = select(world, tags, sel)
     out = []
     for vm in vms:
         want = f"{vm.name}-{suffix}"
@@ -34,7 +43,7 @@ def plan_tag(world: World, tags: Tags, sel: Selection, suffix: str, force: bool 
             f.status, f.reason = "missing-disk", (f"no disk {want} in {vm.rid.resource_group}: create it first "
                                                   "(`refit refresh disks`) or pass --force")
         out.append(f)
-    return out, notes
+    return out
 
 
 def tag_body(tags: Tags, value: str) -> dict[str, Any]:

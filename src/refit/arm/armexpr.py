@@ -1,11 +1,14 @@
-"""ARM template expressions: the subset refit can compute offline.
+"""ARM template expressions: the one evaluator refit has (the doctor reads templates offline with it, the
+platform deploys them with it).
 
 Grammar (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-expressions):
 a string value that starts with `[` and ends with `]` is an expression (`[[` escapes a literal `[`);
 an expression is a function call with string ('...', '' escapes a quote), number, nested call arguments,
 then `.property` and `[index]` accessors. Functions that depend on the deployment or on other resources'
 runtime state (reference, list*, newGuid, utcNow, uniqueString, guid, environment, deployment...) raise
-`Unresolvable`: the checks that read the value they feed become `unknown`.
+`Unresolvable` unless the scope carries a `Runtime` (a deployment in progress answers reference(),
+deployment(), uniqueString(), the full resourceGroup() and subscription()); offline, the checks that read
+the value they feed become `unknown`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 
 class Unresolvable(Exception):
@@ -123,9 +126,20 @@ _TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P
 
 
 # ---- evaluation ---------------------------------------------------------------------------------------------
+class Runtime(Protocol):
+    """What a deployment in progress answers (refit.platform.effects.deployments); offline there is none."""
+
+    def reference(self, target: str, api_version: str | None, full: bool) -> Any: ...
+    def deployment(self) -> dict[str, Any]: ...
+    def resource_group(self) -> dict[str, Any]: ...
+    def subscription(self) -> dict[str, Any]: ...
+    def providers(self, namespace: str, resource_type: str | None) -> Any: ...
+
+
 @dataclass
 class Scope:
-    """What expressions see: parameter and variable lookups, the deployment target, copy indexes."""
+    """What expressions see: parameter and variable lookups, the deployment target, copy indexes, and the
+    deployment's runtime (None offline)."""
 
     parameter: Callable[[str], Any]
     variable: Callable[[str], Any]
@@ -133,6 +147,7 @@ class Scope:
     resource_group: str
     location: str | None  # resourceGroup().location, when known
     copy_index: dict[str, int]
+    runtime: Runtime | None = None
 
 
 RUNTIME = {"reference", "newguid", "utcnow", "uniquestring", "guid", "environment", "deployment", "tenant",
@@ -176,6 +191,15 @@ def _eval(node: Any, sc: Scope) -> Any:
         raise Unresolvable(f"cannot access '{key}'")
     assert isinstance(node, Call)
     name = node.name
+    if sc.runtime is not None and name in AT_DEPLOYMENT:
+        fn = AT_DEPLOYMENT[name]
+        args = [_eval(a, sc) for a in node.args]
+        try:
+            return fn(sc, *args)
+        except Unresolvable:
+            raise
+        except (TypeError, ValueError, KeyError, IndexError) as e:
+            raise Unresolvable(f"{name}() failed: {e}") from e
     if name in RUNTIME or name.startswith("list"):
         raise Unresolvable(f"{name}() is only known at deployment")
     if name == "if":  # lazy
@@ -387,4 +411,76 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "resourcegroup": lambda sc: _rg(sc),
     "subscription": lambda sc: {"subscriptionId": sc.subscription_id, "id": f"/subscriptions/{sc.subscription_id}"},
     "copyindex": _copy_index,
+}
+
+
+# ---- functions a deployment answers (Scope.runtime) ----------------------------------------------------------
+def unique_string(*values: Any) -> str:
+    """ARM's uniqueString(): the values joined with '-', hashed to 64 bits, 13 characters of RFC 4648 base32
+    (lowercase). Azure does not publish the hash; this is the MurmurHash3-style 64-bit variant public
+    reimplementations use, checked against outputs Azure returned (Kingsland.ArmLinter
+    ArmFunctions_UniqueString.cs: uniqueString('aaa') = 'zavj67f3en4hc', ('xxx', 'yyy', 'zzz') = 'lghi7k5js7itq')."""
+    if not values or not all(isinstance(v, str) for v in values):
+        raise Unresolvable("uniqueString() takes one or more strings")
+    data = "-".join(values).encode()
+    h = _hash64(data)
+    alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+    # 13 groups of 5 bits, most significant first; the last group has the low 4 bits and a zero.
+    return "".join(alphabet[((h << (5 * i)) & _M64) >> 59] for i in range(13))
+
+
+_M32 = 0xFFFFFFFF
+_M64 = 0xFFFFFFFFFFFFFFFF
+_C1, _C2, _C3, _C4 = 0xAB0E9789, 0x239B961B, 0x85EBCA6B, 0xC2B2AE35
+
+
+def _rotl(x: int, r: int) -> int:
+    return ((x << r) | (x >> (32 - r))) & _M32
+
+
+def _mix(x: int) -> int:
+    x = ((x ^ (x >> 16)) * _C3) & _M32
+    x = ((x ^ (x >> 13)) * _C4) & _M32
+    return x ^ (x >> 16)
+
+
+def _hash64(data: bytes) -> int:
+    n = len(data)
+    h1 = h2 = 0
+    full = n - n % 8
+    for i in range(0, full, 8):
+        k1 = int.from_bytes(data[i:i + 4], "little")
+        k2 = int.from_bytes(data[i + 4:i + 8], "little")
+        h1 = (_rotl(h1 ^ (_rotl(k1 * _C2 & _M32, 15) * _C1 & _M32), 19) + h2) & _M32
+        h1 = (h1 * 5 + 0x561CCD1B) & _M32
+        h2 = (_rotl(h2 ^ (_rotl(k2 * _C1 & _M32, 17) * _C2 & _M32), 13) + h1) & _M32
+        h2 = (h2 * 5 + 0x0BCAA747) & _M32
+    tail = data[full:]
+    if tail:
+        h1 ^= _rotl(int.from_bytes(tail[:4], "little") * _C2 & _M32, 15) * _C1 & _M32
+        if len(tail) > 4:
+            h2 ^= _rotl(int.from_bytes(tail[4:], "little") * _C1 & _M32, 17) * _C2 & _M32
+    r0 = (h2 ^ n) & _M32
+    r1 = ((h1 ^ n) + r0) & _M32
+    r2 = (r0 + r1) & _M32
+    r1, r2 = _mix(r1), _mix(r2)
+    r1 = (r1 + r2) & _M32
+    r2 = (r2 + r1) & _M32
+    return (r2 << 32) | r1
+
+
+def _reference(sc: Scope, target: Any, api_version: Any = None, full: Any = None) -> Any:
+    assert sc.runtime is not None
+    return sc.runtime.reference(str(target), str(api_version) if api_version else None,
+                                str(full or "").lower() == "full")
+
+
+AT_DEPLOYMENT: dict[str, Callable[..., Any]] = {
+    "reference": _reference,
+    "uniquestring": lambda sc, *a: unique_string(*a),
+    "deployment": lambda sc: sc.runtime.deployment(),
+    "resourcegroup": lambda sc: sc.runtime.resource_group(),
+    "subscription": lambda sc: sc.runtime.subscription(),
+    "tenant": lambda sc: {"tenantId": sc.runtime.subscription().get("tenantId")},
+    "providers": lambda sc, ns, rtype=None: sc.runtime.providers(str(ns), str(rtype) if rtype else None),
 }

@@ -1,0 +1,41 @@
+"""Parse a refit command line exactly as `refit` would, without running it: click's own parser, group by group
+(global options, `refit refresh --scope-tag ...` group options, then the command's options and arguments).
+Unknown commands and options, missing values and values of the wrong type raise click's usage errors."""
+
+from __future__ import annotations
+
+import functools
+
+import typer
+import typer.main
+from typer._click.exceptions import NoArgsIsHelpError
+from typer.core import TyperGroup
+
+from refit.cli import _register, app
+
+
+@functools.cache
+def _root():
+    _register()
+    return typer.main.get_command(app)
+
+
+def parse(argv: list[str]) -> list[str]:
+    """The command path (e.g. ['refit', 'refresh', 'swap']) of a command line (without the leading `refit`)."""
+    cmd = _root()
+    path = ["refit"]
+    try:
+        ctx = cmd.make_context("refit", list(argv))
+        while isinstance(cmd, TyperGroup):
+            rest = [*ctx._protected_args, *ctx.args]
+            if not rest:
+                break
+            name, sub, rest = cmd.resolve_command(ctx, rest)
+            path.append(name)
+            cmd = sub
+            ctx = sub.make_context(name, rest, parent=ctx)
+    except typer.Exit as e:  # --help: the help was printed; a success
+        assert e.exit_code == 0
+    except NoArgsIsHelpError:  # a group named alone (`refit tf`): its help
+        pass
+    return path
