@@ -91,16 +91,17 @@ def test_the_docs_name_many_commands():
 
 @pytest.mark.parametrize("where,command,strict", COMMANDS, ids=[w for w, _, _ in COMMANDS])
 def test_a_documented_command_parses(where, command, strict):
-    family = re.fullmatch(r"refit((?: [a-z-]+)*) ([a-z-]+(?:\|[a-z-]+)+)", command)  # `refresh disks|tag|swap`
+    family = re.fullmatch(r"refit((?: [a-z-]+)*) ([a-z-]+(?:[|/][a-z-]+)+)", command)  # `refresh disks|tag|swap`
     if family:
-        for name in family[2].split("|"):
+        for name in re.split(r"[|/]", family[2]):
             parse([*family[1].split(), name, "--help"])
         return
     words = _synopsis(command)
     try:
         parse(words)
-    except (click.MissingParameter, tclick.MissingParameter):
-        if strict:
+    except (click.MissingParameter, tclick.MissingParameter, click.BadOptionUsage, tclick.BadOptionUsage) as e:
+        # prose may name a command without what it requires, or an option without its value (`--key`)
+        if strict or (isinstance(e, click.BadOptionUsage | tclick.BadOptionUsage) and words[-1:] != [e.option_name]):
             raise
     # -o is the output format everywhere (checked by the command, not the parser); files are --out FILE
     for flag, value in zip(words, [*words[1:], ""], strict=False):

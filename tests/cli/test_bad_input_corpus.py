@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
 
+from clitools import parse
 from refit.azure import Session, StaticCredential
 from refit.cli import main
 from refit.emulator.server import EmulatorServer
@@ -308,5 +310,9 @@ def test_bad_input(case, fleet, monkeypatch, capsys, tmp_path):
     assert (ex.value.code, out) == (code, ""), (name, err)
     assert len(lines) == 1 and lines[0].startswith("error: "), (name, err)
     assert "Traceback" not in err and fragment in lines[0], (name, lines[0])
+    # A command the line suggests is one of today's CLI, as printed (parsed as `refit` would; its values here)
+    for suggested in re.findall(r"`(refit [^`]*)`", lines[0]):
+        words = shlex.split(re.sub(r"\$\([^)]*\)", "VALUE", suggested))[1:]
+        parse(words)  # raises if it names a command or option that does not exist
     assert fleet_digest(session) == before, f"{name}: the fleet changed"
     assert files_digest(files) == before_files, f"{name}: a file changed"

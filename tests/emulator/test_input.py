@@ -192,3 +192,14 @@ def test_an_os_disk_grows_only_while_its_vm_is_deallocated(raw, session, sub, se
     compute.virtual_machines.begin_create_or_update(RG, "vm1", vm).result()
     assert compute.disks.get(RG, "os1").disk_size_gb == 64
     assert compute.disks.begin_update(RG, "os1", cm.DiskUpdate(disk_size_gb=100)).result().disk_size_gb == 100
+
+
+def test_enum_values_are_read_ignoring_case_and_answered_in_azures(session, raw, sub):
+    """az vmss create sends upgradePolicy.mode "manual"; Azure takes it and answers "Manual"."""
+    session.control("POST", "scenario", {"name": "deadlock"})
+    url = f"/subscriptions/{sub}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-app"
+    r = raw.patch(url, params={"api-version": CAPI}, json={"properties": {"upgradePolicy": {"mode": "manual"}}})
+    assert r.status_code in (200, 202), r.text
+    assert session.compute.virtual_machine_scale_sets.get("rg-app", "vmss-app").upgrade_policy.mode == "Manual"
+    r = raw.patch(url, params={"api-version": CAPI}, json={"properties": {"upgradePolicy": {"mode": "Sometimes"}}})
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "InvalidParameter")

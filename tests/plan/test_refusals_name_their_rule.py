@@ -115,6 +115,19 @@ def _req(method: str, path: str, body: Any = None, api: str | None = None) -> Op
     return Op("request", path, Request(method, path, api or apis.api_version_for(path), body))
 
 
+VNET_TINY = {"id": rid("virtualNetworks", "vnet", ns="Microsoft.Network"), "name": "vnet",
+             "type": "Microsoft.Network/virtualNetworks", "location": LOC, "properties": {"subnets": [
+                 {"id": rid("virtualNetworks", "vnet", ns="Microsoft.Network") + "/subnets/tiny", "name": "tiny",
+                  "properties": {"addressPrefix": "10.1.9.0/29"}}]}}
+TINY = VNET_TINY["properties"]["subnets"][0]["id"]
+
+
+def _nic_in(name: str, address: str) -> Doc:
+    return {**_nic(rid("networkInterfaces", name, ns="Microsoft.Network")), "properties": {"ipConfigurations": [
+        {"name": "ipconfig1", "id": rid("networkInterfaces", name, ns="Microsoft.Network") + "/ipConfigurations/ipconfig1",
+         "properties": {"subnet": {"id": TINY}, "privateIPAddress": address, "privateIPAllocationMethod": "Dynamic"}}]}}
+
+
 VM1_ID = rid("virtualMachines", "vm1")
 VM1_OS = disk("vm1-os")
 NIC1 = _nic(rid("networkInterfaces", "vm1-nic", ns="Microsoft.Network"))
@@ -349,6 +362,12 @@ REFUSALS: list[Refusal] = [
              "for details. Please see https://aka.ms/arm-deployment-operations for usage details.", DEP_ID),
             "a resource its provider refuses once deployed"),
     Refusal("DEP7", [RG], _req("GET", DEP_ID), (404, "DeploymentNotFound", "Deployment 'd' could not be found.", None)),
+    # ---- networking -----------------------------------------------------------------------------------------------------
+    Refusal("NET1", [RG, VNET_TINY, *[_nic_in(f"t{i}", f"10.1.9.{4 + i}") for i in range(3)]],
+            _req("PUT", rid("networkInterfaces", "t3", ns="Microsoft.Network"), {"location": LOC, "properties": {
+                "ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": TINY}}}]}}),
+            (400, "SubnetIsFull", "Subnet tiny with address prefix 10.1.9.0/29 does not have enough capacity for 1 IP "
+             "addresses.", None), "a /29 has three addresses that are not Azure's"),
     # ---- allocation (the operation fails) -----------------------------------------------------------------------------
     Refusal("A1", [RG, disk("vm1-os", zones=["1"]), NIC1, vm("vm1", zones=["1"], power="deallocated")],
             voc.action(VM1_ID, "start"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from refresh_helpers import RG, version
 
 from refit.azure.fleet import execute, send
+from refit.platform.apis import api_version_for
 
 FLEET_RG = "rg-fleet-01"
 
@@ -17,7 +18,7 @@ def _disk(session, sub, rg, name, zone, props, sku="Premium_LRS"):
 
 
 def _doc(session, rid):
-    status, _, body = send(session, "GET", rid, "2024-07-01")
+    status, _, body = send(session, "GET", rid, api_version_for(rid))  # a VM's and a disk's own versions
     assert status == 200
     return body
 

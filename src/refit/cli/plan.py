@@ -33,11 +33,22 @@ def plan(
     # the CLI loads the planner only when it plans).
     max_expansions: int = typer.Option(3000, help="Search budget: states expanded per group of goals."),
     max_depth: int = typer.Option(10, help="Search budget: steps per path."),
+    intent: list[str] = typer.Option([], "--intent", help="Fleet intent: trusted-launch, reserve-capacity, "
+                                     "track-latest, gen2 (repeatable), over the VMs and scale sets selected by:"),
+    where: list[str] = typer.Option([], "--where", help="Tag KEY=VALUE (KEY=* any value; repeatable: all of them)."),
+    rg: list[str] = typer.Option([], "--resource-group", "-g", help="Resource group (repeatable: any of them)."),
+    type_: list[str] = typer.Option([], "--type", help="vm or vmss (repeatable)."),
+    in_subscription: list[str] = typer.Option([], "--in-subscription", help="Subscription id (repeatable)."),
+    region: list[str] = typer.Option([], "--region", help="Region (repeatable)."),
+    canary: int = typer.Option(None, "--canary", help="Fleet plan: groups in the first wave (default 1)."),
+    batch_percent: float = typer.Option(None, "--batch-percent", help="Fleet plan: wave size after the canary, % of "
+                                        "the groups (default 20), within Azure's throttles."),
 ) -> None:
     """The cheapest order of operations Azure accepts from the fleet as it is to the goal, or why none exists."""
     from refit.azure.fleet import load_world
     from refit.plan import goal as goal_mod
-    from refit.plan.planner import make_plan
+    from refit.plan import intents
+    from refit.plan.fleet import plan_file
 
     fmt = output_of(ctx, output, PLAN_FORMATS)
     if out is not None:
@@ -45,17 +56,34 @@ def plan(
     for option, val, unit in (("--max-expansions", max_expansions, "states"), ("--max-depth", max_depth, "steps")):
         if val < 0:
             raise UserError(f"{option} is a number of {unit}, 0 or more; not {val}")
+    selecting = bool(where or rg or type_ or in_subscription or region)
     if goal is not None and (resource or set_):
         raise UserError("give a goal file or --resource/--set, not both")
-    if goal is None:
+    if intent and (goal is not None or resource or set_):
+        raise UserError("give --intent (with its selectors) or a goal file or --resource/--set, not both")
+    if selecting and not intent:
+        raise UserError("--where, --resource-group, --type, --in-subscription and --region select the resources "
+                        "of an --intent")
+    if intent:
+        spec = _intent_spec(intent, in_subscription, rg, where, type_, region)
+    elif goal is None:
         if not resource or not set_:
-            raise UserError("give a goal file, or --resource ID with at least one --set PATH=VALUE")
-        goals = goal_mod.from_sets(resource, set_)
+            raise UserError("give a goal file, or --resource ID with at least one --set PATH=VALUE, or --intent NAME")
+        spec = intents.GoalFile(goals=goal_mod.from_sets(resource, set_).goals)
     else:
-        goals = goal_mod.load(goal)
+        spec = intents.load(goal)
+    if canary is not None or batch_percent is not None:
+        try:
+            spec.waves = intents.Waves(canary=1 if canary is None else canary,
+                                       batch_percent=20.0 if batch_percent is None else batch_percent)
+        except ValueError:
+            raise UserError("--canary is a number of groups, 0 or more; --batch-percent a % in (0, 100]") from None
     with open_session(ctx) as s:
         world = load_world(s)
-    p = make_plan(world, goals, max_expansions=max_expansions, max_depth=max_depth)
+    p, exp = plan_file(world, spec, max_expansions=max_expansions, max_depth=max_depth)
+    if spec.intents:
+        print(f"intents: {exp.selected} resource(s) selected, {len(p.goals)} goal(s), {len(exp.skipped)} skipped"
+              + "".join(f"; {why}: {n}" for why, n in _counts(exp.skipped)), file=sys.stderr)
     if out is not None:
         p.write(out)
     if fmt == "json":
@@ -68,6 +96,32 @@ def plan(
         render(p, out)
     if not p.solved:  # no path, or a search that stopped on its budget: nothing to apply
         raise typer.Exit(1)
+
+
+def _intent_spec(names: list[str], subscriptions: list[str], rgs: list[str], where: list[str], types: list[str],
+                 regions: list[str]):
+    from pydantic import ValidationError
+
+    from refit.plan import intents
+    from refit.plan.selectors import Selector
+
+    try:
+        sel = Selector.from_flags(subscriptions, rgs, where, types, regions)
+    except ValidationError as e:
+        raise UserError(f"--type: {e.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    for n in names:
+        if n not in intents.INTENTS:
+            raise UserError(f"--intent '{n}' is not one refit knows ({', '.join(intents.INTENTS)})")
+    return intents.GoalFile(intents=[intents.Intent(intent=n, where=sel) for n in names])
+
+
+def _counts(skipped: list[tuple[str, str]]) -> list[tuple[str, int]]:
+    out: dict[str, int] = {}
+    for _, why in skipped:
+        out[why] = out.get(why, 0) + 1
+    return sorted(out.items())
 
 
 def render(p, out: Path | None) -> None:

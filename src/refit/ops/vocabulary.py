@@ -92,6 +92,12 @@ def guest_mbr_to_gpt(vm: dict[str, Any]) -> Op:
     return op
 
 
+def create_gallery(resource_group_id: str, name: str, location: str) -> Op:
+    rid = f"{resource_group_id}/providers/Microsoft.Compute/galleries/{name}"
+    return put(rid, {"location": location, "properties": {"description": "Images refit created"}},
+               f"create gallery {name}", name="create_gallery")
+
+
 def create_image_definition(gallery: dict[str, Any], name: str, security_type: str, generation: str, os_type: str,
                             os_state: str, temporary: bool) -> Op:
     rid = f"{gallery['id']}/images/{name}"
@@ -146,5 +152,10 @@ def update_instances(vmss_id: str) -> Op:
 
 def _short(v: Any) -> str:
     if isinstance(v, str) and v.startswith("/subscriptions/"):
-        return ResourceId.parse(v).name
+        rid = ResourceId.parse(v)
+        if rid.type.lower() == "microsoft.compute/galleries/images/versions":
+            return f"{rid.types[1][1]}/{rid.name}"  # definition/version: a version's name alone says little
+        return rid.name
+    if isinstance(v, dict) and v.get("sku") and v.get("offer"):
+        return ":".join(str(v.get(k) or "") for k in ("publisher", "offer", "sku", "version"))  # a platform image urn
     return str(v)

@@ -42,7 +42,9 @@ def explain(start: Sim, path: list[Op], ctx: gen.Context) -> None:
                 need = "the VM was running before the change and must run after it"
             elif op.name == "set_reservation_capacity":
                 need = "reserves the VMs just associated (C3: associate with capacity 0, then raise it)"
-            elif op.name == "update_instances":
+            elif op.name == "restore_upgrade_policy":
+                need = "the upgrade policy the scale set had: Rolling with maxSurge was needed only for the change (V3)"
+            elif op.name in ("update_instances", "manualupgrade"):
                 need = "Manual upgrade mode: instances keep the old model until updated (V2)"
         else:
             need = ""
@@ -83,12 +85,14 @@ def _together(start: Sim, path: list[Op], i: int, op: Op, ctx: gen.Context) -> s
     if failed_at is not None:
         return ""
     doc = sim.get(op.resource)
-    refusals = []
+    refusals, refused = [], []
     for p, val in props.items():
         out = sim.fork().run(voc.patch(doc, {p: val}))
         if not out.ok:
             refusals.extend(out.rules)
+            refused.append(".".join(p.split(".")[-2:]))
     if not refusals:
         return ""
     op.rules = tuple(dict.fromkeys([*op.rules, *refusals]))
-    return f"in one request, because alone each is refused by {_rule_text(tuple(dict.fromkeys(refusals)))}"
+    who = "each" if len(refused) == len(props) else " and ".join(refused)
+    return f"in one request, because alone {who} is refused by {_rule_text(tuple(dict.fromkeys(refusals)))}"

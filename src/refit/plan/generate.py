@@ -15,6 +15,7 @@ from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
 from refit.ops import vocabulary as voc
 from refit.ops.op import Op
+from refit.plan import enablers, rehome
 from refit.plan.goal import Goal, equal, unmet
 from refit.plan.sim import Sim
 from refit.platform import regions
@@ -31,13 +32,25 @@ class Context:
     goals: list[Goal]
     initial_power: dict[str, str]  # vm key -> power state at the start
     region: set[str] = field(default_factory=set)  # consumer regions
+    # Settings the path may change for a goal and must restore (plan.enablers): resource key -> {path: start value}
+    restore: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, sim: Sim, goals: list[Goal], vms: list[dict[str, Any]] | None = None) -> Context:
+        """The context of a group of goals in the state they start from (`vms`: those whose power state must end as
+        it starts; every VM of the simulation by default)."""
+        vms = sim.world.of_type(v.VM) if vms is None else vms
+        return cls(goals=goals, initial_power={id_key(d["id"]): sim.power(d["id"]) for d in vms},
+                   restore=enablers.restorable(sim, goals))
 
     def goal_for(self, rid: str) -> Goal | None:
         return next((g for g in self.goals if id_key(g.resource) == id_key(rid)), None)
 
 
 # ---- goal satisfaction (explicit and implicit) ------------------------------------------------------
-def satisfied(sim: Sim, ctx: Context) -> bool:
+def satisfied(sim: Sim, ctx: Context, scale_sets: list[dict[str, Any]] | None = None) -> bool:
+    """Whether the goals and the implicit goals hold (`scale_sets`: those whose instances must run the latest model;
+    every scale set of the simulation by default)."""
     for g in ctx.goals:
         if unmet(sim.get(g.resource), g):
             return False
@@ -47,10 +60,10 @@ def satisfied(sim: Sim, ctx: Context) -> bool:
         running = sim.power(vm_key) == "running"
         if (p0 == "running") != running:
             return False  # every VM ends as it started: running if it ran, not running if it did not
-    for d in sim.world.of_type(v.VMSS):
+    for d in sim.world.of_type(v.VMSS) if scale_sets is None else scale_sets:
         if sim.instances_behind(d["id"]):
             return False  # Manual mode: instances must be brought to the new model (V2)
-    return all(cr_capacity_ok(sim, ctx, g) for g in ctx.goals)
+    return enablers.restored(sim, ctx.restore) and all(cr_capacity_ok(sim, ctx, g) for g in ctx.goals)
 
 
 def _crg_vms(sim: Sim, ctx: Context, crg: str) -> list[dict[str, Any]]:
@@ -94,6 +107,8 @@ def candidates(sim: Sim, ctx: Context) -> list[Op]:
             ops += _vm_enablers(sim, ctx, doc, pending)
         ops += _capacity(sim, ctx, g, doc)
     ops += _restarts(sim, ctx)
+    ops += rehome.candidates(sim, ctx.goals)
+    ops += enablers.candidates(sim, ctx.goals, ctx.restore)
     ops += _images(sim, ctx)
     ops += _manual_upgrades(sim)
     seen, out = set(), []

@@ -47,14 +47,18 @@ class GoalSet(BaseModel):
         return next((g for g in self.goals if id_key(g.resource) == id_key(rid)), None)
 
 
-def load(path: Path) -> GoalSet:
+def read_yaml(path: Path) -> Any:
+    """A goal file's YAML (or JSON) document; a missing file or bad YAML is a user error."""
     if not path.is_file():
         raise UserError(f"goal file '{path}' does not exist")
     try:
-        data = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except yaml.YAMLError as e:
         raise UserError(f"{path}: not valid YAML: {str(e).splitlines()[0]}") from e
-    return parse(data, str(path))
+
+
+def load(path: Path) -> GoalSet:
+    return parse(read_yaml(path), str(path))
 
 
 def parse(data: Any, source: str = "goal") -> GoalSet:

@@ -30,6 +30,7 @@ class Step:
     rollback_note: str = ""
     followup: dict[str, Any] | None = None
     group: int = 0
+    wave: int = 0  # a fleet plan's wave (plan.waves): its groups start after every group of the wave before; 0: none
 
     @classmethod
     def from_op(cls, n: int, op: Op, group: int) -> Step:
@@ -102,6 +103,9 @@ class Plan:
     exhausted: list[Exhausted] = field(default_factory=list)
     planning_seconds: float = 0.0
     expansions: int = 0
+    situations: int = 0  # groups searched; the other groups were in a situation already searched (plan.situations)
+    renamed_refused: int = 0  # groups whose renamed steps the platform refused, searched again
+    waves: dict[str, Any] | None = None  # a fleet plan's wave policy (plan.waves): canary, batch_percent, count
     # Per group of steps, the end state it reaches: {"group", "goals": [goal], "power": {vm id: state}}.
     # `refit apply` skips a group whose end state is already live (a finished plan applied again does nothing).
     groups: list[dict[str, Any]] = field(default_factory=list)
@@ -127,7 +131,8 @@ class Plan:
                 "impossible": [asdict(i) for i in self.impossible],
                 "exhausted": [{**asdict(e), "message": e.message} for e in self.exhausted],
                 "groups": self.groups, "planning_seconds": round(self.planning_seconds, 3),
-                "expansions": self.expansions}
+                "expansions": self.expansions, "situations": self.situations,
+                **({"waves": self.waves} if self.waves else {})}
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), indent=2) + "\n")
@@ -144,7 +149,8 @@ class Plan:
             raise UserError(f"'{path}' is not a refit plan (version {PLAN_VERSION}): write one with `refit plan GOAL --out {path}`")
         try:
             plan = cls(goals=data.get("goals") or [], steps=[Step(**s) for s in data["steps"]],
-                       cleanup=[Step(**s) for s in data.get("cleanup") or []], groups=list(data.get("groups") or []))
+                       cleanup=[Step(**s) for s in data.get("cleanup") or []], groups=list(data.get("groups") or []),
+                       waves=data.get("waves"))
         except TypeError as e:
             raise UserError(f"'{path}' has a malformed step: {e}") from e
         if data.get("status") == "impossible":

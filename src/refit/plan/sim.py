@@ -151,7 +151,7 @@ class Sim:
 
 
 _VOLATILE = {"timeCreated", "uniqueId", "vmId", "publishedDate", "provisioningTime", "reservationId", "time",
-             "startTime", "endTime", "progress", "provisioningState", "diskSizeBytes"}
+             "startTime", "endTime", "progress", "provisioningState", "diskSizeBytes", "LastOwnershipUpdateTime"}
 
 
 def _semantic(doc: Any) -> Any:

@@ -307,9 +307,13 @@ class Cloud:
             op.data["internal"] = True
         else:
             self.inflight[id_key(rid)] = op.id
-        self.store.put_op(op.id, asdict(op))
+        self._put_op(op)
         self._push(op)
         return op
+
+    def _put_op(self, op: Operation) -> None:
+        if not isinstance(self.store, NullStore):  # an in-memory cloud keeps nothing (asdict: a fifth of a planned step)
+            self.store.put_op(op.id, asdict(op))
 
     def busy(self, rid: str | ResourceId) -> Operation | None:
         op_id = self.inflight.get(id_key(rid))
@@ -349,14 +353,14 @@ class Cloud:
                 if not op.data.get("internal"):
                     self.inflight[id_key(op.resource_id)] = op.id
                 self._push(op)
-                self.store.put_op(op.id, asdict(op))
+                self._put_op(op)
                 self.version += 1
                 return
             if op.status == "InProgress":
                 op.status = "Succeeded"
         except ArmError as e:
             self.fail(op, e)
-        self.store.put_op(op.id, asdict(op))
+        self._put_op(op)
         self.version += 1
         self._gc_ops()
 

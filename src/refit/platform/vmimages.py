@@ -92,6 +92,22 @@ def find(publisher: str, offer: str, sku: str) -> PlatformImage | None:
     return _BY_URN.get(_key(publisher or "", offer or "", sku or ""))
 
 
+def trusted_launch_sibling(publisher: str, offer: str, sku: str) -> PlatformImage | None:
+    """The Gen2, Trusted Launch capable SKU of the same publisher and offer (and CPU architecture) as a platform
+    image, for a scale set to take Trusted Launch in place: "Update the OS Image reference to Gen2-Trusted launch
+    supported OS image ... OS Image SKU ... should be from same OS Image Publisher and Offer" (acd
+    trusted-launch-existing-vmss.md, CLI and PowerShell step 2). The image itself when it is one already; of
+    several, the table's first (INFERRED: the docs name no preference)."""
+    me = find(publisher, offer, sku)
+    if me is None:
+        return None
+    for img in IMAGES:
+        if (_key(img.publisher, img.offer) == _key(me.publisher, me.offer) and img.architecture == me.architecture
+                and img.generation == "V2" and img.security_type in (TL, TL_CVM)):
+            return img
+    return None
+
+
 def publishers() -> list[str]:
     return sorted({i.publisher for i in IMAGES}, key=str.lower)
 

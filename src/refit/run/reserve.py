@@ -10,12 +10,12 @@ those rules: the planner and the rule catalog do.
 
 from __future__ import annotations
 
-from refit.arm import location
 from refit.arm import views as v
 from refit.arm.errors import UserError
 from refit.arm.ids import ResourceId
 from refit.arm.world import World
 from refit.plan.goal import GoalSet, parse
+from refit.plan.intents import group_id
 from refit.platform.rules import capacity as capacity_rules
 from refit.platform.rules import facts
 from refit.run.refresh.scope import Selection, resolve
@@ -37,35 +37,6 @@ def select_running(world: World, sel: Selection) -> tuple[list[v.Vm], list[str]]
         else:
             out.append(vm)
     return out, notes
-
-
-def group_id(world: World, vm: v.Vm, name: str | None, resource_group: str | None) -> str:
-    """The group a VM goes into: the one named, else an existing group of its region and resource group that
-    covers its zone (a regional group for a regional VM), else a new one: `crg-<region>`, or
-    `crg-<region>-z<zone>` when `crg-<region>` exists but does not cover the zone (a group's zones are
-    fixed when it is created, rule C1, so it cannot be extended to take the VM)."""
-    r = vm.rid
-    rg = resource_group or r.resource_group
-
-    def gid(n: str) -> str:
-        return str(ResourceId.build(r.subscription, rg, v.CAPACITY_RESERVATION_GROUP, n))
-
-    if name:
-        return gid(name)
-    zones = [vm.zone] if vm.zone else []
-    for doc in world.of_type(v.CAPACITY_RESERVATION_GROUP):
-        g = ResourceId.parse(doc["id"])
-        if (g.subscription.lower(), (g.resource_group or "").lower()) != (r.subscription.lower(), rg.lower()):
-            continue
-        if not location.same(doc.get("location"), vm.location):
-            continue
-        covered = doc.get("zones") or []
-        if (not zones and not covered) or (zones and zones[0] in covered):
-            return doc["id"]
-    default = gid(f"crg-{location.normalize(vm.location)}")
-    if world.get(default) is None or not zones:
-        return default
-    return gid(f"crg-{location.normalize(vm.location)}-z{zones[0]}")
 
 
 def goals(world: World, vms: list[v.Vm], name: str | None = None, resource_group: str | None = None) -> GoalSet:

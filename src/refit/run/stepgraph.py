@@ -15,6 +15,8 @@ request Azure refuses, or one that acts on a state the planner did not plan for)
   that share nothing run side by side.
 - **When unsure, group order.** A step whose request refit does not understand (an unknown action,
   a path that is not a resource id) waits for every earlier step, and every later step waits for it.
+- **Waves.** In a fleet plan (`refit.plan.waves`), the first step of a group of wave k waits for the last step
+  of every group of wave k-1: the canary finishes before the fleet starts.
 - **Clean-up last.** Clean-up steps (the deletion of temporary bridges) wait for every plan step,
   and for each other in order.
 """
@@ -115,6 +117,7 @@ def dependencies(steps: list[Step], cleanup_from: int | None = None) -> list[set
     deps: list[set[int]] = [set() for _ in steps]
     writes, reads = _Index(), _Index()
     last_of_group: dict[int, int] = {}
+    last_of_wave: dict[int, dict[int, int]] = {}  # a fleet plan's wave -> {group: its last step} (plan.waves)
     barrier: int | None = None  # the last step refit could not read: every later step waits for it
     n_plan = len(steps) if cleanup_from is None else cleanup_from
     for j, step in enumerate(steps):
@@ -127,6 +130,10 @@ def dependencies(steps: list[Step], cleanup_from: int | None = None) -> list[set
             mine.add(last_of_group[group])
         if barrier is not None:
             mine.add(barrier)
+        if step.wave > 1 and group not in last_of_group:  # a group of a wave starts when the wave before has finished
+            mine.update(last_of_wave.get(step.wave - 1, {}).values())
+        if step.wave:
+            last_of_wave.setdefault(step.wave, {})[group] = j
         fp = footprint(step)
         if fp is None:
             mine.update(last_of_group.values())

@@ -29,14 +29,15 @@ def render(report: Report, console: Console) -> None:
             console.print(f"  [bold]{c.id}[/] {escape(c.title)}  [dim]{c.doc_path}[/]", highlight=False)
             for f in fs:
                 console.print(f"    [{COLOR[sev]}]x[/] {escape(short(f.result.resource))}: {escape(f.result.message)}",
-                              highlight=False)
+                              highlight=False, soft_wrap=True)  # a message may hold a command to paste
                 if f.note:
                     console.print(f"      [dim]{escape(f.note)}[/]", highlight=False)
             console.print(f"    [green]fix:[/] {escape(c.recommendation)}", highlight=False)
             if c.fix.az:
                 for line in c.fix.az.splitlines():
                     prompt = "" if line.lstrip().startswith("#") else "$ "  # a comment says what to do between
-                    console.print(f"      [dim]{prompt}{escape(line)}[/]", highlight=False)
+                    # soft_wrap: a command stays on one line, to paste as printed
+                    console.print(f"      [dim]{prompt}{escape(line)}[/]", highlight=False, soft_wrap=True)
     unknown = [f for f in report.findings if f.status == UNKNOWN]
     if unknown:
         console.print(f"\n[bold]UNKNOWN[/] ({len(unknown)}): not decidable from this input")

@@ -110,10 +110,8 @@ class ImageVersionType(ResourceType):
         for t in targets:
             if not t.get("name"):
                 raise required("G27", "targetRegions[].name", "publishingProfile.targetRegions")
-            # A region that does not exist is the catalog's (G29). Azure names a target region by its display name
-            # and says of each whether it is excluded from latest (GalleryImageVersion_Get.json).
-            if isinstance(t["name"], str):
-                t["name"] = regions.display_name(t["name"])
+            # A region that does not exist is the catalog's (G29). Azure says of each whether it is excluded from
+            # latest (GalleryImageVersion_Get.json); GET names it by its display name (render).
             t.setdefault("regionalReplicaCount", pp.get("replicaCount") or 1)
             t.setdefault("storageAccountType", pp.get("storageAccountType") or "Standard_LRS")
             t.setdefault("excludeFromLatest", False)
@@ -214,10 +212,15 @@ class ImageVersionType(ResourceType):
 
     def render(self, cloud, doc, call):
         self._refresh_status(cloud, doc)
-        if call is not None and "replicationstatus" in (call.expand or "").lower():
-            return doc
+        expand = call is not None and "replicationstatus" in (call.expand or "").lower()
         out = dict(doc)
-        out["properties"] = {k: val for k, val in doc["properties"].items() if k != "replicationStatus"}
+        out["properties"] = {k: val for k, val in doc["properties"].items() if k != "replicationStatus" or expand}
+        pp = out["properties"].get("publishingProfile")
+        if call is not None and isinstance(pp, dict) and isinstance(pp.get("targetRegions"), list):
+            # Azure names a target region by its display name, whatever the request sent (GalleryImageVersion_Get.json).
+            out["properties"]["publishingProfile"] = {**pp, "targetRegions": [
+                {**t, "name": regions.display_name(t["name"])} if isinstance(t, dict) and isinstance(t.get("name"), str)
+                else t for t in pp["targetRegions"]]}
         return out
 
 

@@ -12,6 +12,7 @@ from refit.platform.rules import RULES, schema
 
 
 def _answer(p: schema.Problem) -> ArmError:
+    # Each rule named as it is raised (tests/rules/test_catalog_mechanism.py finds the raisers by name).
     if p.rule == "ARM5":
         return RULES["ARM5"].refuse(p.which, **p.fields)
     if p.rule == "IN1":
@@ -27,6 +28,7 @@ def check_write(rid: ResourceId, body: Any, creating: bool) -> None:
     p = p or schema.body_problem(rid.type, body)
     if p is not None:
         raise _answer(p)
+    schema.canonical(rid.type, body)
 
 
 def check_tags(tags: dict[str, Any]) -> None:

@@ -37,6 +37,7 @@ from weakref import WeakKeyDictionary
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
 from refit.arm.world import World
+from refit.platform.cloud import Answer, Call
 from refit.platform.effects import register
 from refit.platform.effects.base import GenericType, same
 from refit.platform.rules import RULES
@@ -369,22 +370,7 @@ def _public_address(cloud) -> str:
 
 
 class VirtualNetworkType(NetworkType):
-    """A virtual network; its `subnets` are also resources of their own (kept in step with the inline list)."""
-
-    def accept(self, cloud, old, new, op):
-        names = set()
-        for s in _list(new, "subnets"):
-            if s.get("id"):
-                names.add(id_key(s["id"]))
-                cloud.save({"id": s["id"], "name": s.get("name"), "type": SUBNET,
-                            "properties": copy.deepcopy(_props(s))})
-        for d in cloud.world.children(new["id"], SUBNET):
-            if id_key(d["id"]) not in names:
-                cloud.remove(d["id"])
-
-    def finish_delete(self, cloud, doc, op):
-        for d in cloud.world.children(doc["id"], SUBNET):
-            cloud.remove(d["id"])
+    """A virtual network; its `subnets` are also resources of their own (SubnetType reads and writes them here)."""
 
     def render(self, cloud, doc, call):
         subs = _list(doc, "subnets")
@@ -403,32 +389,51 @@ def _subnet_view(cloud, s: Doc) -> Doc:
 
 
 class SubnetType(GenericType):
-    """A subnet written on its own: it joins its virtual network's `subnets` (replacing one of its name). Resource
-    Graph and resource lists show it inside its virtual network only."""
-
-    listed = False
+    """A subnet: an entry of its virtual network's `subnets`, read and written as a resource of its own; writing or
+    deleting one writes the virtual network (as Azure keeps one subnet whichever way it was written: INFERRED)."""
 
     def __init__(self):
         super().__init__(SUBNET, needs_location=False)
 
-    def build(self, cloud, rid, doc, old, call):
-        doc["properties"]["provisioningState"] = "Succeeded"
-        return doc
+    def view(self, cloud, rid):
+        return next((s for s in _list(cloud.get(rid.parent), "subnets") if same(s.get("id"), str(rid))), None)
 
-    def accept(self, cloud, old, new, op):
-        vnet = cloud.get(ResourceId.parse(new["id"]).parent)
-        if vnet is None:
-            return
-        subs = [s for s in _list(vnet, "subnets") if not same(s.get("id"), new["id"])]
-        vnet.setdefault("properties", {})["subnets"] = [*subs, {"id": new["id"], "name": new["name"], "type": SUBNET,
-                                                                "properties": copy.deepcopy(new["properties"])}]
-        cloud.save(vnet)
+    def views(self, cloud, parent):
+        return _list(cloud.get(parent), "subnets")
 
-    def finish_delete(self, cloud, doc, op):
-        vnet = cloud.get(ResourceId.parse(doc["id"]).parent)
-        if vnet is not None:
-            vnet["properties"]["subnets"] = [s for s in _list(vnet, "subnets") if not same(s.get("id"), doc["id"])]
-            cloud.save(vnet)
+    def own_write(self, cloud, rid, call):
+        from refit.platform import writes
+        from refit.platform.effects.input import check_write
+
+        writes.check_parent(cloud, rid)
+        before = self.view(cloud, rid)
+        check_write(rid, call.body, creating=before is None)
+        body = call.body if isinstance(call.body, dict) else {}
+        props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
+        if call.method == "PATCH":
+            if before is None:
+                raise writes.not_found(rid)
+            props = {**_props(before), **props}
+        name = before["name"] if before is not None else rid.name
+        a = writes.write(cloud, rid.parent, Call("PUT", call.api_version, self._vnet(cloud, rid, {
+            "name": name, "properties": {k: v for k, v in props.items() if k != "provisioningState"}})))
+        return Answer(201 if before is None else 200, self.render(cloud, self.view(cloud, rid), call), a.op)
+
+    def own_delete(self, cloud, rid, call):
+        from refit.platform import writes
+
+        writes.check_parent(cloud, rid)
+        if self.view(cloud, rid) is None:
+            return Answer(204)
+        writes.write(cloud, rid.parent, Call("PUT", call.api_version, self._vnet(cloud, rid, None)))
+        return Answer(200)
+
+    def _vnet(self, cloud, rid, subnet_: Doc | None) -> Doc:
+        vnet = cloud.get(rid.parent)
+        body = copy.deepcopy({k: v for k, v in vnet.items() if k not in ("id", "name", "type")})
+        kept = [s for s in _list(vnet, "subnets") if not same(s.get("id"), str(rid))]
+        body["properties"]["subnets"] = kept + ([subnet_] if subnet_ is not None else [])
+        return body
 
     def render(self, cloud, doc, call):
         return _subnet_view(cloud, doc)

@@ -59,7 +59,7 @@ def not_one_of(doc: Any, path: str, allowed: tuple[str, ...]) -> list[ArmError]:
     """INVALID_ENUM for the value at `path` (a dotted path into the document) when it is set and is not one of
     `allowed`; the message names the parameter as the request does (without the `properties.` prefix)."""
     value = get(doc, path)
-    if value is None or value in allowed:
+    if value is None or value in allowed:  # (a write's enums are in Azure's casing already: schema.canonical)
         return []
     param = path.removeprefix("properties.")
     return [INVALID_ENUM(value=value, path=param, target=param)]

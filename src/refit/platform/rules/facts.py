@@ -193,6 +193,16 @@ CVM_ENCRYPTION_DISK_TYPES = {
     "NonPersistedTPM": "ConfidentialVM_NonPersistedTPM",
 }
 
+# ---- Trusted Launch upgrade of an existing scale set (V1, V3; acd trusted-launch-existing-vmss.md) -------------
+# The image definition security type a scale set's gallery image must have for the set to take a security type in
+# place: "For Azure compute gallery OS image, ensure image definition is marked as TrustedLaunchSupported" (V1). A
+# TrustedLaunch definition carries VM guest state and is usable only once the set IS TrustedLaunch (V1, S3).
+IN_PLACE_DEFINITION = {"TrustedLaunch": "TrustedLaunchSupported"}
+# "Enabling Trusted launch on existing virtual machine Scale sets with data disks attached requires upgrade mode set
+# to Rolling upgrade with max surge" (V3): the upgrade policy that rule asks for, as goal paths.
+DATA_DISK_UPGRADE_POLICY = {"properties.upgradePolicy.mode": "Rolling",
+                            "properties.upgradePolicy.rollingUpgradePolicy.maxSurge": True}
+
 # ---- Trusted Launch upgrade of a Gen1 VM (U5; acd trusted-launch-existing-vm-gen-1.md) -----------------
 # Azure cannot see the guest's partition table. refit records the guest conversion MBR -> GPT as a tag on
 # the OS disk (set by the op that runs MBR2GPT); rule U5 reads it. Value GPT (case-insensitive).

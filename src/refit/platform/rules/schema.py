@@ -472,3 +472,49 @@ refusal("IN3", "Microsoft.Resources/resourceGroups", "A resource group's name is
         operations=("create",), confidence="M")
 
 __all__ = ["MAX_DEPTH", "SCHEMAS", "Int", "NameRule", "Problem", "body_problem", "name_problem", "schema_for", "tags_problem", "too_deep"]
+
+
+# ---- enum values in Azure's casing ---------------------------------------------------------------------------
+# Enums a rule of their own decides (see the module doc), which Azure also reads without regard to case:
+# `az vmss create` sends upgradePolicy.mode "manual" and Azure answers "Manual" (azure-cli
+# vm/_template_builder.py build_vmss_resource; the spec's UpgradeMode is an enum of .NET, parsed ignoring case).
+RULE_ENUMS = {
+    "microsoft.compute/virtualmachinescalesets": {
+        "properties.upgradePolicy.mode": ("Automatic", "Manual", "Rolling"),
+        "properties.virtualMachineProfile.securityProfile.securityType": ("Standard", "TrustedLaunch", "ConfidentialVM"),
+    },
+    "microsoft.compute/virtualmachines": {
+        "properties.securityProfile.securityType": ("Standard", "TrustedLaunch", "ConfidentialVM"),
+    },
+}
+
+
+def canonical(arm_type: str, body: Any) -> None:
+    """Rewrite, in place, every enum value of the body that matches ignoring case to Azure's own casing
+    (the deserialiser's enum parse; GET then shows `Manual`, not `manual`). Run after body_problem."""
+    if not isinstance(body, dict):
+        return
+    _canon(body, schema_for(arm_type))
+    for path, allowed in RULE_ENUMS.get(arm_type.lower(), {}).items():
+        *parents, leaf = path.split(".")
+        node: Any = body
+        for p in parents:
+            node = node.get(p) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(leaf), str):
+            node[leaf] = next((a for a in allowed if a.lower() == node[leaf].lower()), node[leaf])
+
+
+def _canon(value: Any, spec: Any) -> None:
+    if isinstance(spec, list) and isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(spec[0], tuple) and isinstance(item, str):
+                value[i] = next((a for a in spec[0] if a.lower() == item.lower()), item)
+            else:
+                _canon(item, spec[0])
+    elif isinstance(spec, dict) and isinstance(value, dict):
+        for key, item in value.items():
+            sub = spec.get("*") if "*" in spec else _child(spec, key)
+            if isinstance(sub, tuple) and isinstance(item, str):
+                value[key] = next((a for a in sub if a.lower() == item.lower()), item)
+            elif sub is not None:
+                _canon(item, sub)

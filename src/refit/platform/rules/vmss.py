@@ -170,7 +170,7 @@ def v3_data_disks_need_rolling_surge(world: World, old: Doc, new: Doc) -> list:
         return []
     if not get(new, f"{VMSS_PROFILE}.storageProfile.dataDisks"):
         return []
-    if v.Vmss(new).upgrade_mode == "Rolling" and get(new, f"{ROLLING}.maxSurge") is True:
+    if all(get(new, path) == value for path, value in facts.DATA_DISK_UPGRADE_POLICY.items()):
         return []
     return [V3_DATA_DISKS(name=new.get("name", ""))]
 
@@ -186,25 +186,42 @@ def _image_change(world: World, old: Doc, new: Doc):
 
 
 @rule("V6", VMSS, "A scale set's new image must keep its OS type, Hyper-V generation and data disk layout",
-      f"{REF} V6; acd shared-image-galleries.md (FAQ). Error text INFERRED (modelled on V7)", errors=(V6_IMAGE,),
+      f"{REF} V6; acd shared-image-galleries.md (FAQ); the Gen2 sibling of a Trusted Launch upgrade: acd "
+      "trusted-launch-existing-vmss.md. Error text INFERRED (modelled on V7)", errors=(V6_IMAGE,),
       operations=("update",), confidence="H")
 def v6_image_compatible(world: World, old: Doc, new: Doc) -> list:
     """Changing a scale set's image (e.g. a managed image -> a gallery image) is allowed only when OS type,
     Hyper-V generation and the data disk LUNs the image brings are the same. An image that no longer
-    resolves (deleted, G19) is not compared."""
+    resolves (deleted, G19) is not compared. The one generation change allowed is the Trusted Launch upgrade's:
+    a Gen1 platform SKU to the Gen2 SKU of the same publisher and offer, in the update that sets TrustedLaunch."""
     a, b = _image_change(world, old, new)
     if a is None or b is None or new is None:
         return []
     name = new.get("name", "")
     if lower(a.os_type) != lower(b.os_type):
         return [V6_IMAGE(name=name, what="OS type", current=a.os_type, updated=b.os_type)]
-    if a.hyper_v_generation != b.hyper_v_generation:
+    if a.hyper_v_generation != b.hyper_v_generation and not _trusted_launch_sibling(old, new, a, b):
         return [V6_IMAGE(name=name, what="Hyper-V generation", current=a.hyper_v_generation,
                          updated=b.hyper_v_generation)]
     la, lb = image_data_luns(world, a), image_data_luns(world, b)
     if la != lb:
         return [V6_IMAGE(name=name, what="data disk layout", current=f"LUNs {la}", updated=f"LUNs {lb}")]
     return []
+
+
+def _trusted_launch_sibling(old: Doc, new: dict[str, Any], a, b) -> bool:
+    """The Trusted Launch upgrade of a scale set moves it to the "Gen2-Trusted launch supported OS image" of the
+    same publisher and offer, in the update that sets securityType TrustedLaunch (acd trusted-launch-existing-vmss.md,
+    CLI step 2: `az vmss update --set virtualMachineProfile.storageProfile.imageReference.sku=... --security-type
+    TrustedLaunch`; "OS Image SKU ... should be from same OS Image Publisher and Offer"). That Azure accepts the
+    generation change of a Gen1 platform SKU in that update is INFERRED from this documented path: the instances get
+    new OS disks from the new image."""
+    if old is None or security_type(old) == "TrustedLaunch" or security_type(new) != "TrustedLaunch":
+        return False
+    if a.kind != "platform" or b.kind != "platform" or b.hyper_v_generation != "V2":
+        return False
+    ra, rb = image_reference(old) or {}, image_reference(new) or {}
+    return all(lower(ra.get(k)) == lower(rb.get(k)) and ra.get(k) for k in ("publisher", "offer"))
 
 
 @rule("V7", VMSS, "A scale set's new image must keep its OS state (Generalized / Specialized)",
