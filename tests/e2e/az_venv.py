@@ -35,3 +35,26 @@ def ensure_az() -> tuple[Path, Path]:
                         "--disable-pip-version-check", "-d", str(wheels), "resource-graph"], check=True)
         found = sorted(wheels.glob("resource_graph-*.whl"))
     return az, found[-1]
+
+
+def logged_in(exe: Path, server, home: Path):
+    """A function running `az ARGS -o json` (its parsed output), logged in to the test emulator with
+    `refit emulator az-login`, with its config and HOME (`--generate-ssh-keys` writes ~/.ssh) under `home`."""
+    import json
+
+    from refit.cli.emulator import az_env
+
+    env = {**os.environ, **az_env(server.endpoint, home / "az-config"), "PATH": f"{exe.parent}:{os.environ['PATH']}",
+           "HOME": str(home)}
+    r = subprocess.run([sys.executable, "-m", "refit", "emulator", "az-login", "--data", str(server.data_dir),
+                        "--az", str(exe), "--config-dir", str(home / "az-config")],
+                       env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert r.returncode == 0, r.stderr
+
+    def run(*args: str):
+        out = subprocess.run([str(exe), *args, "-o", "json"], env=env, capture_output=True, text=True, timeout=300,
+                             check=False)
+        assert out.returncode == 0, f"az {' '.join(args)} failed ({out.returncode}): {out.stderr.strip()}"
+        return json.loads(out.stdout) if out.stdout.strip() else None
+
+    return run

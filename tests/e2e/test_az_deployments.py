@@ -5,18 +5,15 @@ and `az vmss create` (which read Microsoft.Compute/skus and the platform images,
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from az_venv import ensure_az
+from az_venv import ensure_az, logged_in
 
 from refit.arm.armexpr import unique_string
-from refit.cli.emulator import az_env
 
 pytestmark = pytest.mark.e2e
 
@@ -61,22 +58,7 @@ def az_tools():
 
 @pytest.fixture
 def az(az_tools, server, tmp_path):
-    exe, _ = az_tools
-    # HOME: `--generate-ssh-keys` writes ~/.ssh/id_rsa(.pub); keep it out of the user's home.
-    env = {**os.environ, **az_env(server.endpoint, tmp_path / "az-config"), "PATH": f"{exe.parent}:{os.environ['PATH']}",
-           "HOME": str(tmp_path)}
-    r = subprocess.run([sys.executable, "-m", "refit", "emulator", "az-login", "--data", str(server.data_dir),
-                        "--az", str(exe), "--config-dir", str(tmp_path / "az-config")],
-                       env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert r.returncode == 0, r.stderr
-
-    def run(*args):
-        out = subprocess.run([str(exe), *args, "-o", "json"], env=env, capture_output=True, text=True, timeout=300,
-                             check=False)
-        assert out.returncode == 0, f"az {' '.join(args)} failed ({out.returncode}): {out.stderr.strip()}"
-        return json.loads(out.stdout) if out.stdout.strip() else None
-
-    return run
+    return logged_in(az_tools[0], server, tmp_path)
 
 
 def _deployments(session, rg):

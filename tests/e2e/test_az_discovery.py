@@ -5,10 +5,7 @@ provider registration lists), `az vm list -d` (NICs' private IPs, public IPs, MA
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,9 +13,7 @@ import pytest
 from azure.mgmt.compute import models as cm
 
 sys.path.insert(0, str(Path(__file__).parent))
-from az_venv import ensure_az
-
-from refit.cli.emulator import az_env
+from az_venv import ensure_az, logged_in
 
 pytestmark = pytest.mark.e2e
 RG = "rg-disc"
@@ -33,21 +28,7 @@ def az_tools():
 
 @pytest.fixture
 def az(az_tools, server, tmp_path):
-    exe, _ = az_tools
-    env = {**os.environ, **az_env(server.endpoint, tmp_path / "az-config"), "PATH": f"{exe.parent}:{os.environ['PATH']}",
-           "HOME": str(tmp_path)}
-    r = subprocess.run([sys.executable, "-m", "refit", "emulator", "az-login", "--data", str(server.data_dir),
-                        "--az", str(exe), "--config-dir", str(tmp_path / "az-config")],
-                       env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert r.returncode == 0, r.stderr
-
-    def run(*args):
-        out = subprocess.run([str(exe), *args, "-o", "json"], env=env, capture_output=True, text=True, timeout=300,
-                             check=False)
-        assert out.returncode == 0, f"az {' '.join(args)} failed ({out.returncode}): {out.stderr.strip()}"
-        return json.loads(out.stdout) if out.stdout.strip() else None
-
-    return run
+    return logged_in(az_tools[0], server, tmp_path)
 
 
 @pytest.fixture
