@@ -121,6 +121,9 @@ def resource(emu: Emulator, req: WireRequest, rid: ResourceId) -> WireResponse:
     handler_for(rid.type)
     emu.check_api_version(req, rid.type, where(emu, rid, req))
     m = req.method
+    if m == "POST" and rid.parent is not None and rid.parent.namespace:
+        # `{set}/rollingUpgrades/cancel`: an action named by two segments, on the parent
+        return action(emu, req, rid.parent, f"{rid.types[-1][0]}/{rid.name}")
     if m in ("GET", "HEAD"):
         return WireResponse(200, writes.read(emu, rid, req.call()))
     if m == "DELETE":

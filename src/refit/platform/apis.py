@@ -125,6 +125,8 @@ PUBLISHED: dict[str, tuple[str, ...]] = {
     "Microsoft.Compute/virtualMachines/extensions": _COMPUTE_RP,
     "Microsoft.Compute/virtualMachineScaleSets": _COMPUTE_RP,
     "Microsoft.Compute/virtualMachineScaleSets/extensions": _since(_COMPUTE_RP, "2017-03-30"),
+    "Microsoft.Compute/virtualMachineScaleSets/virtualMachines": _COMPUTE_RP,
+    "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades": _since(_COMPUTE_RP, "2017-03-30"),
     "Microsoft.Compute/images": _since(_COMPUTE_RP, "2016-04-30"),
     "Microsoft.Compute/capacityReservationGroups": _since(_COMPUTE_RP, "2021-04-01"),
     "Microsoft.Compute/capacityReservationGroups/capacityReservations": _since(_COMPUTE_RP, "2021-04-01"),

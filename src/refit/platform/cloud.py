@@ -166,7 +166,8 @@ class Cloud:
             op = Operation(**data)
             self.ops[op.id] = op
             if op.status == "InProgress":
-                self.inflight[id_key(op.resource_id)] = op.id
+                if not op.data.get("internal"):
+                    self.inflight[id_key(op.resource_id)] = op.id
                 self._push(op)
         if not meta:
             self._save_meta()
@@ -338,6 +339,15 @@ class Cloud:
             if op is None or op.status != "InProgress":
                 continue
             self._complete(op)
+
+    def complete_now(self, op_ids: list[str]) -> None:
+        """Complete these operations now, whatever their simulated end (a scenario's resources start finished)."""
+        now = self.now()
+        for op_id in op_ids:
+            op = self.ops.get(op_id)
+            if op is not None and op.status == "InProgress":
+                op.end = min(op.end, now)
+                self._complete(op)
 
     def _complete(self, op: Operation) -> None:
         from refit.platform.effects import handler_for  # the effects import this module

@@ -38,6 +38,10 @@ DEFAULTS: dict[str, float] = {
     "vmss.update": 30.0,
     "vmss.delete": 120.0,
     "vmss.update_instances": 300.0,  # manualupgrade of every instance (in place)
+    "vmss.reimage_instance": 120.0,  # an instance's new OS disk and restart (reimage, a rolling upgrade's batch)
+    # After a new gallery version is latest in a region, a set with automatic OS upgrade starts rolling it this much
+    # later ("It can take up to 3 hours ... to trigger the first image upgrade rollout": automatic-upgrade page).
+    "vmss.auto_os_upgrade_delay": 900.0,
     # capacity reservations (INFERRED)
     "cr.write": 30.0,
     # template deployments (INFERRED): ARM's engine looks at the operations it started about this often

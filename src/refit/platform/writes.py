@@ -105,22 +105,24 @@ def delete(cloud: Cloud, rid: ResourceId, call: Call) -> Answer:
 def act(cloud: Cloud, rid: ResourceId, name: str, call: Call) -> Answer:
     """POST {id}/{action}."""
     h = handler_for(rid.type)
-    doc = cloud.get(rid)
+    check_parent(cloud, rid)
+    doc = h.view(cloud, rid)  # a Flexible set's instance is its VM
     if doc is None:
-        raise not_found(rid)
+        raise h.missing(rid) or not_found(rid)
     if name.lower() not in {a.lower() for a in h.actions}:
         raise RULES["ARM4"].refuse(type=name, namespace=rid.namespace)
-    if cloud.busy(rid) is not None:
+    if cloud.busy(doc["id"]) is not None:
         raise conflict()
     return h.action(cloud, doc, next(a for a in h.actions if a.lower() == name.lower()), call)
 
 
 def sub_read(cloud: Cloud, rid: ResourceId, name: str, call: Call) -> dict[str, Any] | None:
     """GET {id}/{name} for a view that is not a child collection (instanceView); None if there is none."""
-    doc = cloud.get(rid)
+    h = handler_for(rid.type)
+    doc = h.view(cloud, rid)
     if doc is None:
-        raise not_found(rid)
-    return handler_for(rid.type).sub_get(cloud, doc, name, call)
+        raise h.missing(rid) or not_found(rid)
+    return h.sub_get(cloud, doc, name, call)
 
 
 def perform(cloud: Cloud, method: str, path: str, api_version: str, body: Any = None) -> Answer:

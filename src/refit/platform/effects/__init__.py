@@ -61,6 +61,8 @@ def _ensure_loaded() -> None:
         resources,
         vm,
         vmss,
+        vmss_views,
+        vmss_vm,
     )
 
     # Stored documents with no behaviour of their own: what checks read and VMs reference.

@@ -13,7 +13,7 @@ from typing import Any
 from refit.arm import views as v
 from refit.platform import regions
 from refit.platform.cloud import Cloud
-from refit.platform.effects import register
+from refit.platform.effects import auto_os, register
 from refit.platform.effects.base import ResourceType, required
 from refit.platform.rules import RULES
 
@@ -177,9 +177,12 @@ class ImageVersionType(ResourceType):
         if doc is not None:
             self._refresh_status(cloud, doc)
             cloud.save(doc)
+            auto_os.version_changed(cloud, doc["id"])  # latest in that region now: sets tracking it look again
 
     def finish(self, cloud, doc, op):
         self._refresh_status(cloud, doc)
+        if op.kind in ("put", "patch") and op.data.get("old") is not None:
+            auto_os.version_changed(cloud, doc["id"])  # e.g. excludeFromLatest changed what latest is
 
     def _refresh_status(self, cloud: Cloud, doc: dict[str, Any]) -> None:
         """Materialise replicationStatus into the document so that rules and Resource Graph see it."""

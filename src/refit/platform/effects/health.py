@@ -132,11 +132,34 @@ def _settings_for(cloud: Cloud, image_id: str | None) -> dict[str, Any]:
     return {}
 
 
+def settings_of(cloud: Cloud, vm: dict[str, Any]) -> dict[str, Any] | None:
+    """The Application Health extension's settings on a VM or scale-set instance (None without the extension)."""
+    from refit.platform.effects import vmss_instances
+
+    return vmss_instances.health_settings(cloud, vm)
+
+
 def has_extension(cloud: Cloud, vm: dict[str, Any]) -> bool:
-    for ext in cloud.world.children(vm["id"], "Microsoft.Compute/virtualMachines/extensions"):
-        if facts.is_health_extension((ext.get("properties") or {}).get("type")):
-            return True
-    return False
+    return settings_of(cloud, vm) is not None
+
+
+def _int(value: Any, default: int, low: int, high: int) -> int:
+    try:
+        return max(low, min(high, int(value)))
+    except (TypeError, ValueError):
+        return default
+
+
+def probe_timing(settings: dict[str, Any]) -> tuple[float, float]:
+    """(probe window, grace period) in seconds from the extension's settings: `intervalInSeconds` (default 5, 5-60) times
+    `numberOfProbes` (default 1, 1-24) consecutive reports to change state; `gracePeriod` (default interval x probes,
+    at most 14400). https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-health-
+    extension ("Extension schema for Rich Health States")."""
+    interval = _int(settings.get("intervalInSeconds"), 5, 5, 60)
+    probes = _int(settings.get("numberOfProbes"), 1, 1, 24)
+    window = float(interval * probes)
+    grace = float(_int(settings.get("gracePeriod"), int(window), 0, 14400))
+    return window, grace
 
 
 def boot_seconds(cloud: Cloud, vm: dict[str, Any]) -> float:
@@ -170,16 +193,47 @@ def start_fault(cloud: Cloud, vm: dict[str, Any]) -> ArmError | None:
 
 
 def state(cloud: Cloud, vm: dict[str, Any]) -> str | None:
-    """healthy | unhealthy | initializing | unknown; None without the Application Health extension."""
-    if not has_extension(cloud, vm):
+    """healthy | unhealthy | initializing | unknown; None without the Application Health extension.
+
+    After a start the extension reports Initializing "until one of two scenarios occurs: the same Health State
+    (Healthy or Unhealthy) is reported a consecutive number of times as configured through numberOfProbes, [or] the
+    gracePeriod expires"; a grace period that expires first gives Unknown (http/https) or Unhealthy (tcp) until the
+    application's own state has been reported numberOfProbes times (the health-extension page above). The application
+    answers once the guest has booted (`boot_seconds`), with the state the health model gives its image."""
+    settings = settings_of(cloud, vm)
+    if settings is None:
         return None
     priv = cloud.priv(vm["id"])
     if priv.get("power", "running") != "running":
         return "unknown"  # the extension only reports from a running guest
+    app = _settings_for(cloud, image_of(cloud, vm)).get("state", "healthy")
     booted = priv.get("booted_at")
-    if booted is not None and cloud.now() < float(booted) + boot_seconds(cloud, vm):
+    if booted is None:
+        return app
+    now = cloud.now()
+    window, grace = probe_timing(settings)
+    decided = float(booted) + boot_seconds(cloud, vm) + window
+    expired = float(booted) + grace
+    if now >= decided:
+        return app
+    if now < expired:
         return "initializing"
-    return _settings_for(cloud, image_of(cloud, vm)).get("state", "healthy")
+    return "unhealthy" if str(settings.get("protocol") or "http").lower() == "tcp" else "unknown"
+
+
+def settles_at(cloud: Cloud, vm: dict[str, Any]) -> float | None:
+    """When the reported state next changes by itself (the end of Initializing, or of an expired grace period's
+    Unknown); None when it does not."""
+    settings = settings_of(cloud, vm)
+    booted = cloud.priv(vm["id"]).get("booted_at")
+    if settings is None or booted is None:
+        return None
+    window, grace = probe_timing(settings)
+    decided = float(booted) + boot_seconds(cloud, vm) + window
+    expired = float(booted) + grace
+    now = cloud.now()
+    later = [t for t in (min(decided, expired), decided) if t > now]
+    return min(later) if later else None
 
 
 def vm_health(cloud: Cloud, vm: dict[str, Any]) -> dict[str, Any] | None:

@@ -107,7 +107,9 @@ class VirtualMachineType(ResourceType):
             size = int(osd.get("diskSizeGB") or f.size_gb)
             creation = {"createOption": "FromImage"}
             if f.kind == "gallery-version":
-                creation["galleryImageReference"] = {"id": sp["imageReference"].get("id")}
+                # The version the reference resolved to (a definition or .../versions/latest means the latest
+                # version in the region, G13): the disk records what it was made from.
+                creation["galleryImageReference"] = {"id": f.source_id}
             elif f.kind == "managed-image":
                 creation["sourceResourceId"] = f.source_id
             else:

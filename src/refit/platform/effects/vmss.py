@@ -1,14 +1,37 @@
-"""Microsoft.Compute/virtualMachineScaleSets: the model (PUT 201/200, PATCH 200, both with
-Azure-AsyncOperation). Instances and rolling upgrades come with a later capability."""
+"""Microsoft.Compute/virtualMachineScaleSets: the model (PUT 201/200, PATCH 200, both with Azure-AsyncOperation), its
+instances (vmss_instances.py), and the set's actions.
+
+What a write does to the instances, when its operation completes:
+- `sku.capacity` grows: new instances from the model (placed over zones and fault domains); shrinks: the scale-in
+  policy's choice goes (vmss_instances.scale_in_order).
+- `virtualMachineProfile` changes: a new model version. Upgrade policy Manual: "you must manually update each
+  instance" (manualUpgrade, `az vmss update-instances`); Automatic: "all instances are upgraded at the same time";
+  Rolling: "upgrades instances in batches" (https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-
+  scale-sets-upgrade-policy), the rolling-upgrade engine (rolling.py).
+
+Actions (POST on the set; REST spec examples answer 200 or 202 with Location; azure-cli's calls per command in
+reference/scale-sets-throttling-durable.md and the research notes): start, deallocate, powerOff, restart, reimage,
+reimageall, delete (instances), manualupgrade, osRollingUpgrade, extensionRollingUpgrade, rollingUpgrades/cancel,
+setOrchestrationServiceState. Each names instances by `instanceIds` (absent or '*': all; manualupgrade and delete
+require them). An instance with protectFromScaleSetActions is left out of every action on the set (https://
+learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-instance-protection: "protects from
+operations initiated on the scale set (such as upgrade, reimage, deallocate, etc.)").
+"""
 
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from refit.arm import views as v
-from refit.platform.cloud import Answer
-from refit.platform.effects import flex_instances, register
+from refit.platform.cloud import Answer, Cloud
+from refit.platform.effects import register, rolling, vmss_instances
 from refit.platform.effects.base import ResourceType, new_guid, required
+from refit.platform.effects.vm import ALLOCATED, set_power
+from refit.platform.rules import RULES
+
+POWER_ACTIONS = {"start": ("vm.start", "starting", "running"), "deallocate": ("vm.deallocate", "deallocating", "deallocated"),
+                 "powerOff": ("vm.powerOff", "stopping", "stopped"), "restart": ("vm.restart", "restarting", "running")}
 
 
 class ScaleSetType(ResourceType):
@@ -16,40 +39,10 @@ class ScaleSetType(ResourceType):
     create_timing = "vmss.create"
     update_timing = "vmss.update"
     delete_timing = "vmss.delete"
-    actions = ("manualupgrade",)
+    actions = ("manualupgrade", "start", "deallocate", "powerOff", "restart", "reimage", "reimageall", "delete",
+               "osRollingUpgrade", "extensionRollingUpgrade", "rollingUpgrades/cancel", "setOrchestrationServiceState")
 
-    def action(self, cloud, doc, name, call):
-
-        # manualupgrade (updateInstances): instances are not modelled yet; the operation takes the time an
-        # in-place upgrade of every instance takes.
-        body = call.body if isinstance(call.body, dict) else {}
-        if not body.get("instanceIds"):
-            raise required("M15", "instanceIds")
-        doc["properties"]["provisioningState"] = "Updating"
-        cloud.save(doc)
-        op = cloud.begin(doc["id"], "action", name, cloud.timing["vmss.update_instances"], doc["location"],
-                       call.api_version or "", {"instanceIds": list(body["instanceIds"])})
-        return Answer(202, None, op, location=True)
-
-    def finish_manualupgrade(self, cloud, op):
-        doc = cloud.get(op.resource_id)
-        if doc is not None:
-            doc["properties"]["provisioningState"] = "Succeeded"
-            cloud.priv(doc["id"]).pop("instances_behind", None)
-            cloud.save(doc)
-            flex_instances.upgrade(cloud, doc, op.data.get("instanceIds") or [])
-
-    def accept(self, cloud, old, new, op):
-        # Upgrade policy Manual: a model change reaches no instance until manualUpgrade (update-instances)
-        # brings them to it (https://learn.microsoft.com/azure/virtual-machine-scale-sets/
-        # virtual-machine-scale-sets-upgrade-policy: "Manual ... you must manually update each instance").
-        if old is None:
-            return
-        mode = ((new["properties"].get("upgradePolicy") or {}).get("mode")) or "Manual"
-        if mode == "Manual" and (old["properties"].get("virtualMachineProfile")
-                                 != new["properties"].get("virtualMachineProfile")):
-            cloud.priv(new["id"])["instances_behind"] = True
-
+    # ---- the model ------------------------------------------------------------------------------------------------
     def server_properties(self):
         return ("provisioningState", "timeCreated", "uniqueId")
 
@@ -60,6 +53,8 @@ class ScaleSetType(ResourceType):
         sku = doc.get("sku") or (old or {}).get("sku")
         if not isinstance(sku, dict) or (old is None and not sku.get("name") and p.get("virtualMachineProfile")):
             raise required("M15", "sku")
+        if old is not None and not sku.get("name"):
+            sku = {**old["sku"], **sku}  # az vmss scale PUTs only location and sku {capacity}
         doc["sku"] = {**sku, "capacity": int(sku.get("capacity") or 0)}
         if old is None:
             p.setdefault("orchestrationMode", "Uniform")  # INFERRED API default when not given
@@ -70,20 +65,208 @@ class ScaleSetType(ResourceType):
             p["uniqueId"] = new_guid()
             p["timeCreated"] = cloud.now_iso()
         else:
-            if "zones" not in doc and old.get("zones"):
-                doc["zones"] = old["zones"]
+            for k in ("zones",):
+                if k not in doc and old.get(k):
+                    doc[k] = old[k]
+            for k in ("orchestrationMode", "platformFaultDomainCount", "singlePlacementGroup", "upgradePolicy",
+                      "virtualMachineProfile"):
+                if k not in p and k in old["properties"]:  # a PUT of only `sku` (az vmss scale) keeps the model
+                    p[k] = copy.deepcopy(old["properties"][k])
             _keep_image(p, old["properties"])
         profile = p.get("virtualMachineProfile")
         if old is None and p["orchestrationMode"] == "Uniform" and not isinstance(profile, dict):
             raise required("M15", "virtualMachineProfile")
+        if doc["sku"]["capacity"] > 0 and not isinstance(profile, dict):
+            raise required("M15", "virtualMachineProfile")  # instances are made from it (INFERRED for Flexible)
         # Whether the image exists and is usable here is the catalog's answer (rules G13, G14, G21).
         return doc
 
+    def accept(self, cloud, old, new, op):
+        if old is None or (old["properties"].get("virtualMachineProfile") != new["properties"].get("virtualMachineProfile")):
+            vmss_instances.bump_model(cloud, new)
+
+    def finish(self, cloud, doc, op):
+        at_once = op.id in ("scenario", "sync")
+        old = op.data.get("old")
+        api = op.api_version or ""
+        have = vmss_instances.members(cloud, doc)
+        want = v.Vmss(doc).capacity
+        if want > len(have):
+            vmss_instances.add(cloud, doc, want - len(have), api, at_once)
+        elif want < len(have):
+            for inst in vmss_instances.scale_in_order(cloud, doc, len(have) - want):
+                vmss_instances.remove(cloud, inst)
+        from refit.platform.effects import auto_os, repairs
+
+        self._upgrade(cloud, doc, old, api)
+        auto_os.consider(cloud, doc, api)
+        repairs.watch(cloud, doc, api)
+
+    def _upgrade(self, cloud, doc, old, api) -> None:
+        if old is None or old["properties"].get("virtualMachineProfile") == doc["properties"].get("virtualMachineProfile"):
+            return
+        mode = v.Vmss(doc).upgrade_mode
+        if mode == "Automatic":
+            for inst in vmss_instances.behind(cloud, doc):
+                if not vmss_instances.protected(cloud, inst, "actions"):
+                    _upgrade_now(cloud, doc, inst)
+        elif mode == "Rolling" and vmss_instances.behind(cloud, doc) and rolling.running(cloud, doc) is None:
+            rolling.start(cloud, doc, "model", "User", api)  # a running upgrade carries on to the newest model
+
+    def revert(self, cloud, doc, old):
+        cloud.save(old)
+
     def finish_delete(self, cloud, doc, op):
-        # The set's extensions are part of its model (extensionProfile): they go with it, as a VM's do
-        # (https://learn.microsoft.com/rest/api/compute/virtual-machine-scale-sets/delete deletes the set).
+        # Deleting the set deletes its instances (protection does not block it: instance-protection page above)
+        # and its extensions (part of its model).
+        for inst in vmss_instances.members(cloud, doc):
+            vmss_instances.remove(cloud, inst)
         for ext in cloud.world.children(doc["id"], "Microsoft.Compute/virtualMachineScaleSets/extensions"):
             cloud.remove(ext["id"])
+
+    # ---- actions --------------------------------------------------------------------------------------------------
+    def action(self, cloud, doc, name, call):
+        body = call.body if isinstance(call.body, dict) else {}
+        api = call.api_version or ""
+        if name == "osRollingUpgrade":
+            return rolling.start_os(cloud, doc, api)
+        if name == "extensionRollingUpgrade":
+            return rolling.start_extension(cloud, doc, api)
+        if name == "rollingUpgrades/cancel":
+            return rolling.cancel(cloud, doc, api)
+        if name == "setOrchestrationServiceState":
+            from refit.platform.effects import repairs
+
+            return repairs.set_state(cloud, doc, body, api)
+        ids = body.get("instanceIds")
+        if name in ("manualupgrade", "delete") and not ids:
+            raise required("M15", "instanceIds")
+        if ids is not None and not isinstance(ids, list):
+            raise RULES["M17"].refuse(ids=str(ids))
+        targets = [i for i in vmss_instances.find(cloud, doc, [str(x) for x in ids] if ids else ["*"])
+                   if not vmss_instances.protected(cloud, i, "actions")]
+        if name == "delete":
+            for inst in targets:
+                inst["properties"]["provisioningState"] = "Deleting"
+                cloud.save(inst)
+            return self._begin(cloud, doc, name, cloud.timing["vm.delete"], api, targets)
+        if name == "manualupgrade":
+            return self._begin(cloud, doc, name, cloud.timing["vmss.update_instances"], api, targets)
+        if name in ("reimage", "reimageall"):
+            from refit.platform.effects import vmss_vm
+
+            if not targets:
+                return self._begin(cloud, doc, name, 1.0, api, [])
+            a = vmss_vm.reimage(cloud, doc, targets, api)
+            return Answer(202, None, a.op, location=True)
+        key, transitional, _ = POWER_ACTIONS[name]
+        if name == "restart" and any(cloud.priv(i["id"]).get("power") in ("deallocated", "stopped") for i in targets):
+            targets = [i for i in targets if cloud.priv(i["id"]).get("power") not in ("deallocated", "stopped")]
+        for inst in targets:
+            cloud.priv(inst["id"])["before"] = cloud.priv(inst["id"]).get("power", "running")
+            set_power(cloud, inst, transitional)
+            cloud.save(inst)
+        return self._begin(cloud, doc, name, cloud.timing[key], api, targets)
+
+    def _begin(self, cloud, doc, name, seconds, api, targets) -> Answer:
+        doc["properties"]["provisioningState"] = "Updating"
+        cloud.save(doc)
+        op = cloud.begin(doc["id"], "action", name, seconds, doc["location"], api,
+                         {"instances": [i["id"] for i in targets]})
+        return Answer(202, None, op, location=True)
+
+    def _settled(self, cloud, op) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        doc = cloud.get(op.resource_id)
+        if doc is not None:
+            doc["properties"]["provisioningState"] = "Succeeded"
+            cloud.save(doc)
+        return doc, [d for d in (cloud.get(i) for i in op.data.get("instances") or []) if d is not None]
+
+    def finish_manualupgrade(self, cloud, op):
+        doc, insts = self._settled(cloud, op)
+        for inst in insts if doc is not None else []:
+            _upgrade_now(cloud, doc, inst)
+
+    def finish_delete_instances(self, cloud, op):
+        doc, insts = self._settled(cloud, op)
+        for inst in insts:
+            vmss_instances.remove(cloud, inst)
+        if doc is not None:
+            # Deleting instances lowers the capacity (VirtualMachineScaleSets_DeleteInstances; INFERRED that it is
+            # by the number deleted).
+            doc["sku"]["capacity"] = max(0, int(doc["sku"].get("capacity") or 0) - len(insts))
+            cloud.save(doc)
+
+    def _finish_power(self, cloud, op, final: str) -> None:
+        from refit.platform.effects import disks, health
+        from refit.platform.effects.vm import _disk_ids
+
+        _, insts = self._settled(cloud, op)
+        for inst in insts:
+            priv = cloud.priv(inst["id"])
+            end = final
+            if op.name == "powerOff" and priv.get("before") == "deallocated":
+                end = "deallocated"
+            set_power(cloud, inst, end)
+            for did in _disk_ids(inst):
+                disks.attach(cloud, did, inst["id"], end in ALLOCATED)
+            if end == "running" and (op.name == "restart" or priv.get("before") != "running"):
+                health.started(cloud, inst)
+            cloud.save(inst)
+
+    def finish_start(self, cloud, op):
+        self._finish_power(cloud, op, "running")
+
+    def finish_deallocate(self, cloud, op):
+        self._finish_power(cloud, op, "deallocated")
+
+    def finish_powerOff(self, cloud, op):  # Azure's action name
+        self._finish_power(cloud, op, "stopped")
+
+    def finish_restart(self, cloud, op):
+        self._finish_power(cloud, op, "running")
+
+    def finish_reimage(self, cloud, op):
+        from refit.platform.effects import vmss_vm
+
+        self._settled(cloud, op)
+        vmss_vm.finish_reimage(cloud, op)
+
+    finish_reimageall = finish_reimage
+
+    def complete(self, cloud, op):
+        if op.kind == "action" and op.name == "delete":
+            return self.finish_delete_instances(cloud, op)
+        if op.kind == "action" and op.name in rolling.TIMERS:
+            return rolling.wake(cloud, op)
+        if op.kind == "action" and op.name == "repairs":
+            from refit.platform.effects import repairs
+
+            return repairs.wake(cloud, op)
+        return super().complete(cloud, op)
+
+    # ---- reading ---------------------------------------------------------------------------------------------------
+    def sub_get(self, cloud, doc, name, call):
+        from refit.platform.effects import vmss_views
+
+        low = name.lower()
+        if low == "instanceview":
+            return vmss_views.instance_view(cloud, doc)
+        if low == "osupgradehistory":
+            return {"value": vmss_views.os_upgrade_history(cloud, doc)}
+        return None
+
+
+def _upgrade_now(cloud: Cloud, vmss: dict[str, Any], inst: dict[str, Any]) -> None:
+    """An instance takes the latest model at once (manualUpgrade, Automatic mode): nothing to judge, its previous OS
+    disk goes."""
+    from refit.platform.effects import health
+
+    if vmss_instances.take_model(cloud, vmss, inst):
+        set_power(cloud, inst, "running")
+        health.started(cloud, inst)
+    vmss_instances.commit(cloud, inst)
+    cloud.save(inst)
 
 
 def _keep_image(props: dict, old_props: dict) -> None:
@@ -98,7 +281,8 @@ def _keep_image(props: dict, old_props: dict) -> None:
 
 def instances_behind(cloud, vmss_id: str) -> bool:
     """Whether some instance does not run the set's latest model (`latestModelApplied: false`)."""
-    return bool(cloud.priv(vmss_id).get("instances_behind"))
+    doc = cloud.get(vmss_id)
+    return doc is not None and bool(vmss_instances.behind(cloud, doc))
 
 
 register(ScaleSetType())

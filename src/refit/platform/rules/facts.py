@@ -178,6 +178,12 @@ def iso_minutes(duration: str | None) -> float | None:
     return d * 1440 + h * 60 + mi + s / 60
 
 
+def iso_seconds(duration: str | None, default: float = 0.0) -> float:
+    """ISO-8601 duration in seconds (`default` when absent or not a time duration)."""
+    m = iso_minutes(duration)
+    return default if m is None else m * 60
+
+
 # ---- Hyper-V generation of VM sizes (S7; the SKU's HyperVGenerations capability) ------------------------------
 def size_generations(size: str) -> frozenset[str]:
     """The Hyper-V generations ('V1', 'V2') a VM size can boot (S7); both for a size the table does not know."""

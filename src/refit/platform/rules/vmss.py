@@ -131,6 +131,49 @@ refusal("M15", VMSS, "A scale set names its SKU and (Uniform) its VM profile; ma
         errors=(REQUIRED,), operations=("create", "update", "action"), confidence="M")
 
 
+M17_IDS = ErrorTemplate(400, "InvalidParameter",
+                        "The provided instanceId {ids} is not an active Virtual Machine Scale Set VM instanceId.",
+                        "instanceIds")
+refusal("M17", VMSS, "An action on a scale set names instances it has",
+        "INFERRED wording (as users report it for az vmss ... --instance-ids); instance ids: acd "
+        "virtual-machine-scale-sets-instance-ids (Flexible: the VM's name)",
+        doc="""`instanceIds` in a scale-set action (manualUpgrade, restart, deallocate, reimage, delete ...) name
+        instances of the set: Uniform instance ids, or a Flexible set's VM names.""",
+        errors=(M17_IDS,), operations=("action",), confidence="M")
+M18_RUNNING = ErrorTemplate(409, "OperationNotAllowed",
+                            "Rolling Upgrade is already in progress for Virtual Machine Scale Set '{name}'. Cancel it or "
+                            "wait for it to finish before starting another one.")
+refusal("M18", VMSS, "One rolling upgrade at a time per scale set",
+        "INFERRED (the spec's RollingUpgradeStatusInfo is one 'latest' upgrade per set; no public wording)",
+        doc="""Starting an OS or extension rolling upgrade while one is running is refused.""",
+        errors=(M18_RUNNING,), operations=("action",), confidence="L")
+M19_NOTHING = ErrorTemplate(409, "OperationNotAllowed",
+                            "There is no Rolling Upgrade in progress for Virtual Machine Scale Set '{name}' to cancel.")
+refusal("M19", VMSS, "Cancel needs a rolling upgrade in progress",
+        "INFERRED (acd virtual-machine-scale-sets-configure-rolling-upgrades documents only the successful cancel)",
+        doc="""`rollingUpgrades/cancel` when no upgrade is rolling forward is refused.""",
+        errors=(M19_NOTHING,), operations=("action",), confidence="L")
+M20_NONE = ErrorTemplate(404, "NotFound", "The entity was not found in this Azure location.")
+refusal("M20", VMSS, "rollingUpgrades/latest exists once a set has upgraded",
+        "INFERRED: Compute's not-found answer; the spec lists only 200 and the default error for GetLatest",
+        doc="""A scale set that never ran a rolling upgrade has no latest one.""",
+        errors=(M20_NONE,), operations=("read",), confidence="L")
+M21_VALUE = ErrorTemplate(400, "InvalidParameter", "The value '{value}' of parameter '{param}' is invalid.", "{param}")
+refusal("M21", VMSS, "setOrchestrationServiceState names AutomaticRepairs and Suspend or Resume",
+        "specs ComputeRP OrchestrationServiceNames (AutomaticRepairs), OrchestrationServiceStateAction (Resume, "
+        f"Suspend); the message is {FAMILY}",
+        doc="""The body of setOrchestrationServiceState: `serviceName` AutomaticRepairs, `action` Suspend or
+        Resume.""", errors=(M21_VALUE,), operations=("action",), confidence="H")
+M22_OFF = ErrorTemplate(409, "OperationNotAllowed",
+                        "Automatic repairs are not enabled for Virtual Machine Scale Set '{name}': enable "
+                        "automaticRepairsPolicy before changing the state of its orchestration service.")
+refusal("M22", VMSS, "The repair service's state changes only while automatic repairs are enabled",
+        "INFERRED (acd virtual-machine-scale-sets-automatic-instance-repairs: serviceState NotRunning when the policy "
+        "is not enabled)",
+        doc="""Suspending or resuming automatic repairs on a set whose automaticRepairsPolicy is not enabled is
+        refused.""", errors=(M22_OFF,), operations=("action",), confidence="L")
+
+
 @rule("M16", VMSS, "A scale set's upgrade mode and security type are Azure's values",
       f"{REF} 4b (UpgradeMode: Automatic, Manual, Rolling), 1a (SecurityTypes); the message is {FAMILY}",
       errors=(INVALID_ENUM,), confidence="H")
