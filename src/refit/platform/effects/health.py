@@ -30,7 +30,6 @@ from typing import Any
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
 from refit.platform.cloud import Cloud
-from refit.platform.rules import facts
 
 STATES = ("healthy", "unhealthy")
 IMAGE_KEYS = {"state", "boot_seconds", "allocation_failed"}

@@ -34,7 +34,6 @@ from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
 from refit.platform.cloud import Call, Cloud
-from refit.platform.effects.base import new_guid
 from refit.platform.rules import facts
 from refit.platform.rules import images as image_rules
 
@@ -234,7 +233,7 @@ def _create(cloud: Cloud, vmss: Doc, zone: str | None, fd: int, priority: str, a
 
     seq = _next_seq(cloud, vmss)
     rid = ResourceId.parse(vmss["id"])
-    prof = copy.deepcopy((vmss["properties"].get("virtualMachineProfile") or {}))
+    prof = copy.deepcopy(vmss["properties"].get("virtualMachineProfile") or {})
     if flexible(vmss):
         # "{scale-set-name}_{8-char-guid}", at most 44 characters (virtual-machine-scale-sets-instance-ids)
         name = f"{rid.name[:35]}_{uuid.UUID(int=cloud.rng.getrandbits(128)).hex[:8]}"

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 
-from refit.arm.ids import ResourceId
 from refit.platform.cloud import Answer
 from refit.platform.effects import register, vmss_instances
 from refit.platform.effects.vm import VirtualMachineType, instance_view
