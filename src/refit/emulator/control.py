@@ -10,6 +10,7 @@
   GET|PUT /_refit/timing              the timing model (timing.py) with overrides
   GET|PUT /_refit/health-model        per-image-version health settings (health.py)
   GET|PUT /_refit/throttling          {"enabled": bool}: ARM and Compute token buckets (throttle.py)
+  POST /_refit/evictions              {"scaleSet": id, "count": N}: Azure reclaims N Spot instances (spot.py)
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ def _dispatch(emu: Emulator, method: str, op: str, body: dict[str, Any]) -> tupl
         from refit.emulator import throttle
 
         return throttle.control(emu, method, body)
+    if op == "evictions" and method == "POST":
+        return 200, _evict(emu, body)
     if op == "timing":
         if method == "PUT":
             try:
@@ -90,6 +93,23 @@ def _dispatch(emu: Emulator, method: str, op: str, body: dict[str, Any]) -> tupl
                 raise ArmError(400, "InvalidTiming", str(e)) from e
         return 200, emu.timing.table
     raise ArmError(404, "NotFound", f"Unknown control operation '{method} /_refit/{op}'.")
+
+
+def _evict(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    from refit.arm.ids import ResourceId
+    from refit.platform.effects import spot
+
+    sid, count = body.get("scaleSet"), body.get("count", 1)
+    if not isinstance(sid, str) or not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ArmError(400, "InvalidEviction", "POST /_refit/evictions takes {\"scaleSet\": <scale set id>, "
+                                               "\"count\": <whole number >= 1>}.")
+    try:
+        vmss = emu.get(ResourceId.parse(sid))
+    except ArmError:
+        vmss = None
+    if vmss is None or vmss.get("type", "").lower() != "microsoft.compute/virtualmachinescalesets":
+        raise ArmError(404, "NotFound", f"No scale set '{sid}' to evict from.")
+    return {"evicted": spot.evict(emu, vmss, count)}
 
 
 def _positive(value: Any, name: str, allow_zero: bool = False) -> None:

@@ -151,6 +151,7 @@ class Cloud:
         self.timing = Timing()
         self.rng = random.Random(0)
         self.settings: dict[str, Any] = {}
+        self._pinned: float | None = None
         self._load(time_scale)
 
     # ---- persistence --------------------------------------------------------------------------
@@ -235,6 +236,7 @@ class Cloud:
         c.rng = random.Random(0)
         c.settings = copy.deepcopy(self.settings)
         c.clock = copy.copy(self.clock)
+        c._pinned = None
         return c
 
     # ---- identity of the cloud ------------------------------------------------------------------
@@ -283,10 +285,12 @@ class Cloud:
         self.version += 1
 
     def now(self) -> float:
-        return self.clock.now()
+        """The simulated time; while `tick` completes an operation, that operation's end (an effect that looks at
+        the clock, e.g. to start a timer, sees the moment the operation ended, not how late the tick came)."""
+        return self._pinned if self._pinned is not None else self.clock.now()
 
     def now_iso(self) -> str:
-        return iso(self.clock.now())
+        return iso(self.now())
 
     # ---- operations ----------------------------------------------------------------------------
     def _push(self, op: Operation) -> None:
@@ -334,11 +338,15 @@ class Cloud:
         """Complete every operation whose simulated end time has passed, in end-time order."""
         now = self.now()
         while self._heap and self._heap[0][0] <= now:
-            _, _, op_id = heapq.heappop(self._heap)
+            end, _, op_id = heapq.heappop(self._heap)
             op = self.ops.get(op_id)
-            if op is None or op.status != "InProgress":
-                continue
-            self._complete(op)
+            if op is None or op.status != "InProgress" or op.end != end:
+                continue  # finished, or re-queued for another end (that entry completes it)
+            outer, self._pinned = self._pinned, max(op.start, op.end)
+            try:
+                self._complete(op)
+            finally:
+                self._pinned = outer
 
     def complete_now(self, op_ids: list[str]) -> None:
         """Complete these operations now, whatever their simulated end (a scenario's resources start finished)."""

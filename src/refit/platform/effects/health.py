@@ -173,8 +173,14 @@ def boot_seconds(cloud: Cloud, vm: dict[str, Any]) -> float:
 
 # ---- hooks called by the VM provider -----------------------------------------------------------------------
 def started(cloud: Cloud, vm: dict[str, Any]) -> None:
-    """A start completed: the guest boots from now (finish_start)."""
+    """A start completed: the guest boots from now (a create, start, restart, reimage). A scale set's automatic
+    repairs look at the instance again (repairs.py)."""
     cloud.priv(vm["id"])["booted_at"] = cloud.now()
+    from refit.platform.effects import repairs, vmss_instances
+
+    vmss = vmss_instances.set_of(cloud, vm)
+    if vmss is not None:
+        repairs.watch(cloud, vmss)
 
 
 def start_fault(cloud: Cloud, vm: dict[str, Any]) -> ArmError | None:

@@ -105,7 +105,12 @@ def _eligible_at(cloud: Cloud, vmss: Doc, inst: Doc) -> float | None:
     if vmss_instances.protected(cloud, inst, "scale_in") or vmss_instances.protected(cloud, inst, "actions"):
         return None
     priv = cloud.priv(inst["id"])
-    since = float(priv.get("booted_at") or priv.get("created_at") or 0.0)
+    if priv.get("power", "running") != "running" or (inst["properties"].get("provisioningState") or "Succeeded") != \
+            "Succeeded":
+        return None  # being created, started or upgraded: looked at again when it boots (health.started)
+    # The grace period "starts after a state change (PUT, PATCH or POST on the scale set) completes" and is honoured
+    # for new instances: from the later of the set's last change and the instance's last boot.
+    since = max(float(priv.get("booted_at") or 0.0), float(cloud.priv(vmss["id"]).get("changed_at") or 0.0))
     st = health.state(cloud, inst)
     if st in ("unhealthy", "unknown"):
         return max(cloud.now(), since + grace_seconds(vmss))

@@ -258,6 +258,10 @@ class VirtualMachineType(ResourceType):
         priv = cloud.priv(doc["id"])
         if op.kind == "put" and op.data.get("old") is None:
             set_power(cloud, doc, "running")
+            if op.id != "scenario":  # a scenario's VMs start booted; a created VM's guest boots now
+                from refit.platform.effects import health
+
+                health.started(cloud, doc)
         priv.pop("failure", None)
         old = op.data.get("old")
         if old is not None:

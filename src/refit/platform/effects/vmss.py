@@ -98,6 +98,7 @@ class ScaleSetType(ResourceType):
                 vmss_instances.remove(cloud, inst)
         from refit.platform.effects import auto_os, repairs
 
+        cloud.priv(doc["id"])["changed_at"] = cloud.now()  # the repairs' grace period counts from here
         self._upgrade(cloud, doc, old, api)
         auto_os.consider(cloud, doc, api)
         repairs.watch(cloud, doc, api)
@@ -183,9 +184,16 @@ class ScaleSetType(ResourceType):
         return doc, [d for d in (cloud.get(i) for i in op.data.get("instances") or []) if d is not None]
 
     def finish_manualupgrade(self, cloud, op):
+        from refit.platform.effects import auto_os
+
         doc, insts = self._settled(cloud, op)
         for inst in insts if doc is not None else []:
             _upgrade_now(cloud, doc, inst)
+        if doc is not None:
+            auto_os.consider(cloud, doc, op.api_version)  # aligned instances may unblock the platform's upgrade
+
+    def finish_accepted(self, cloud, op):
+        """The POST of an upgrade's start or cancel, or of a service state, has been taken in (rolling.py, repairs.py)."""
 
     def finish_delete_instances(self, cloud, op):
         doc, insts = self._settled(cloud, op)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import copy
 import string
-import uuid
 from typing import Any
 
 from refit.arm import views as v
@@ -54,12 +53,18 @@ def flexible(vmss: Doc) -> bool:
 def members(cloud: Cloud, vmss: Doc) -> list[Doc]:
     """The set's instances, oldest first: its VMs (Flexible) or its virtualMachines children (Uniform)."""
     if flexible(vmss):
-        key = id_key(vmss["id"])
-        out = [d for d in cloud.world.of_type(v.VM)
-               if id_key(((d.get("properties") or {}).get("virtualMachineScaleSet") or {}).get("id") or "") == key]
+        sid = vmss["id"]
+        key = id_key(sid)
+        out = []
+        for d in cloud.world.of_type(v.VM):
+            ref = ((d.get("properties") or {}).get("virtualMachineScaleSet") or {}).get("id")
+            # The set's own instances carry its id as written (_vm_body): equal strings need no case folding.
+            if ref and (ref == sid or id_key(ref) == key):
+                out.append(d)
     else:
         out = cloud.world.children(vmss["id"], VMSS_VM)
-    return sorted(out, key=lambda d: (cloud.priv(d["id"]).get("seq", 0), d["name"]))
+    private = cloud.private  # read, not cloud.priv(): no empty entry is made for a VM without state
+    return sorted(out, key=lambda d: ((private.get(id_key(d["id"])) or {}).get("seq", 0), d["name"]))
 
 
 def set_of(cloud: Cloud, inst: Doc) -> Doc | None:
@@ -148,14 +153,19 @@ def place(cloud: Cloud, vmss: Doc, existing: list[Doc]) -> tuple[str | None, int
     if zones:
         count = {z: 0 for z in zones}
         for d in existing:
-            if _zone_of(d) in count:
-                count[_zone_of(d)] += 1
+            z = _zone_of(d)
+            if z in count:
+                count[z] += 1
         zone = min(zones, key=lambda z: (count[z], zones.index(z)))
     fds = fault_domains(vmss)
+    if fds == 1:
+        return zone, 0  # one fault domain: nothing to count
     used = [0] * fds
     for d in existing:
-        if _zone_of(d) == (zone or "") and _fd_of(cloud, d) < fds:
-            used[_fd_of(cloud, d)] += 1
+        if _zone_of(d) == (zone or ""):
+            fd = _fd_of(cloud, d)
+            if fd < fds:
+                used[fd] += 1
     return zone, min(range(fds), key=lambda f: (used[f], f))
 
 
@@ -193,6 +203,11 @@ def protected(cloud: Cloud, inst: Doc, what: str) -> bool:
 
 
 # ---- creating and removing instances -------------------------------------------------------------------------------
+def _hex(cloud: Cloud) -> str:
+    """32 hex digits from the cloud's seeded generator (names stay reproducible from one seed)."""
+    return f"{cloud.rng.getrandbits(128):032x}"
+
+
 def _b36(n: int, width: int = 6) -> str:
     out = ""
     while n:
@@ -236,7 +251,7 @@ def _create(cloud: Cloud, vmss: Doc, zone: str | None, fd: int, priority: str, a
     prof = copy.deepcopy(vmss["properties"].get("virtualMachineProfile") or {})
     if flexible(vmss):
         # "{scale-set-name}_{8-char-guid}", at most 44 characters (virtual-machine-scale-sets-instance-ids)
-        name = f"{rid.name[:35]}_{uuid.UUID(int=cloud.rng.getrandbits(128)).hex[:8]}"
+        name = f"{rid.name[:35]}_{_hex(cloud)[:8]}"
         vm_id = ResourceId.build(rid.subscription, rid.resource_group, v.VM, name)
         computer = _computer_name(cloud, vmss, prof, seq, flexible_set=True)
     else:
@@ -256,6 +271,7 @@ def _create(cloud: Cloud, vmss: Doc, zone: str | None, fd: int, priority: str, a
     if at_once:
         cloud.complete_now([o for o in cloud.ops if o not in before])
         doc = cloud.get(vm_id)
+        cloud.priv(vm_id).pop("booted_at", None)  # it exists as if long booted (a scenario's, a surge's: set later)
     apply_extensions(cloud, vmss, doc)
     cloud.save(doc)
     return doc
@@ -278,7 +294,7 @@ def _vm_body(cloud: Cloud, vmss: Doc, prof: Doc, vm_id: ResourceId, computer: st
     if flexible(vmss):
         osd.setdefault("deleteOption", "Delete")  # Flexible instances' OS disks go with them (INFERRED default)
     else:
-        osd["name"] = f"{vmss['name']}_{vm_id.name}_OsDisk_1_{uuid.UUID(int=cloud.rng.getrandbits(128)).hex}"
+        osd["name"] = f"{vmss['name']}_{vm_id.name}_OsDisk_1_{_hex(cloud)}"
     for dd in sp.get("dataDisks") or []:
         dd.setdefault("deleteOption", "Delete")
     os_profile = {k: copy.deepcopy(x) for k, x in (prof.get("osProfile") or {}).items()
@@ -407,12 +423,14 @@ def _op(inst: Doc):
 
 # ---- taking the model ------------------------------------------------------------------------------------------------
 def take_model(cloud: Cloud, vmss: Doc, inst: Doc, reimage: bool = False, image: str | None = None) -> bool:
-    """Bring an instance to the set's latest model: its size, security profile and extensions, and a new OS disk from
-    the model's image when the image it runs is not the one the model means now (or `reimage`). The previous OS disk
-    is kept until the upgrade is judged (rollback restores it). Returns whether the guest restarts.
+    """Bring an instance to the set's latest model: its size, security profile and extensions, and a new OS disk when
+    the model names another image or security type (or `reimage`: an OS upgrade, to `image`). The previous OS disk is
+    kept until the upgrade is judged (rollback restores it). Returns whether the guest restarts.
 
     Azure: "changing the image recreates OS disks" (acd trusted-launch-existing-vmss.md); a model change reaches an
-    instance when it is upgraded (virtual-machine-scale-sets-upgrade-policy)."""
+    instance when it is upgraded (virtual-machine-scale-sets-upgrade-policy). A model that still names the same image
+    reference (a definition, `latest`) is no image change: a newer version reaches the instance by an OS upgrade or a
+    reimage ("Reimage ... to the latest image", INFERRED from the automatic-upgrade page's manual trigger)."""
     prof = vmss["properties"].get("virtualMachineProfile") or {}
     p = inst["properties"]
     priv = cloud.priv(inst["id"])
@@ -428,18 +446,25 @@ def take_model(cloud: Cloud, vmss: Doc, inst: Doc, reimage: bool = False, image:
         p.pop("securityProfile")
     after_sec = (p.get("securityProfile") or {}).get("securityType") or "Standard"
     model_ref = ((prof.get("storageProfile") or {}).get("imageReference")) or {}
-    priv["image_before"] = copy.deepcopy(p["storageProfile"].get("imageReference"))
+    had = p["storageProfile"].get("imageReference") or {}
+    priv["image_before"] = copy.deepcopy(had)
+    other_image = bool(model_ref) and _ref_key(model_ref) != _ref_key(had)
     if model_ref:
         p["storageProfile"]["imageReference"] = copy.deepcopy(model_ref)
-    target = image or target_image(cloud, vmss)
-    if reimage or before_sec != after_sec or (target and not _same_image(target, running_image(cloud, inst))):
-        new_os_disk(cloud, vmss, inst, target)
-        restart = True
+    if reimage or other_image or before_sec != after_sec:
+        target = image or target_image(cloud, vmss)
+        if reimage or not _same_image(target, running_image(cloud, inst)) or before_sec != after_sec:
+            new_os_disk(cloud, vmss, inst, target)
+            restart = True
     priv.pop("image_before", None)
     apply_extensions(cloud, vmss, inst)
     priv["model"] = model_version(cloud, vmss)
     cloud.save(inst)
     return restart
+
+
+def _ref_key(ref: Doc) -> tuple[str, ...]:
+    return tuple(str(ref.get(k) or "").lower() for k in ("id", "publisher", "offer", "sku", "version"))
 
 
 def _same_image(a: str | None, b: str | None) -> bool:
@@ -457,7 +482,7 @@ def new_os_disk(cloud: Cloud, vmss: Doc | None, inst: Doc, image_id: str | None)
     old = cloud.get(old_id) if old_id else None
     rid = ResourceId.parse(inst["id"])
     base = f"{vmss['name']}_{rid.name}" if vmss is not None and not flexible(vmss) else rid.name
-    name = f"{base}_OsDisk_1_{uuid.UUID(int=cloud.rng.getrandbits(128)).hex}"
+    name = f"{base}_OsDisk_1_{_hex(cloud)}"
     disk_id = ResourceId.build(rid.subscription, rid.resource_group, v.DISK, name)
     ref = image_id or (p["storageProfile"].get("imageReference") or {}).get("id")
     try:

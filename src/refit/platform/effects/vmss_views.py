@@ -81,9 +81,7 @@ class RollingUpgradesType(ResourceType):
         return RULES["M20"].refuse(name=rid.parent.name if rid.parent else "")
 
     def own_write(self, cloud, rid, call):
-        from refit.arm.errors import ArmError
-
-        raise ArmError(405, "MethodNotAllowed", f"The requested method '{call.method}' is not allowed.")
+        raise RULES["M23"].refuse(method=call.method)
 
     own_delete = own_write
 

@@ -135,8 +135,9 @@ M17_IDS = ErrorTemplate(400, "InvalidParameter",
                         "The provided instanceId {ids} is not an active Virtual Machine Scale Set VM instanceId.",
                         "instanceIds")
 refusal("M17", VMSS, "An action on a scale set names instances it has",
-        "INFERRED wording (as users report it for az vmss ... --instance-ids); instance ids: acd "
-        "virtual-machine-scale-sets-instance-ids (Flexible: the VM's name)",
+        "INFERRED: the wording, as users report it for az vmss ... --instance-ids; instance ids: "
+        "https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-instance-ids "
+        "(Flexible: the VM's name)",
         doc="""`instanceIds` in a scale-set action (manualUpgrade, restart, deallocate, reimage, delete ...) name
         instances of the set: Uniform instance ids, or a Flexible set's VM names.""",
         errors=(M17_IDS,), operations=("action",), confidence="M")
@@ -144,13 +145,13 @@ M18_RUNNING = ErrorTemplate(409, "OperationNotAllowed",
                             "Rolling Upgrade is already in progress for Virtual Machine Scale Set '{name}'. Cancel it or "
                             "wait for it to finish before starting another one.")
 refusal("M18", VMSS, "One rolling upgrade at a time per scale set",
-        "INFERRED (the spec's RollingUpgradeStatusInfo is one 'latest' upgrade per set; no public wording)",
+        "INFERRED: the spec's RollingUpgradeStatusInfo is one 'latest' upgrade per set; no public wording",
         doc="""Starting an OS or extension rolling upgrade while one is running is refused.""",
         errors=(M18_RUNNING,), operations=("action",), confidence="L")
 M19_NOTHING = ErrorTemplate(409, "OperationNotAllowed",
                             "There is no Rolling Upgrade in progress for Virtual Machine Scale Set '{name}' to cancel.")
 refusal("M19", VMSS, "Cancel needs a rolling upgrade in progress",
-        "INFERRED (acd virtual-machine-scale-sets-configure-rolling-upgrades documents only the successful cancel)",
+        "INFERRED: acd virtual-machine-scale-sets-configure-rolling-upgrades documents only the successful cancel",
         doc="""`rollingUpgrades/cancel` when no upgrade is rolling forward is refused.""",
         errors=(M19_NOTHING,), operations=("action",), confidence="L")
 M20_NONE = ErrorTemplate(404, "NotFound", "The entity was not found in this Azure location.")
@@ -168,10 +169,18 @@ M22_OFF = ErrorTemplate(409, "OperationNotAllowed",
                         "Automatic repairs are not enabled for Virtual Machine Scale Set '{name}': enable "
                         "automaticRepairsPolicy before changing the state of its orchestration service.")
 refusal("M22", VMSS, "The repair service's state changes only while automatic repairs are enabled",
-        "INFERRED (acd virtual-machine-scale-sets-automatic-instance-repairs: serviceState NotRunning when the policy "
-        "is not enabled)",
+        "INFERRED: acd virtual-machine-scale-sets-automatic-instance-repairs gives serviceState NotRunning when the "
+        "policy is not enabled",
         doc="""Suspending or resuming automatic repairs on a set whose automaticRepairsPolicy is not enabled is
         refused.""", errors=(M22_OFF,), operations=("action",), confidence="L")
+
+M23_READ_ONLY = ErrorTemplate(405, "MethodNotAllowed", "The requested method '{method}' is not allowed.")
+refusal("M23", "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades", "A set's rolling upgrade is read, not written",
+        "specs ComputeRP virtualMachineScaleSet.json: rollingUpgrades/latest has only GET; cancel and start are POST "
+        "actions on the set. The wording is ARM's MethodNotAllowed (INFERRED)",
+        doc="""`rollingUpgrades/latest` answers GET only; an upgrade is started with osRollingUpgrade or
+        extensionRollingUpgrade and stopped with rollingUpgrades/cancel.""",
+        errors=(M23_READ_ONLY,), operations=("create", "update", "delete"), confidence="M")
 
 
 @rule("M16", VMSS, "A scale set's upgrade mode and security type are Azure's values",
