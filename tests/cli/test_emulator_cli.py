@@ -146,4 +146,4 @@ def test_seed_help_lists_every_built_in_scenario():
     from refit.emulator.scenario import builtin_names
 
     listed = re.search(r"\(([^;)]*)", SCENARIO_HELP)[1].split(", ")
-    assert listed == builtin_names() == ["deadlock", "disk-swap", "fleet", "misconfig", "refresh-health"]
+    assert listed == builtin_names() == ["deadlock", "disk-swap", "fleet", "misconfig", "refresh-health", "rollout"]

@@ -36,10 +36,11 @@ def test_seed_000_with_only_the_security_type_is_planned_in_place(session, sub):
         ("create_image_version", "create image version img-app-2026-01-tls/1.0.0 from images img-app-2026-01"),
         ("patch", "PATCH vmss-app: imageReference.id=img-app-2026-01-tls/1.0.0, "
                   "securityProfile.securityType=TrustedLaunch"),
+        ("await_rolling_upgrade", "rolling upgrade of vmss-app to the latest model"),
     ]
     # The end state runs the new image: nothing is temporary, nothing to clean up.
-    assert [s.temporary for s in plan.steps] == [False, False, False] and plan.cleanup == []
-    assert [s.rules for s in plan.steps] == [["ARM2"], ["G14"], ["S2"]]
+    assert [s.temporary for s in plan.steps] == [False, False, False, False] and plan.cleanup == []
+    assert [s.rules for s in plan.steps] == [["ARM2"], ["G14"], ["S2"], []]
     assert [s.why for s in plan.steps] == [
         "without it, step 2 (create image version img-app-2026-01-tls/1.0.0 from images img-app-2026-01) is refused "
         "by ARM2 (A nested resource needs its parent)",
@@ -48,8 +49,11 @@ def test_seed_000_with_only_the_security_type_is_planned_in_place(session, sub):
         "replicated)",
         "goal: securityProfile.securityType = TrustedLaunch; in one request, because alone "
         "securityProfile.securityType is refused by S2 (Trusted Launch needs a Trusted Launch capable Gen2 image)",
+        "Rolling mode: Azure's rolling upgrade brings the instances to the new model, 3 batches of 1 (maxSurge: no "
+        "downtime)",
     ]
-    assert [s.downtime_seconds for s in plan.steps] == [0.0, 0.0, 0.0]  # Rolling with maxSurge
+    assert [s.downtime_seconds for s in plan.steps] == [0.0, 0.0, 0.0, 0.0]  # Rolling with maxSurge
+    assert plan.steps[3].duration_seconds == 3 * (120 + 30 + 5)  # a new instance a batch: create, boot, one probe
     assert plan.steps[0].request["body"]["properties"]["features"] == [
         {"name": "SecurityType", "value": "TrustedLaunchSupported"}]
     assert plan.steps[1].request["body"]["properties"]["storageProfile"] == {"source": {"id": image}}
@@ -140,17 +144,23 @@ def test_a_scale_set_with_data_disks_upgrades_with_rolling_and_max_surge(session
     assert steps(plan) == [
         ("set_upgrade_policy", "PATCH vmss-data: upgradePolicy Rolling with maxSurge"),
         ("patch", "PATCH vmss-data: securityProfile.securityType=TrustedLaunch"),
+        ("await_rolling_upgrade", "rolling upgrade of vmss-data to the latest model"),
         ("restore_upgrade_policy", "PATCH vmss-data: upgradePolicy back to Manual"),
     ]
-    assert [s.rules for s in plan.steps] == [["V3"], [], []]
+    assert [s.rules for s in plan.steps] == [["V3"], [], [], []]
     assert plan.steps[0].request["body"] == {"properties": {"upgradePolicy": {
         "mode": "Rolling", "rollingUpgradePolicy": {"maxSurge": True}}}}
-    assert plan.steps[2].request["body"] == {"properties": {"upgradePolicy": {
+    assert plan.steps[3].request["body"] == {"properties": {"upgradePolicy": {
         "mode": "Manual", "rollingUpgradePolicy": {"maxSurge": None}}}}
-    assert [s.downtime_seconds for s in plan.steps] == [0.0, 0.0, 0.0]  # maxSurge: new instances first
+    assert [s.downtime_seconds for s in plan.steps] == [0.0, 0.0, 0.0, 0.0]  # maxSurge: new instances first
+    # Two instances, a batch of one each (20 % of 2, at least one): a new instance created, booted, probed.
+    assert plan.steps[2].duration_seconds == 2 * (120 + 30 + 5)
     got = _scale_set_upgraded(session, "vmss-data", plan)
     assert got.upgrade_policy.mode == "Manual"
     assert [d.lun for d in got.virtual_machine_profile.storage_profile.data_disks] == [0]
+    instances = list(session.compute.virtual_machine_scale_set_vms.list(shapes.RG, "vmss-data"))
+    assert [(i.security_profile.security_type, i.latest_model_applied, [d.lun for d in i.storage_profile.data_disks])
+            for i in instances] == [("TrustedLaunch", True, [0])] * 2
 
 
 def test_without_a_health_source_the_data_disk_path_names_both_rules(session, sub):

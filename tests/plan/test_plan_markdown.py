@@ -34,9 +34,10 @@ def test_seed_000_plan_as_markdown(server, session, capsys, monkeypatch, tmp_pat
     if os.environ.get("REFIT_UPDATE_GOLDEN"):
         GOLDEN.write_text(out)
     assert out == GOLDEN.read_text()
-    # the same plan in JSON, for the waves the markdown shows: steps 1-4 one after another, clean-up after
+    # the same plan in JSON, for the waves the markdown shows: steps 1-6 one after another, clean-up after
     assert [line for line in out.splitlines() if line.startswith("### ")] == [
-        "### Wave 1", "### Wave 2", "### Wave 3", "### Wave 4", "### Wave 5 (clean-up)", "### Wave 6 (clean-up)"]
+        "### Wave 1", "### Wave 2", "### Wave 3", "### Wave 4", "### Wave 5", "### Wave 6", "### Wave 7 (clean-up)",
+        "### Wave 8 (clean-up)"]
 
 
 def test_no_path_and_nothing_to_do_as_markdown(server, session, capsys, monkeypatch):

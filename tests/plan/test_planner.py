@@ -28,10 +28,15 @@ def test_seed_000_bridge_through_trusted_launch_supported(session, sub):
         ("create_image_definition", "create image definition app-tl-tls-bridge (TrustedLaunchSupported, V2)"),
         ("create_image_version", "create image version app-tl-tls-bridge/1.0.0 from images img-app-2026-01"),
         ("patch", "PATCH vmss-app: imageReference.id=app-tl-tls-bridge, securityProfile.securityType=TrustedLaunch"),
+        ("await_rolling_upgrade", "rolling upgrade of vmss-app to the latest model"),
         ("patch", "PATCH vmss-app: imageReference.id=app-tl"),
+        ("await_rolling_upgrade", "rolling upgrade of vmss-app to the latest model"),
     ]
-    assert [s.temporary for s in plan.steps] == [True, True, False, False]
+    assert [s.temporary for s in plan.steps] == [True, True, False, False, False, False]
     assert all(s.downtime_seconds == 0 for s in plan.steps)  # Rolling with maxSurge: no downtime
+    # The rolling upgrade is simulated: 3 instances, batches of one (20 % of 3, at least one), each a new instance
+    # (maxSurge: vm.create 120 s) healthy after boot (30 s) and one probe (5 s).
+    assert [s.duration_seconds for s in plan.steps if s.op == "await_rolling_upgrade"] == [3 * 155.0] * 2
     assert [s.op for s in plan.cleanup] == ["delete", "delete"]
     # Every step says why, citing the rule that forces it.
     assert "S2" in plan.steps[2].rules and "S3" in plan.steps[2].rules
@@ -45,6 +50,16 @@ def test_seed_000_bridge_through_trusted_launch_supported(session, sub):
     assert after.virtual_machine_profile.security_profile.uefi_settings.v_tpm_enabled is True
     assert after.virtual_machine_profile.storage_profile.image_reference.id.lower() == tl.lower()
     assert (after.unique_id, after.time_created) == (before.unique_id, before.time_created)  # never recreated
+    # Every instance runs Trusted Launch on the new image (seed 000: "instances roll out").
+    instances = list(session.compute.virtual_machine_scale_set_vms.list("rg-app", "vmss-app"))
+    assert len(instances) == 3
+    for i in instances:
+        assert i.latest_model_applied is True
+        assert i.security_profile.security_type == "TrustedLaunch"
+        assert i.storage_profile.image_reference.id.lower() == tl.lower()
+        disk = session.compute.disks.get("rg-app", i.storage_profile.os_disk.name)
+        assert disk.creation_data.gallery_image_reference.id.lower() == f"{tl}/versions/1.0.0".lower()
+        assert disk.security_profile.security_type == "TrustedLaunch"
     names = [d.name for d in session.compute.gallery_images.list_by_gallery("rg-app", "galProd")]
     assert names == ["app-tl"]  # the bridge was cleaned up
 

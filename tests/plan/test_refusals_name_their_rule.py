@@ -109,6 +109,7 @@ class Refusal:
     note: str = ""
     busy: Op | None = None  # a step started (not finished) before `op`, leaving its operation in flight
     faults: dict[str, Any] = field(default_factory=dict)  # the emulator's faults (control API), e.g. no capacity
+    health: dict[str, Any] = field(default_factory=dict)  # the health model (control API), e.g. an unhealthy image
 
 
 def _req(method: str, path: str, body: Any = None, api: str | None = None) -> Op:
@@ -129,6 +130,7 @@ def _nic_in(name: str, address: str) -> Doc:
 
 
 VM1_ID = rid("virtualMachines", "vm1")
+SS = rid("virtualMachineScaleSets", "ss")
 VM1_OS = disk("vm1-os")
 NIC1 = _nic(rid("networkInterfaces", "vm1-nic", ns="Microsoft.Network"))
 RUNNING = [VM1_OS, NIC1, vm("vm1")]
@@ -336,6 +338,33 @@ REFUSALS: list[Refusal] = [
     Refusal("M15", [RG, IMG, vmss("ss", image=IMG["id"])], voc.action(rid("virtualMachineScaleSets", "ss"),
                                                                       "manualupgrade", {}),
             _required("instanceIds"), "manualUpgrade without instances"),
+    Refusal("M17", [RG, IMG, vmss("ss", image=IMG["id"])], voc.action(SS, "manualupgrade", {"instanceIds": ["7"]}),
+            (400, "InvalidParameter", "The provided instanceId 7 is not an active Virtual Machine Scale Set VM "
+             "instanceId.", "instanceIds")),
+    Refusal("M18", [RG, IMG, vmss("ss", image=IMG["id"])], voc.action(SS, "extensionRollingUpgrade"),
+            (409, "OperationNotAllowed", "Rolling Upgrade is already in progress for Virtual Machine Scale Set 'ss'. "
+             "Cancel it or wait for it to finish before starting another one.", None),
+            busy=voc.action(SS, "extensionRollingUpgrade")),
+    Refusal("M19", [RG, IMG, vmss("ss", image=IMG["id"])], voc.action(SS, "rollingUpgrades/cancel"),
+            (409, "OperationNotAllowed", "There is no Rolling Upgrade in progress for Virtual Machine Scale Set 'ss' "
+             "to cancel.", None)),
+    Refusal("M20", [RG, IMG, vmss("ss", image=IMG["id"])], _req("GET", f"{SS}/rollingUpgrades/latest"),
+            (404, "NotFound", "The entity was not found in this Azure location.", None)),
+    Refusal("M21", [RG, IMG, vmss("ss", image=IMG["id"])], voc.action(SS, "setOrchestrationServiceState", {
+        "serviceName": "AutomaticUpgrades", "action": "Suspend"}),
+            (400, "InvalidParameter", "The value 'AutomaticUpgrades' of parameter 'serviceName' is invalid.",
+             "serviceName")),
+    Refusal("M22", [RG, IMG, vmss("ss", image=IMG["id"])], voc.action(SS, "setOrchestrationServiceState", {
+        "serviceName": "AutomaticRepairs", "action": "Suspend"}),
+            (409, "OperationNotAllowed", "Automatic repairs are not enabled for Virtual Machine Scale Set 'ss': enable "
+             "automaticRepairsPolicy before changing the state of its orchestration service.", None)),
+    Refusal("M23", [RG, IMG, vmss("ss", image=IMG["id"])], _req("PUT", f"{SS}/rollingUpgrades/latest", {}),
+            (405, "MethodNotAllowed", "The requested method 'PUT' is not allowed.", None)),
+    Refusal("M24", [RG, IMG, vmss("ss", image=IMG["id"])], voc.action(SS, "extensionRollingUpgrade"),
+            (409, "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade", "Rolling Upgrade failed before it "
+             "started: 100% of instances are in an unhealthy state - more than the threshold of 20% set by "
+             "MaxUnhealthyInstancePercent.", None),
+            "every instance is unhealthy before the first batch", health={"images": {IMG["id"]: {"state": "unhealthy"}}}),
     # ---- template deployments -----------------------------------------------------------------------------------------
     Refusal("DEP1", [RG], _req("PUT", DEP_ID, {"properties": {"template": {"resources": []}}}),
             (400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: 'Required "
@@ -389,6 +418,7 @@ def _refusal_id(r: Refusal) -> str:
 def test_a_refusal_the_effects_raise_is_planned_against_and_named(case: Refusal):
     sim = _sim(case.world)
     sim.cloud.settings["faults"] = copy.deepcopy(case.faults)
+    sim.cloud.settings["health"] = copy.deepcopy(case.health)
     if case.busy is not None:
         r = case.busy.request
         assert writes.perform(sim.cloud, r.method, r.path, r.api_version, r.body).op is not None

@@ -43,13 +43,13 @@ def test_seed_000_applied_twice_runs_nothing_the_second_time(env, session, capsy
         (1, [f"{base}/virtualMachineScaleSets/vmss-app"], {})]
     code, out, err = refit(capsys, "-o", "json", "apply", str(plan), "--yes", "--cleanup")
     first = json.loads(out)
-    assert (code, first["ok"], first["done"], first["skipped"]) == (0, True, [1, 1, 2, 2, 3, 4], [])
+    assert (code, first["ok"], first["done"], first["skipped"]) == (0, True, [1, 1, 2, 2, 3, 4, 5, 6], [])
     before = fleet_documents(session)
     assert f"{base}/galleries/galProd/images/app-tl-tls-bridge" not in {k for k in before}  # cleaned up
 
     code, out, err = refit(capsys, "-o", "json", "apply", str(plan), "--yes", "--cleanup")
     again = json.loads(out)
-    assert (code, again["ok"], again["done"], again["skipped"]) == (0, True, [], [1, 1, 2, 2, 3, 4])
+    assert (code, again["ok"], again["done"], again["skipped"]) == (0, True, [], [1, 1, 2, 2, 3, 4, 5, 6])
     finished = [json.loads(line) for line in err.splitlines() if '"finished"' in line]
     assert finished[-1]["status"] == "completed"
     assert fleet_documents(session) == before  # nothing written: no bridge re-created, the set not moved back onto it

@@ -45,7 +45,10 @@ def test_vm_health_follows_the_extension_and_the_image_of_the_os_disk(session):
     assert _health(session, "vm-02") == "HealthState/initializing"
     session.control("POST", "clock", {"advance": 599})
     assert _health(session, "vm-02") == "HealthState/initializing"
+    # booted 600 s after the start, then one probe (intervalInSeconds 5, numberOfProbes 1) reports it healthy
     session.control("POST", "clock", {"advance": 2})
+    assert _health(session, "vm-02") == "HealthState/initializing"
+    session.control("POST", "clock", {"advance": 4})
     assert _health(session, "vm-02") == "HealthState/healthy"
     # without the extension there is no vmHealth
     session.control("POST", "clock", {"scale": 10000})

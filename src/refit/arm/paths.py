@@ -95,3 +95,13 @@ def deep_merge(base: Any, patch: Any) -> Any:
             out.pop(existing, None)
             out[k if existing == k else existing] = copy.deepcopy(v)
     return out
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars): what copy.deepcopy does for it, several times faster
+    (no memo, no reduce protocol). Tuples and sets are copied as themselves; other objects are shared."""
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clone(v) for v in value]
+    return value

@@ -21,7 +21,7 @@ app = typer.Typer(no_args_is_help=True)
 
 # The built-in scenarios, written out so that `--help` loads no emulator module (tests/cli/test_emulator_cli.py
 # checks the list against refit.emulator.scenario.builtin_names()).
-SCENARIO_HELP = ("A built-in scenario (deadlock, disk-swap, fleet, misconfig, refresh-health; docs/emulator.md) or a "
+SCENARIO_HELP = ("A built-in scenario (deadlock, disk-swap, fleet, misconfig, refresh-health, rollout; docs/emulator.md) or a "
                  "YAML file.")
 DATA_HELP = "The emulator's data dir (state, certificate, endpoint). Default: $REFIT_DATA_DIR or the user data dir."
 

@@ -150,6 +150,17 @@ def update_instances(vmss_id: str) -> Op:
                   summary=f"update all instances of {ResourceId.parse(vmss_id).name} to the latest model")
 
 
+AWAIT_ROLLING_UPGRADE = "await_rolling_upgrade"
+
+
+def await_rolling_upgrade(vmss_id: str) -> Op:
+    """Rolling mode: the model change started Azure's rolling upgrade; the step is that upgrade, watched through
+    `rollingUpgrades/latest` until it completes (a Faulted or Cancelled one fails the step with its error)."""
+    return Op(AWAIT_ROLLING_UPGRADE, vmss_id, Request("GET", f"{vmss_id}/rollingUpgrades/latest",
+                                                      api_version_for(vmss_id)),
+              meta={"summary": f"rolling upgrade of {ResourceId.parse(vmss_id).name} to the latest model"})
+
+
 def _short(v: Any) -> str:
     if isinstance(v, str) and v.startswith("/subscriptions/"):
         rid = ResourceId.parse(v)

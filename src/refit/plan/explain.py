@@ -31,6 +31,9 @@ def explain(start: Sim, path: list[Op], ctx: gen.Context) -> None:
     for i, op in enumerate(path):
         goal_bits = _goal_bits(op, ctx)
         rest = path[:i] + path[i + 1:]
+        if op.name == "await_rolling_upgrade":  # waiting is never refused: it is the upgrade the step before started
+            op.why = _rolling_why(op)
+            continue
         failed_at, rules, end = _replay(start, rest)
         if failed_at is not None:
             j = failed_at + (1 if failed_at >= i else 0)
@@ -46,6 +49,8 @@ def explain(start: Sim, path: list[Op], ctx: gen.Context) -> None:
                 need = "the upgrade policy the scale set had: Rolling with maxSurge was needed only for the change (V3)"
             elif op.name in ("update_instances", "manualupgrade"):
                 need = "Manual upgrade mode: instances keep the old model until updated (V2)"
+            elif op.name == "await_rolling_upgrade":
+                need = _rolling_why(op)
         else:
             need = ""
         if goal_bits:
@@ -57,6 +62,14 @@ def explain(start: Sim, path: list[Op], ctx: gen.Context) -> None:
             op.why = need or "part of the cheapest accepted order"
         if op.temporary:
             op.why = "temporary bridge: " + op.why
+
+
+def _rolling_why(op: Op) -> str:
+    m = op.meta
+    n, size, down = m.get("batches", 0), m.get("batch_size", 0), m.get("per_batch_downtime_s", 0.0)
+    per = f"{down:.0f} s of downtime per instance, one batch at a time" if down else "maxSurge: no downtime"
+    return (f"Rolling mode: Azure's rolling upgrade brings the instances to the new model, {n} batch"
+            f"{'es' if n != 1 else ''} of {size} ({per})")
 
 
 def _goal_bits(op: Op, ctx: gen.Context) -> str:

@@ -62,7 +62,7 @@ def satisfied(sim: Sim, ctx: Context, scale_sets: list[dict[str, Any]] | None = 
             return False  # every VM ends as it started: running if it ran, not running if it did not
     for d in sim.world.of_type(v.VMSS) if scale_sets is None else scale_sets:
         if sim.instances_behind(d["id"]):
-            return False  # Manual mode: instances must be brought to the new model (V2)
+            return False  # instances must run the new model (V2): a manual upgrade or the rolling one
     return enablers.restored(sim, ctx.restore) and all(cr_capacity_ok(sim, ctx, g) for g in ctx.goals)
 
 
@@ -95,6 +95,11 @@ def _cr_matches(vm: dict[str, Any], cr: dict[str, Any]) -> bool:
 
 # ---- candidates -----------------------------------------------------------------------------------------
 def candidates(sim: Sim, ctx: Context) -> list[Op]:
+    # A set's rolling upgrade in progress is the next step of its path: nothing is planned across it (a write to
+    # the set now would change the model the upgrade is rolling out).
+    rolling = [voc.await_rolling_upgrade(d["id"]) for d in sim.world.of_type(v.VMSS) if sim.upgrade_running(d["id"])]
+    if rolling:
+        return rolling
     ops: list[Op] = []
     for g in ctx.goals:
         doc = sim.get(g.resource)
@@ -180,7 +185,10 @@ def _restarts(sim: Sim, ctx: Context) -> list[Op]:
 
 
 def _manual_upgrades(sim: Sim) -> list[Op]:
-    return [voc.update_instances(d["id"]) for d in sim.world.of_type(v.VMSS) if sim.instances_behind(d["id"])]
+    """Instances behind the model: Azure's rolling upgrade in progress brings them (Rolling mode); otherwise the
+    manual upgrade does."""
+    return [voc.await_rolling_upgrade(d["id"]) if sim.upgrade_running(d["id"]) else voc.update_instances(d["id"])
+            for d in sim.world.of_type(v.VMSS) if sim.instances_behind(d["id"])]
 
 
 def _temporaries(sim: Sim) -> int:

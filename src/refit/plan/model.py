@@ -123,7 +123,8 @@ class Plan:
     def totals(self) -> dict[str, Any]:
         return {"steps": len(self.steps), "duration_seconds": round(sum(s.duration_seconds for s in self.steps), 3),
                 "downtime_seconds": round(sum(s.downtime_seconds for s in self.steps), 3),
-                "irreversible_steps": sum(1 for s in self.steps if s.irreversible), "writes": len(self.steps)}
+                "irreversible_steps": sum(1 for s in self.steps if s.irreversible),
+                "writes": sum(1 for s in self.steps if s.request.get("method", "").upper() != "GET")}  # a wait reads
 
     def to_json(self) -> dict[str, Any]:
         return {"version": PLAN_VERSION, "status": self.status, "goals": self.goals, "totals": self.totals(),

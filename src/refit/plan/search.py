@@ -51,6 +51,8 @@ def step_costs(sim_before: Sim, sim_after: Sim, op: Op, ctx: gen.Context, durati
         if before != "running" or after != "running":
             down = duration  # a VM that ran is down during this step
             break
+    if op.name == "await_rolling_upgrade":
+        down = max(down, float(op.meta.get("per_batch_downtime_s") or 0.0))  # each batch's instances, in turn
     if op.name == "update_instances" or (op.request.path.lower().endswith("/manualupgrade")):
         down = max(down, duration)  # Manual mode upgrades every instance in place at once (INFERRED)
     if _reboots(sim_before, op):

@@ -20,10 +20,11 @@ from refit.arm.ids import id_key
 from refit.arm.world import World
 from refit.ops.op import Op
 from refit.ops.op import Request as OpRequest
+from refit.ops.vocabulary import AWAIT_ROLLING_UPGRADE
 from refit.platform import effects, writes
 from refit.platform.clock import ManualClock
 from refit.platform.cloud import Cloud
-from refit.platform.effects import vmss
+from refit.platform.effects import rolling, vmss, vmss_instances
 from refit.platform.effects.vm import power_state
 
 
@@ -50,6 +51,7 @@ class Sim:
         cloud.settings["subscriptions"] = [{"id": s, "displayName": s} for s in sorted(subs)] or cloud.subscriptions
         for doc in world:
             effects.adopt(cloud, copy.deepcopy(doc))
+        vmss_instances.materialise(cloud)  # a Uniform set's instances are not in Resource Graph's resources
         return cls(cloud)
 
     def fork(self) -> Sim:
@@ -71,6 +73,10 @@ class Sim:
     # ---- running ops ---------------------------------------------------------------------------------
     def run(self, op: Op) -> StepOutcome:
         start = self.cloud.now()
+        if op.name == AWAIT_ROLLING_UPGRADE:
+            out = self._await_upgrade(op)
+            out.duration = self.cloud.now() - start
+            return out
         out = self._send(op.request)
         if out.ok and op.meta.get("followup"):
             follow = self._send(OpRequest.from_json(op.meta["followup"]))
@@ -116,6 +122,26 @@ class Sim:
                                            err.get("message", ""), err.get("target"), rule=op.data.get("rule")))
         return StepOutcome(True)
 
+    def _await_upgrade(self, op: Op) -> StepOutcome:
+        """Run the clock until the set's rolling upgrade ends; its batches' downtime goes into the step's meta."""
+        cloud = self.cloud
+        doc = cloud.get(op.resource)
+        u = rolling.running(cloud, doc) if doc is not None else None
+        if u is None:
+            return StepOutcome(True)
+        while u["code"] == "RollingForward" and (due := cloud.next_due()) is not None:
+            cloud.clock.advance(max(0.0, due - cloud.now()) + 1e-6)
+            cloud.tick()
+        op.meta.update(rolling.plan_facts(cloud, doc, u))
+        if u["code"] != "Completed":
+            err = rolling.error_of(u)
+            return StepOutcome(False, err, rules=(err.rule,) if err.rule else ())
+        return StepOutcome(True)
+
+    def upgrade_running(self, vmss_id: str) -> bool:
+        doc = self.cloud.get(vmss_id)
+        return doc is not None and rolling.running(self.cloud, doc) is not None
+
     def settle(self) -> None:
         """Complete every timer still pending (e.g. a replication finishing after its PUT)."""
         while (due := self.cloud.next_due()) is not None:
@@ -136,9 +162,33 @@ class Sim:
         """A state key over the semantic content of every resource in the simulation (volatile fields such as
         timestamps dropped), with the platform state the planner's goals depend on (power, instances on the
         latest model) and which resources are the plan's temporaries."""
-        parts = sorted(([id_key(d["id"]), _semantic(d), self._state(d)] for d in self.cloud.world),
-                       key=lambda x: x[0])
+        hidden = self._instance_parts()
+        parts = sorted(([id_key(d["id"]), _semantic(d), self._state(d)] for d in self.cloud.world
+                        if id_key(d["id"]) not in hidden), key=lambda x: x[0])
         return json.dumps(parts, sort_keys=True, default=str)
+
+    def _instance_parts(self) -> set[str]:
+        """The documents of scale-set instances (their VMs, NICs and disks): a state is the same whatever its
+        instances are called; what counts of them is in the set's own state (`_state`)."""
+        out: set[str] = set()
+        for d in self.cloud.world.of_type("Microsoft.Compute/virtualMachineScaleSets"):
+            for inst in vmss_instances.members(self.cloud, d):
+                out.add(id_key(inst["id"]))
+                p = inst.get("properties") or {}
+                for n in (p.get("networkProfile") or {}).get("networkInterfaces") or []:
+                    if n.get("id"):
+                        out.add(id_key(n["id"]))
+                sp = p.get("storageProfile") or {}
+                for disk in [sp.get("osDisk") or {}, *(sp.get("dataDisks") or [])]:
+                    if (disk.get("managedDisk") or {}).get("id"):
+                        out.add(id_key(disk["managedDisk"]["id"]))
+        return out
+
+    def _set_state(self, doc: dict[str, Any]) -> list[Any]:
+        insts = vmss_instances.members(self.cloud, doc)
+        ran = sorted(f"{vmss_instances.running_image(self.cloud, i)}|{vmss_instances.latest_applied(self.cloud, doc, i)}"
+                     f"|{(i['properties'].get('securityProfile') or {}).get('securityType')}".lower() for i in insts)
+        return [self.upgrade_running(doc["id"]), ran]
 
     def _state(self, doc: dict[str, Any]) -> list[Any]:
         t = (doc.get("type") or "").lower()
@@ -147,6 +197,7 @@ class Sim:
             out.append(self.power(doc["id"]))
         elif t == "microsoft.compute/virtualmachinescalesets":
             out.append(self.instances_behind(doc["id"]))
+            out.append(self._set_state(doc))
         return out
 
 

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
+from refit.arm.paths import clone
 from refit.arm.world import World
 from refit.platform.clock import VirtualClock, iso
 from refit.platform.rules import validate_write
@@ -223,8 +224,8 @@ class Cloud:
         c.store = NullStore()
         c.strict = self.strict
         c.last_violations = []
-        c.world = World(copy.deepcopy(list(self.world)))
-        c.private = copy.deepcopy(self.private)
+        c.world = World([clone(d) for d in self.world])
+        c.private = clone(self.private)
         c.ops = {k: copy.copy(v) for k, v in self.ops.items() if v.status == "InProgress"}
         c.inflight = dict(self.inflight)
         c._heap = list(self._heap)

@@ -136,6 +136,9 @@ def perform(cloud: Cloud, method: str, path: str, api_version: str, body: Any = 
         return Answer(200, tags_at_scope(cloud, path.rstrip("/")[: -len(TAGS_SUFFIX)], call))
     if call.method == "POST":
         parent, _, name = path.rstrip("/").rpartition("/")
+        owner, _, segment = parent.rpartition("/")
+        if segment.lower() == "rollingupgrades":  # `{set}/rollingUpgrades/cancel`: an action named by two segments
+            return act(cloud, resource_id(owner), f"{segment}/{name}", call)
         return act(cloud, resource_id(parent), name, call)
     rid = resource_id(path)
     if call.method == "GET":

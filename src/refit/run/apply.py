@@ -25,6 +25,7 @@ from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
 from refit.azure.pacing import POLL_SECONDS, PacedClient, Wait, operation, request
 from refit.ops.op import Request
+from refit.ops.vocabulary import AWAIT_ROLLING_UPGRADE
 from refit.plan.goal import Goal, equal, unmet
 from refit.plan.model import Plan, Step
 from refit.platform import apis
@@ -157,6 +158,44 @@ def _live(c: PacedClient, step: Step, regions: dict[str, str],
     return _effect_live(step, doc)
 
 
+# ---- a scale set's rolling upgrade ----------------------------------------------------------------------------
+def _rolling(c: PacedClient, step: Step, region: str) -> Generator[Any, Any, dict | None]:
+    """`rollingUpgrades/latest` of the step's scale set (None: it never ran one)."""
+    r = yield from request(c, "GET", step.request["path"], step.request["api_version"], region=region)
+    if r.status == 404:
+        return None
+    if r.status >= 400:
+        raise r.error()
+    return r.body or {}
+
+
+def _instances_current(c: PacedClient, step: Step, region: str) -> Generator[Any, Any, bool]:
+    """Whether every instance of the set runs its latest model (`latestModelApplied`)."""
+    r = yield from request(c, "GET", f"{step.resource}/virtualMachines", step.request["api_version"], region=region)
+    if r.status >= 400:
+        raise r.error()
+    return all(get_path(i, "properties.latestModelApplied") is not False for i in (r.body or {}).get("value") or [])
+
+
+def await_upgrade(c: PacedClient, step: Step, region: str) -> Generator[Any, Any, None]:
+    """Watch the set's rolling upgrade until it ends: Completed is done; Faulted or Cancelled fails the step with the
+    upgrade's own error (its code and message, as `rollingUpgrades/latest` gives them)."""
+    for _ in range(SETTLE_ROUNDS):
+        body = yield from _rolling(c, step, region)
+        code = get_path(body, "properties.runningStatus.code") if body else None
+        if code == "RollingForward":
+            yield Wait(POLL_SECONDS)
+            continue
+        if code in (None, "Completed") and (yield from _instances_current(c, step, region)):
+            return
+        err = get_path(body, "properties.error") or {}
+        raise ArmError(409, err.get("code") or "RollingUpgradeNotCompleted",
+                       err.get("message") or f"the rolling upgrade of {step.resource.rsplit('/', 1)[-1]} ended "
+                       f"{code or 'without running'} with instances not on the latest model")
+    raise ArmError(408, "OperationTimedOut", f"the rolling upgrade of {step.resource.rsplit('/', 1)[-1]} did not end "
+                   f"within {SETTLE_ROUNDS * POLL_SECONDS / 3600:.0f} h")
+
+
 def is_done(c: PacedClient, step: Step, later: list[Step], regions: dict[str, str] | None = None,
             ) -> Generator[Any, Any, bool]:
     """Whether the step's effect is already true in the live state (`later`: the steps after it, in plan order).
@@ -164,6 +203,11 @@ def is_done(c: PacedClient, step: Step, later: list[Step], regions: dict[str, st
     PATCH that is live (the VM was since started again), or the start before a guest command that ran. A
     killed run's half-done chain (deallocated, no PATCH) thus resumes at the PATCH, then starts the VM."""
     regions = {} if regions is None else regions
+    if step.op == AWAIT_ROLLING_UPGRADE:
+        body = yield from _rolling(c, step, regions.get(id_key(step.resource), ""))
+        code = get_path(body, "properties.runningStatus.code") if body else None
+        return code != "RollingForward" and (yield from _instances_current(c, step, regions.get(id_key(step.resource),
+                                                                                                   "")))
     verb = verb_of(step.request)
     if verb not in ("deallocate", "start"):
         return (yield from _live(c, step, regions))
@@ -280,7 +324,10 @@ class Apply:
         self.out.max_in_flight = max(self.out.max_in_flight, self._in_flight)
         detail = ""
         try:
-            yield from operation(self.c, r.method, r.path, r.api_version, r.body, region=region)
+            if step.op == AWAIT_ROLLING_UPGRADE:
+                yield from await_upgrade(self.c, step, region)
+            else:
+                yield from operation(self.c, r.method, r.path, r.api_version, r.body, region=region)
             if step.followup:
                 f = Request.from_json(step.followup)
                 yield from operation(self.c, f.method, f.path, f.api_version, f.body, region=region)

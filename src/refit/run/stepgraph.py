@@ -65,6 +65,11 @@ def footprint(step: Step) -> tuple[set[str], set[str]] | None:
     """(what the step writes, what it reads), as id keys; None when refit cannot tell."""
     req = step.request
     method = req["method"].upper()
+    if method == "GET" and req["path"].lower().rstrip("/").endswith("/rollingupgrades/latest"):
+        try:  # watching a set's rolling upgrade: the set is what the step changes (its instances)
+            return {id_key(ResourceId.parse(step.resource))}, set()
+        except ArmError:
+            return None
     if method == "POST" and verb_of(req) not in KNOWN_ACTIONS:
         return None
     if method not in ("PUT", "PATCH", "DELETE", "POST"):

@@ -25,9 +25,12 @@ class VmNotTrustedLaunch(Check):
         arm='"securityProfile": {"securityType": "TrustedLaunch", "uefiSettings": {"secureBootEnabled": true, '
             '"vTpmEnabled": true}}',
         terraform="secure_boot_enabled = true\nvtpm_enabled        = true")
+    notes = "A Flexible scale set's instances are left to the scale-set checks: they run the set's model."
     source = "seed 001 security notes; reference section 1d (U1-U5)"
 
     def evaluate(self, ev: Eval):
+        if ev.get("properties.virtualMachineScaleSet.id"):
+            return None  # a Flexible scale set's instance runs its set's model: the set's checks judge it
         sec = ev.get("properties.securityProfile.securityType") or "Standard"
         if sec == "Standard":
             return self.failed("security type Standard; plan the move: refit plan --resource "

@@ -33,9 +33,12 @@ class ConfidentialVmReadiness(Check):
            "az vm start -g $RG -n $VM",
         arm='"osDisk": {"managedDisk": {"storageAccountType": "Premium_LRS"}}',
         terraform='os_disk {\n  storage_account_type = "Premium_LRS"\n}')
+    notes = "A Flexible scale set's instances are left to the scale-set checks: they run the set's model."
     source = "reference rules U8, S12; issue 5 (readiness: Gen1, OS disk > 128 GB with CMK, non-Premium disks)"
 
     def evaluate(self, ev: Eval):
+        if ev.get("properties.virtualMachineScaleSet.id"):
+            return None  # a Flexible scale set's instance runs its set's model: the set's checks judge it
         if (ev.get("properties.securityProfile.securityType") or "") == "ConfidentialVM":
             return None
         world = ev.ctx.world

@@ -101,14 +101,14 @@ def start_os(cloud: Cloud, vmss: Doc, api: str) -> Answer:
     """POST osRollingUpgrade (`az vmss rolling-upgrade start`): instances not on the latest OS image get it; "instances
     that are already running the latest available OS version are not affected" (automatic-upgrade page)."""
     target = vmss_instances.target_image(cloud, vmss)
-    start(cloud, vmss, "os", "User", api, target)
-    return _accepted(cloud, vmss, api)
+    u = start(cloud, vmss, "os", "User", api, target)
+    return Answer(202, None, cloud.ops[u["timer"]], location=True)  # the POST's operation is the upgrade
 
 
 def start_extension(cloud: Cloud, vmss: Doc, api: str) -> Answer:
     """POST extensionRollingUpgrade: the model's extensions onto every instance, batch by batch."""
-    start(cloud, vmss, "extension", "User", api)
-    return _accepted(cloud, vmss, api)
+    u = start(cloud, vmss, "extension", "User", api)
+    return Answer(202, None, cloud.ops[u["timer"]], location=True)
 
 
 def cancel(cloud: Cloud, vmss: Doc, api: str) -> Answer:
@@ -178,6 +178,8 @@ def wake(cloud: Cloud, op: Operation) -> None:
 
         auto_os.consider(cloud, vmss, op.api_version)  # a newer version may have become latest meanwhile
         repairs.watch(cloud, vmss, op.api_version)
+        if u["code"] != "Completed":
+            raise error_of(u)  # the operation of a user's start ends as the upgrade did
     else:
         op.end = max(nxt, cloud.now())  # the same timer carries on (Cloud._complete re-queues it)
         op.status = "InProgress"
@@ -197,6 +199,7 @@ def advance(cloud: Cloud, vmss: Doc, u: Doc) -> float | None:
             if wait is not None:
                 return wait
             u["batch"] = None
+            u["batches"][-1]["end"] = now
             _end_of_batch(cloud, vmss, u)
             if u["code"] != "RollingForward":
                 return None
@@ -214,9 +217,8 @@ def advance(cloud: Cloud, vmss: Doc, u: Doc) -> float | None:
             return u["next"]
         if not u["succeeded"] and not u["failed"] and _unhealthy_percent(cloud, list(insts.values())) > \
                 u["policy"]["maxUnhealthyInstancePercent"]:
-            _fault(cloud, u, "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade",
-                   f"The rolling upgrade of '{vmss['name']}' did not start: more than "
-                   f"{u['policy']['maxUnhealthyInstancePercent']}% of its instances are unhealthy.")
+            _fault(cloud, u, 2, percent=round(_unhealthy_percent(cloud, list(insts.values()))),
+                   limit=u["policy"]["maxUnhealthyInstancePercent"])
             return None
         _begin_batch(cloud, vmss, u, todo, len(insts))
     return None
@@ -261,6 +263,7 @@ def _begin_batch(cloud: Cloud, vmss: Doc, u: Doc, todo: list[Doc], total: int) -
     b["until"] = now + seconds
     b["restart"] = restart
     u["batch"] = b
+    u.setdefault("batches", []).append({"start": now, "end": None, "instances": len(chosen), "surge": surge})
     u["pending"] = [i for i in u["pending"] if i not in b["ids"]]
 
 
@@ -344,16 +347,12 @@ def _end_of_batch(cloud: Cloud, vmss: Doc, u: Doc) -> None:
                 d = cloud.get(iid)
                 if d is not None:
                     _roll_back(cloud, u, d)
-        _fault(cloud, u, "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade",
-               f"The rolling upgrade of '{vmss['name']}' was cancelled: {len(u['failed'])} of the {upgraded} upgraded "
-               f"instances are unhealthy, more than the {pol['maxUnhealthyUpgradedInstancePercent']}% the "
-               "rollingUpgradePolicy allows (maxUnhealthyUpgradedInstancePercent).")
+        _fault(cloud, u, 0, percent=round(100 * len(u["failed"]) / upgraded),
+               limit=pol["maxUnhealthyUpgradedInstancePercent"])
         return
     insts = vmss_instances.members(cloud, vmss)
     if insts and _unhealthy_percent(cloud, insts) > int(pol["maxUnhealthyInstancePercent"]):
-        _fault(cloud, u, "MaxUnhealthyInstancePercentExceededInRollingUpgrade",
-               f"The rolling upgrade of '{vmss['name']}' stopped: more than {pol['maxUnhealthyInstancePercent']}% of "
-               "its instances are unhealthy (maxUnhealthyInstancePercent).")
+        _fault(cloud, u, 1, percent=round(_unhealthy_percent(cloud, insts)), limit=pol["maxUnhealthyInstancePercent"])
 
 
 def _unhealthy_percent(cloud: Cloud, insts: list[Doc]) -> float:
@@ -361,10 +360,27 @@ def _unhealthy_percent(cloud: Cloud, insts: list[Doc]) -> float:
     return 100 * bad / len(insts) if insts else 0.0
 
 
-def _fault(cloud: Cloud, u: Doc, code: str, message: str) -> None:
-    # Error codes from the automatic-upgrade page's list; the messages are INFERRED (the page gives none).
-    u["error"] = {"code": code, "message": message}
+def _fault(cloud: Cloud, u: Doc, which: int, **fields: Any) -> None:
+    u["error"] = RULES["M24"].refuse(which, **fields).body()["error"]
     _finish(cloud, u, "Faulted")
+
+
+def error_of(u: Doc):
+    """The ArmError an upgrade that did not complete ends its operation with (rule M24)."""
+    from refit.platform.rules.registry import rebuild
+
+    if u["code"] == "Cancelled":
+        return RULES["M24"].refuse(3)
+    return rebuild(u["error"], 409, "M24")
+
+
+def plan_facts(cloud: Cloud, vmss: Doc, u: Doc) -> Doc:
+    """What a plan says of an upgrade it simulated: its batches and the downtime of one (none with maxSurge: the new
+    instances are up before the old ones go)."""
+    batches = u.get("batches") or []
+    down = max(((b["end"] or b["start"]) - b["start"] for b in batches if not b["surge"]), default=0.0)
+    return {"batches": len(batches), "batch_size": max((b["instances"] for b in batches), default=0),
+            "per_batch_downtime_s": round(down, 3), "code": u["code"]}
 
 
 def _finish(cloud: Cloud, u: Doc, code: str) -> None:

@@ -235,6 +235,21 @@ def add(cloud: Cloud, vmss: Doc, count: int, api_version: str, at_once: bool) ->
     return made
 
 
+def materialise(cloud: Cloud) -> None:
+    """After documents were adopted (Resource Graph, a snapshot): a set with fewer known instances than its capacity
+    gets the missing ones from its model, on its latest model (Resource Graph's `resources` table lists a Flexible
+    set's VMs but not a Uniform set's instances)."""
+    for vmss in cloud.world.of_type(v.VMSS):
+        missing = v.Vmss(vmss).capacity - len(members(cloud, vmss))
+        if missing <= 0 or not isinstance((vmss.get("properties") or {}).get("virtualMachineProfile"), dict):
+            continue
+        cloud.priv(vmss["id"]).setdefault("model", 1)
+        try:
+            add(cloud, vmss, missing, "", at_once=True)
+        except ArmError:
+            continue  # a model this cloud cannot build instances of: the set stays a model
+
+
 def _next_seq(cloud: Cloud, vmss: Doc) -> int:
     priv = cloud.priv(vmss["id"])
     seq = int(priv.get("next_instance", 0))
@@ -291,9 +306,9 @@ def _vm_body(cloud: Cloud, vmss: Doc, prof: Doc, vm_id: ResourceId, computer: st
     osd = sp.setdefault("osDisk", {"createOption": "FromImage"})
     osd.setdefault("createOption", "FromImage")
     osd.pop("name", None)
-    if flexible(vmss):
-        osd.setdefault("deleteOption", "Delete")  # Flexible instances' OS disks go with them (INFERRED default)
-    else:
+    # An instance's OS disk goes with it: always for Uniform, by default for Flexible (deleteOption Delete, INFERRED).
+    osd["deleteOption"] = osd.get("deleteOption") or "Delete" if flexible(vmss) else "Delete"
+    if not flexible(vmss):
         osd["name"] = f"{vmss['name']}_{vm_id.name}_OsDisk_1_{_hex(cloud)}"
     for dd in sp.get("dataDisks") or []:
         dd.setdefault("deleteOption", "Delete")

@@ -37,7 +37,7 @@ from refit.platform.rules.common import (
     type_of_id,
     zones,
 )
-from refit.platform.rules.registry import ErrorTemplate, refusal, rule
+from refit.platform.rules.registry import OPERATION, ErrorTemplate, refusal, rule
 from refit.platform.rules.security import S2_IMAGE
 
 Doc = dict[str, Any] | None
@@ -181,6 +181,34 @@ refusal("M23", "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades", "A s
         doc="""`rollingUpgrades/latest` answers GET only; an upgrade is started with osRollingUpgrade or
         extensionRollingUpgrade and stopped with rollingUpgrades/cancel.""",
         errors=(M23_READ_ONLY,), operations=("create", "update", "delete"), confidence="M")
+
+M24_UPGRADED = ErrorTemplate(409, "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade",
+                             "Rolling Upgrade failed after exceeding the MaxUnhealthyUpgradedInstancePercent value "
+                             "defined in the RollingUpgradePolicy. {percent}% of upgraded instances are in an unhealthy "
+                             "state - more than the threshold of {limit}%. The failed instances were rolled back where "
+                             "a rollback applies.")
+M24_WHOLE = ErrorTemplate(409, "MaxUnhealthyInstancePercentExceededInRollingUpgrade",
+                          "Rolling Upgrade failed after exceeding the MaxUnhealthyInstancePercent value defined in the "
+                          "RollingUpgradePolicy. {percent}% of instances are in an unhealthy state - more than the "
+                          "threshold of {limit}%. To apply upgrades, consider increasing the MaxUnhealthyInstancePercent "
+                          "value.")
+M24_BEFORE = ErrorTemplate(409, "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade",
+                           "Rolling Upgrade failed before it started: {percent}% of instances are in an unhealthy "
+                           "state - more than the threshold of {limit}% set by MaxUnhealthyInstancePercent.")
+M24_CANCELLED = ErrorTemplate(409, "OperationPreempted",
+                              "Operation execution has been preempted by a more recent operation.")
+refusal("M24", VMSS, "A rolling upgrade stops when health falls below its policy",
+        "https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-automatic-upgrade "
+        "(the codes MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade, "
+        "MaxUnhealthyInstancePercentExceededInRollingUpgrade, MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade); "
+        "the whole-set message as opencb/opencga#987 shows it; the other two messages and a cancelled start's "
+        "OperationPreempted are INFERRED",
+        doc="""After each batch: more than maxUnhealthyUpgradedInstancePercent of the upgraded instances unhealthy
+        cancels the upgrade; more than maxUnhealthyInstancePercent of the whole set unhealthy stops it; before the
+        first batch, the same whole-set check. The error shows in `rollingUpgrades/latest` and ends the operation of
+        the request that started the upgrade.""",
+        errors=(M24_UPGRADED, M24_WHOLE, M24_BEFORE, M24_CANCELLED), operations=("action",), stage=OPERATION,
+        asynchronous=True, confidence="M")
 
 
 @rule("M16", VMSS, "A scale set's upgrade mode and security type are Azure's values",
