@@ -16,20 +16,34 @@ class World:
     def __init__(self, docs: Iterable[dict[str, Any]] = ()):
         self._by_id: dict[str, dict[str, Any]] = {}
         self._by_type: dict[str, dict[str, None]] = defaultdict(dict)  # ordered sets
+        # (ancestor key, type) -> the keys below that ancestor: children() without scanning every resource of the type
+        self._below: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
         for d in docs:
             self.add(d)
+
+    @staticmethod
+    def _ancestors(key: str) -> Iterator[str]:
+        parts = key.split("/")
+        for n in range(len(parts) - 2, 2, -2):
+            yield "/".join(parts[:n])
 
     def add(self, doc: dict[str, Any]) -> None:
         k = id_key(doc["id"])
         if k not in self._by_id:
-            self._by_type[(doc.get("type") or ResourceId.parse(doc["id"]).type).lower()][k] = None
+            t = (doc.get("type") or ResourceId.parse(doc["id"]).type).lower()
+            self._by_type[t][k] = None
+            for a in self._ancestors(k):
+                self._below[(a, t)][k] = None
         self._by_id[k] = doc
 
     def remove(self, rid: str | ResourceId) -> None:
         k = id_key(rid)
         doc = self._by_id.pop(k, None)
         if doc is not None:
-            self._by_type.get((doc.get("type") or ResourceId.parse(doc["id"]).type).lower(), {}).pop(k, None)
+            t = (doc.get("type") or ResourceId.parse(doc["id"]).type).lower()
+            self._by_type.get(t, {}).pop(k, None)
+            for a in self._ancestors(k):
+                self._below.get((a, t), {}).pop(k, None)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -56,8 +70,9 @@ class World:
         return [cls(d) for d in self.of_type(cls.arm_type)]
 
     def children(self, parent: str | ResourceId, arm_type: str) -> list[dict[str, Any]]:
-        prefix = id_key(parent) + "/"
-        return [d for d in self.of_type(arm_type) if id_key(d["id"]).startswith(prefix)]
+        """The resources of `arm_type` anywhere below `parent` (in the order they were added)."""
+        below = self._below.get((id_key(parent).rstrip("/"), arm_type.lower()))
+        return [self._by_id[k] for k in below] if below else []
 
     # Convenience accessors in Azure's vocabulary.
     def vms(self) -> list[v.Vm]:

@@ -29,8 +29,9 @@ def read(cloud: Cloud, rid: ResourceId, call: Call) -> dict[str, Any]:
     return h.render(cloud, doc, call)
 
 
-def write(cloud: Cloud, rid: ResourceId, call: Call) -> Answer:
-    """PUT (create or replace) or PATCH (merge) of one resource."""
+def write(cloud: Cloud, rid: ResourceId, call: Call, render: bool = True) -> Answer:
+    """PUT (create or replace) or PATCH (merge) of one resource. `render`: whether the answer carries the document
+    (the platform's own writes, e.g. a scale set making its instances, need no body)."""
     h = handler_for(rid.type)
     own = h.own_write(cloud, rid, call)  # a PUT that is a flow of its own (a deployment runs its template)
     if own is not None:
@@ -60,7 +61,7 @@ def write(cloud: Cloud, rid: ResourceId, call: Call) -> Answer:
                          region="", start=cloud.now(), end=cloud.now(), api_version=call.api_version)
         h.finish(cloud, new, done)
         cloud.save(new)
-        return Answer(200 if status == 202 else status, h.render(cloud, new, call))
+        return Answer(200 if status == 202 else status, h.render(cloud, new, call) if render else None)
     new.setdefault("properties", {})["provisioningState"] = "Creating" if creating else "Updating"
     data: dict[str, Any] = {"old": old}
     if async_err is not None:
@@ -71,7 +72,7 @@ def write(cloud: Cloud, rid: ResourceId, call: Call) -> Answer:
     if async_err is None:
         h.accept(cloud, old, new, op)
     cloud.save(new)
-    return Answer(status, h.render(cloud, new, call), op, location=h.location_header_on_write)
+    return Answer(status, h.render(cloud, new, call) if render else None, op, location=h.location_header_on_write)
 
 
 def delete(cloud: Cloud, rid: ResourceId, call: Call) -> Answer:

@@ -180,7 +180,7 @@ def started(cloud: Cloud, vm: dict[str, Any]) -> None:
 
     vmss = vmss_instances.set_of(cloud, vm)
     if vmss is not None:
-        repairs.watch(cloud, vmss)
+        repairs.watch(cloud, vmss, inst=vm)
 
 
 def start_fault(cloud: Cloud, vm: dict[str, Any]) -> ArmError | None:

@@ -81,12 +81,13 @@ def set_state(cloud: Cloud, vmss: Doc, body: Doc, api: str) -> Answer:
 
 
 # ---- the watcher ----------------------------------------------------------------------------------------------------
-def watch(cloud: Cloud, vmss: Doc, api: str = "") -> None:
-    """Make sure a timer looks at the set when something may next need repair (one timer per set)."""
+def watch(cloud: Cloud, vmss: Doc, api: str = "", inst: Doc | None = None) -> None:
+    """Make sure a timer looks at the set when something may next need repair (one timer per set); `inst`: only that
+    instance changed (it booted), so only it is looked at."""
     priv = cloud.priv(vmss["id"])
     if service_state(cloud, vmss) != "Running":
         return
-    t = next_check(cloud, vmss)
+    t = next_check(cloud, vmss) if inst is None else _eligible_at(cloud, vmss, inst)
     if t is None:
         return
     op = cloud.ops.get(priv.get("repairs_timer") or "")

@@ -226,12 +226,14 @@ def _priority(cloud: Cloud, vmss: Doc, existing: list[Doc]) -> str:
 def add(cloud: Cloud, vmss: Doc, count: int, api_version: str, at_once: bool) -> list[Doc]:
     """Create `count` instances from the set's model. `at_once`: they exist in their final state (a scenario's seed);
     otherwise each is created as Azure creates a VM (an operation of `vm.create`)."""
-    made = []
+    made: list[Doc] = []
+    existing = members(cloud, vmss)
     for _ in range(count):
-        existing = members(cloud, vmss)
         zone, fd = place(cloud, vmss, existing)
         priority = _priority(cloud, vmss, existing)
-        made.append(_create(cloud, vmss, zone, fd, priority, api_version, at_once))
+        doc = _create(cloud, vmss, zone, fd, priority, api_version, at_once)
+        made.append(doc)
+        existing.append(doc)
     return made
 
 
@@ -277,7 +279,7 @@ def _create(cloud: Cloud, vmss: Doc, zone: str | None, fd: int, priority: str, a
     before = set(cloud.ops)
     cloud.priv(vm_id)["creating"] = True
     try:
-        writes.write(cloud, vm_id, Call("PUT", api_version, body))
+        writes.write(cloud, vm_id, Call("PUT", api_version, body), render=False)
     finally:
         cloud.priv(vm_id).pop("creating", None)
     doc = cloud.get(vm_id)
@@ -364,7 +366,7 @@ def _nics(cloud: Cloud, vmss: Doc, prof: Doc, vm_id: ResourceId, api_version: st
         for k in ("enableAcceleratedNetworking", "enableIPForwarding", "networkSecurityGroup", "dnsSettings"):
             if cp.get(k) is not None:
                 nic_body["properties"][k] = copy.deepcopy(cp[k])
-        writes.write(cloud, nic_id, Call("PUT", apis.api_version(NIC), nic_body))
+        writes.write(cloud, nic_id, Call("PUT", apis.api_version(NIC), nic_body), render=False)
         out.append({"id": str(nic_id), "properties": {"primary": cp.get("primary", i == 0),
                                                       "deleteOption": cp.get("deleteOption") or "Delete"}})
     return out
