@@ -6,6 +6,7 @@ set's actions on its instances. Over HTTPS, the clock frozen and moved by the co
 from __future__ import annotations
 
 import copy
+import json
 
 RG = "rg-payments"
 CANARY = "vmss-payments-eastus"
@@ -68,7 +69,20 @@ def _health_ext(model):
 
 
 # ---- row 5: "Auto-OS upgrade silently does nothing on Flex" ---------------------------------------------------------
-def test_row_5_automatic_os_upgrade_prerequisites_on_a_flexible_set(raw, sub):
+def _doctor(capsys, monkeypatch, server, *args):
+    from refit.cli import main
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert))
+    capsys.readouterr()
+    try:
+        main(["--endpoint", server.url, "--subscription", server.endpoint.subscription, "doctor", "-o", "json", *args])
+        code = 0
+    except SystemExit as e:
+        code = int(e.code or 0)
+    return code, capsys.readouterr().out
+
+
+def test_row_5_automatic_os_upgrade_prerequisites_on_a_flexible_set(raw, sub, server, capsys, monkeypatch):
     _seed(raw)
     model = _model(raw, sub)
     # No health extension: Azure refuses to enable it (rule H3).
@@ -102,6 +116,12 @@ def test_row_5_automatic_os_upgrade_prerequisites_on_a_flexible_set(raw, sub):
     assert _get(raw, f"{_set(sub)}/osUpgradeHistory")["value"] == []
     assert {i["name"]: i["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
             for i in _instances(raw, sub)} == before
+    # The doctor reads the live instances and says why (RF-VMSS-001).
+    code, out = _doctor(capsys, monkeypatch, server, "--check", "RF-VMSS-001")
+    fails = [f for f in json.loads(out)["findings"] if f["status"] == "fail" and f["resource"].endswith(f"/{CANARY}")]
+    assert code == 0 and len(fails) == 1
+    assert fails[0]["message"].startswith("automatic OS upgrade will not run: instances whose Application Health "
+                                          "extension differs from the model's 2.1: ")
     # The fix: align the instances (update-instances); the platform's upgrade then starts and completes.
     _post(raw, f"{_set(sub)}/manualupgrade", {"instanceIds": ["*"]})
     _advance(raw, 300)
