@@ -82,7 +82,7 @@ class ScaleSetType(ResourceType):
         return doc
 
     def accept(self, cloud, old, new, op):
-        if old is None or (old["properties"].get("virtualMachineProfile") != new["properties"].get("virtualMachineProfile")):
+        if old is None or model_changed(old, new):
             vmss_instances.bump_model(cloud, new)
 
     def finish(self, cloud, doc, op):
@@ -104,7 +104,7 @@ class ScaleSetType(ResourceType):
         repairs.watch(cloud, doc, api)
 
     def _upgrade(self, cloud, doc, old, api) -> None:
-        if old is None or old["properties"].get("virtualMachineProfile") == doc["properties"].get("virtualMachineProfile"):
+        if old is None or not model_changed(old, doc):
             return
         mode = v.Vmss(doc).upgrade_mode
         if mode == "Automatic":
@@ -192,9 +192,6 @@ class ScaleSetType(ResourceType):
         if doc is not None:
             auto_os.consider(cloud, doc, op.api_version)  # aligned instances may unblock the platform's upgrade
 
-    def finish_accepted(self, cloud, op):
-        """The POST of an upgrade's start or cancel, or of a service state, has been taken in (rolling.py, repairs.py)."""
-
     def finish_delete_instances(self, cloud, op):
         doc, insts = self._settled(cloud, op)
         for inst in insts:
@@ -242,6 +239,11 @@ class ScaleSetType(ResourceType):
 
     finish_reimageall = finish_reimage
 
+    def finish_accepted(self, cloud, op):
+        """The POST's own operation (osRollingUpgrade, extensionRollingUpgrade, rollingUpgrades/cancel,
+        setOrchestrationServiceState: rolling.py and repairs.py begin it) ends: the set accepted the request; what it
+        started goes on by its own timers and shows in rollingUpgrades/latest or the instance view."""
+
     def complete(self, cloud, op):
         if op.kind == "action" and op.name == "delete":
             return self.finish_delete_instances(cloud, op)
@@ -263,6 +265,12 @@ class ScaleSetType(ResourceType):
         if low == "osupgradehistory":
             return {"value": vmss_views.os_upgrade_history(cloud, doc)}
         return None
+
+
+def model_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """The instances' model: the VM profile and the VM size (`sku.name`; a capacity change is not a new model)."""
+    return (old["properties"].get("virtualMachineProfile") != new["properties"].get("virtualMachineProfile")
+            or (old.get("sku") or {}).get("name") != (new.get("sku") or {}).get("name"))
 
 
 def _upgrade_now(cloud: Cloud, vmss: dict[str, Any], inst: dict[str, Any]) -> None:
