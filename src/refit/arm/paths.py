@@ -83,8 +83,9 @@ def set_path(doc: dict, path: str, value: Any) -> None:
 def deep_merge(base: Any, patch: Any) -> Any:
     """JSON merge-patch semantics as ARM PATCH uses them: objects merge, null deletes, the rest replaces."""
     if not isinstance(base, dict) or not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = copy.deepcopy(base)
+        return clone(patch)
+    out = {k: v for k, v in base.items()}
+    patched: set[Any] = set()
     for k, v in patch.items():
         existing = next((ek for ek in out if isinstance(ek, str) and ek.lower() == k.lower()), k)
         if v is None:
@@ -93,7 +94,12 @@ def deep_merge(base: Any, patch: Any) -> Any:
             out[existing] = deep_merge(out[existing], v)
         else:
             out.pop(existing, None)
-            out[k if existing == k else existing] = copy.deepcopy(v)
+            existing = k if existing == k else existing
+            out[existing] = clone(v)
+        patched.add(existing)
+    for k in out:
+        if k not in patched:
+            out[k] = clone(out[k])  # what the patch leaves is copied too: the result shares nothing with `base`
     return out
 
 
