@@ -6,7 +6,6 @@ templates written by hand are not always in canonical casing). `[n]` indexes lis
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 

@@ -60,8 +60,12 @@ class ScaleSetType(ResourceType):
             p.setdefault("orchestrationMode", "Uniform")  # INFERRED API default when not given
             if p.get("orchestrationMode") == "Uniform":
                 p.setdefault("upgradePolicy", {"mode": "Manual"})
-            p.setdefault("platformFaultDomainCount", 1 if p["orchestrationMode"] == "Flexible" else 5)
-            p.setdefault("singlePlacementGroup", p["orchestrationMode"] == "Uniform" and doc["sku"]["capacity"] <= 100)
+            # A null is not given (az vmss create's template sends `singlePlacementGroup: null` for Flexible); a
+            # Flexible set's "will be set to false based on first VM deployed" (acd orchestration-modes).
+            if p.get("platformFaultDomainCount") is None:
+                p["platformFaultDomainCount"] = 1 if p["orchestrationMode"] == "Flexible" else 5
+            if p.get("singlePlacementGroup") is None:
+                p["singlePlacementGroup"] = p["orchestrationMode"] == "Uniform" and doc["sku"]["capacity"] <= 100
             p["uniqueId"] = new_guid()
             p["timeCreated"] = cloud.now_iso()
         else:

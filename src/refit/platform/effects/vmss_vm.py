@@ -120,7 +120,10 @@ class ScaleSetVmType(VirtualMachineType):
         if name.lower() == "instanceview":
             view = instance_view(cloud, doc)
             view["platformFaultDomain"] = int(cloud.priv(doc["id"]).get("fault_domain", 0))
-            view["platformUpdateDomain"] = int(cloud.priv(doc["id"]).get("seq", 0)) % 5  # INFERRED: 5 update domains
+            # Uniform: INFERRED 5 update domains. A Flexible set's VMs have none ("Update Domains | No", acd
+            # virtual-machine-scale-sets-orchestration-modes): the VM's own view's 0.
+            flex = doc["type"].lower() != self.type.lower()
+            view["platformUpdateDomain"] = 0 if flex else int(cloud.priv(doc["id"]).get("seq", 0)) % 5
             return view
         return None
 
@@ -141,7 +144,10 @@ def reimage(cloud, vmss, instances, api_version: str) -> Answer:
         set_power(cloud, inst, "starting")
         inst["properties"]["provisioningState"] = "Updating"
         cloud.save(inst)
-    target = instances[0]["id"] if len(instances) == 1 else vmss["id"]
+    # One Uniform instance: the instance's operation (its finish_reimage); otherwise, and for a Flexible set's VM
+    # (a Microsoft.Compute/virtualMachines resource, whose own type finishes no scale-set reimage), the set's.
+    one = len(instances) == 1 and (instances[0].get("type") or "").lower() == vmss_instances.VMSS_VM.lower()
+    target = instances[0]["id"] if one or vmss is None else vmss["id"]
     op = cloud.begin(target, "action", "reimage", cloud.timing["vmss.reimage_instance"],
                      (vmss or instances[0])["location"], api_version, {"instances": [i["id"] for i in instances]})
     return Answer(202, None, op, location=True)
