@@ -113,9 +113,10 @@ def test_az_vmss_flexible_scale_set_lifecycle(az, raw, sub):
         assert re.fullmatch(rf"{SS}_[0-9a-f]{{8}}", i["name"]), i["name"]  # {scale-set-name}_{8-char-guid}
         assert (i["instanceId"], i["type"], i["provisioningState"], i["latestModelApplied"]) == (
             i["name"], "Microsoft.Compute/virtualMachines", "Succeeded", True)
+        # `latest` as asked, and the version it was made from (ImageReference.exactVersion, read-only)
         assert i["storageProfile"]["imageReference"] == {
             "publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2",
-            "version": "latest"}
+            "version": "latest", "exactVersion": "22.04.202611180"}
     names = [i["name"] for i in insts]
     first = names[0]
 

@@ -22,7 +22,7 @@ from refit.platform.rules.common import INVALID_ENUM, REQUIRED
 SRC = Path(__file__).resolve().parents[2] / "src" / "refit"
 PLATFORM = SRC / "platform"
 CATALOG = PLATFORM / "rules" / "registry.py"  # the one place an ArmError is built from a template
-RAISERS = [*sorted((PLATFORM / "effects").glob("*.py")), PLATFORM / "writes.py"]
+RAISERS = [*sorted((PLATFORM / "effects").glob("*.py")), PLATFORM / "writes.py", PLATFORM / "cloud.py"]
 WIRE = sorted((SRC / "emulator").glob("*.py"))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import heapq
+import logging
 import random
 import secrets
 import threading
@@ -33,6 +34,7 @@ from refit.platform.clock import VirtualClock, iso
 from refit.platform.rules import validate_write
 from refit.platform.timing import Timing
 
+_log = logging.getLogger("refit.platform")
 DEFAULT_TENANT = "72f988bf-0000-4000-8000-00000000ref1"
 DEFAULT_SUBSCRIPTION = "00000000-0000-4000-8000-000000000001"
 
@@ -379,6 +381,12 @@ class Cloud:
                 op.status = "Succeeded"
         except ArmError as e:
             self.fail(op, e)
+        except Exception:  # an effect's bug must not leave its operation in flight for ever
+            _log.exception("operation %s (%s %s on %s) failed inside the platform", op.id, op.kind, op.name,
+                           op.resource_id)
+            from refit.platform.rules import RULES
+
+            self.fail(op, RULES["ARM19"].refuse())
         self._put_op(op)
         self.version += 1
         self._gc_ops()

@@ -212,13 +212,11 @@ def state(cloud: Cloud, vm: dict[str, Any]) -> str | None:
     if priv.get("power", "running") != "running":
         return "unknown"  # the extension only reports from a running guest
     app = _settings_for(cloud, image_of(cloud, vm)).get("state", "healthy")
-    booted = priv.get("booted_at")
-    if booted is None:
+    times = _timeline(cloud, vm, settings)
+    if times is None:
         return app
+    decided, expired = times
     now = cloud.now()
-    window, grace = probe_timing(settings)
-    decided = float(booted) + boot_seconds(cloud, vm) + window
-    expired = float(booted) + grace
     if now >= decided:
         return app
     if now < expired:
@@ -226,16 +224,30 @@ def state(cloud: Cloud, vm: dict[str, Any]) -> str | None:
     return "unhealthy" if str(settings.get("protocol") or "http").lower() == "tcp" else "unknown"
 
 
+def _timeline(cloud: Cloud, vm: dict[str, Any], settings: dict[str, Any]) -> tuple[float, float] | None:
+    """(when the application's own state has been reported numberOfProbes times, when the grace period expires), from
+    the guest's last boot or the extension's last start, whichever is later; None when neither is known (a VM that
+    has been running all along reports its application's state)."""
+    priv = cloud.priv(vm["id"])
+    booted, since = priv.get("booted_at"), priv.get("health_since")
+    if booted is None and since is None:
+        return None
+    window, grace = probe_timing(settings)
+    ready = max(float(booted) + boot_seconds(cloud, vm) if booted is not None else float("-inf"),
+                float(since) if since is not None else float("-inf"))
+    start = max(float(booted) if booted is not None else float("-inf"), float(since) if since is not None else
+                float("-inf"))
+    return ready + window, start + grace
+
+
 def settles_at(cloud: Cloud, vm: dict[str, Any]) -> float | None:
     """When the reported state next changes by itself (the end of Initializing, or of an expired grace period's
     Unknown); None when it does not."""
     settings = settings_of(cloud, vm)
-    booted = cloud.priv(vm["id"]).get("booted_at")
-    if settings is None or booted is None:
+    times = _timeline(cloud, vm, settings) if settings is not None else None
+    if times is None:
         return None
-    window, grace = probe_timing(settings)
-    decided = float(booted) + boot_seconds(cloud, vm) + window
-    expired = float(booted) + grace
+    decided, expired = times
     now = cloud.now()
     later = [t for t in (min(decided, expired), decided) if t > now]
     return min(later) if later else None

@@ -78,6 +78,12 @@ def start(cloud: Cloud, vmss: Doc, kind: str, started_by: str, api: str, target:
     """Begin an upgrade of `kind` model | os | extension. A running one is Azure's refusal (rule M18)."""
     if running(cloud, vmss) is not None:
         raise RULES["M18"].refuse(name=vmss["name"])
+    if vmss_instances.flexible(vmss) and not any(
+            facts.is_health_extension(((e or {}).get("properties") or {}).get("type"))
+            for e in (((vmss["properties"].get("virtualMachineProfile") or {}).get("extensionProfile") or {})
+                      .get("extensions") or [])):
+        # "the scale set must also use the application health extension" (configure-rolling-upgrades, Flexible)
+        raise RULES["M25"].refuse()
     pol = policy_of(vmss)
     auto = ((vmss["properties"].get("upgradePolicy") or {}).get("automaticOSUpgradePolicy") or {})
     now = cloud.now()

@@ -15,6 +15,7 @@ from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
+from refit.platform import vmimages
 from refit.platform.cloud import Answer, Call, Cloud, Operation
 from refit.platform.effects import disks, extensions, register
 from refit.platform.effects.base import ResourceType, invalid, new_guid, required, same
@@ -120,6 +121,9 @@ class VirtualMachineType(ResourceType):
                 extra["securityProfile"] = {"securityType": sec}
             plan.append({"create": disks.new_disk_doc(cloud, ResourceId.parse(disk_id), loc, doc.get("zones"), sku,
                                                       size, creation, extra)})
+            ev = exact_version(f)
+            if ev:
+                sp["imageReference"] = {**sp["imageReference"], "exactVersion": ev}
             osd.update({"name": name, "createOption": "FromImage", "osType": f.os_type, "diskSizeGB": size,
                         "caching": osd.get("caching") or "ReadWrite",
                         "managedDisk": {"storageAccountType": sku, "id": disk_id}})
@@ -434,6 +438,28 @@ def _disk_ids(doc: dict[str, Any]) -> list[str]:
         if did:
             out.append(did)
     return out
+
+
+def exact_version(f: images.ImageFacts) -> str | None:
+    """`imageReference.exactVersion`: "the version of platform image or marketplace image used to create the virtual
+    machine. This readonly field differs from 'version', only if the value specified in 'version' field is 'latest'"
+    (specs ComputeRP ImageReference); for a gallery image, the version the reference resolved to (INFERRED: live
+    VMs made from a definition show it the same way)."""
+    if f.kind == "gallery-version":
+        return f.source_id.rstrip("/").rsplit("/", 1)[-1]
+    if f.kind != "platform":
+        return None
+    if ":" in f.source_id:
+        pub, offer, sku, version = [*f.source_id.split(":"), "", "", ""][:4]
+    else:
+        low = f.source_id.split("/")
+        lower = [x.lower() for x in low]
+        pick = (lambda k: low[lower.index(k) + 1] if k in lower and lower.index(k) + 1 < len(low) else "")  # noqa: E731
+        pub, offer, sku, version = pick("publishers"), pick("offers"), pick("skus"), pick("versions")
+    if version and version.lower() != "latest":
+        return version
+    known = vmimages.find(pub, offer, sku)
+    return vmimages.latest(known) if known is not None else None
 
 
 def allocation_fault(cloud: Cloud, doc: dict[str, Any]) -> ArmError | None:

@@ -288,8 +288,10 @@ def _create(cloud: Cloud, vmss: Doc, zone: str | None, fd: int, priority: str, a
     if at_once:
         cloud.complete_now([o for o in cloud.ops if o not in before])
         doc = cloud.get(vm_id)
-        cloud.priv(vm_id).pop("booted_at", None)  # it exists as if long booted (a scenario's, a surge's: set later)
     apply_extensions(cloud, vmss, doc)
+    if at_once:  # it exists as if long running (a scenario's; a surge's boot is set by the engine)
+        cloud.priv(vm_id).pop("booted_at", None)
+        cloud.priv(vm_id).pop("health_since", None)
     cloud.save(doc)
     return doc
 
@@ -377,6 +379,16 @@ def apply_extensions(cloud: Cloud, vmss: Doc, inst: Doc) -> None:
     of one type, https://learn.microsoft.com/azure/virtual-machines/extensions/overview), a Uniform instance's list."""
     model = [e for e in ((vmss["properties"].get("virtualMachineProfile") or {}).get("extensionProfile") or {})
              .get("extensions") or [] if isinstance(e, dict) and e.get("name")]
+    before = health_settings(cloud, inst)
+    _install(cloud, vmss, inst, model)
+    after = health_settings(cloud, inst)
+    if after is not None and after != before:
+        # The Application Health extension starts (or restarts with new settings) on a running guest: it reports
+        # Initializing again from now ("only occurs once at extension start time", health-extension page).
+        cloud.priv(inst["id"])["health_since"] = cloud.now()
+
+
+def _install(cloud: Cloud, vmss: Doc, inst: Doc, model: list[Doc]) -> None:
     if not flexible(vmss):
         cloud.priv(inst["id"])["extensions"] = [{"name": e["name"], "properties": {
             k: copy.deepcopy((e.get("properties") or {})[k]) for k in _EXT_KEYS if k in (e.get("properties") or {})}}
@@ -514,6 +526,12 @@ def new_os_disk(cloud: Cloud, vmss: Doc | None, inst: Doc, image_id: str | None)
         creation["sourceResourceId"] = f.source_id
     elif f is not None:
         creation["imageReference"] = {"id": f.source_id}
+    if f is not None and isinstance(p["storageProfile"].get("imageReference"), dict):
+        from refit.platform.effects.vm import exact_version
+
+        ev = exact_version(f)
+        if ev:
+            p["storageProfile"]["imageReference"] = {**p["storageProfile"]["imageReference"], "exactVersion": ev}
     sec = (p.get("securityProfile") or {}).get("securityType") or "Standard"
     extra: Doc = {"osType": f.os_type if f else (osd.get("osType") or "Linux"),
                   "hyperVGeneration": f.hyper_v_generation if f else "V2"}

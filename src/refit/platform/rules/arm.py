@@ -17,7 +17,7 @@ from refit.arm.ids import ResourceId
 from refit.arm.world import World
 from refit.platform import regions
 from refit.platform.rules.common import REF, region, zones
-from refit.platform.rules.registry import EVERY_TYPE, WIRE, ErrorTemplate, refusal, rule
+from refit.platform.rules.registry import EVERY_TYPE, OPERATION, WIRE, ErrorTemplate, refusal, rule
 
 Doc = dict[str, Any] | None
 
@@ -276,6 +276,16 @@ refusal("ARM18", EVERY_TYPE, "A resource list's $top is a positive number",
         doc="""A `$top` of a resource list that is not a whole number from 1 up is refused by the wire.""",
         errors=(ErrorTemplate(400, "InvalidTopInQueryString", "Invalid $top '{top}' specified in the query string."),),
         operations=("read",), confidence="L", stage=WIRE)
+
+refusal("ARM19", EVERY_TYPE, "An operation that fails inside the service ends Failed",
+        "INFERRED: Azure ends a long-running operation Failed with InternalExecutionError / InternalServerError when "
+        "the service fails (https://learn.microsoft.com/azure/virtual-machine-scale-sets/"
+        "virtual-machine-scale-sets-automatic-upgrade lists InternalExecutionError); the emulator's own fault",
+        doc="""An operation whose completion fails inside the platform (a defect of the emulator) ends Failed with
+        Azure's internal error, so clients polling it stop instead of waiting for ever.""",
+        errors=(ErrorTemplate(500, "InternalExecutionError",
+                              "An internal execution error occurred. Please retry later."),),
+        stage=OPERATION, operations=("create", "update", "delete", "action"), asynchronous=True, confidence="L")
 
 refusal("ARM16", EVERY_TYPE, "A resource id is /subscriptions/{id}/resourceGroups/{name}/providers/...",
         "INFERRED: ARM's InvalidResourceId family; the texts are refit.arm.ids' (the one parser of ids)",

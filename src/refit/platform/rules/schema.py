@@ -80,7 +80,7 @@ COMMON: dict[str, Any] = {
     "extendedLocation": {"name": STR, "type": STR},
 }
 _ID = {"id": STR}
-_IMAGE_REFERENCE = {"id": STR, "publisher": STR, "offer": STR, "sku": STR, "version": STR,
+_IMAGE_REFERENCE = {"id": STR, "publisher": STR, "offer": STR, "sku": STR, "version": STR, "exactVersion": STR,
                     "sharedGalleryImageId": STR, "communityGalleryImageId": STR}
 _MANAGED_DISK = {"id": STR, "storageAccountType": VM_DISK_TYPES, "diskEncryptionSet": _ID,
                  "securityProfile": {"securityEncryptionType": STR, "diskEncryptionSet": _ID}}

@@ -210,6 +210,15 @@ refusal("M24", VMSS, "A rolling upgrade stops when health falls below its policy
         errors=(M24_UPGRADED, M24_WHOLE, M24_BEFORE, M24_CANCELLED), operations=("action",), stage=OPERATION,
         asynchronous=True, confidence="M")
 
+refusal("M25", VMSS, "A Flexible set's rolling upgrade needs the Application Health extension",
+        "https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-configure-rolling-"
+        "upgrades ('When using a rolling upgrade policy on Virtual Machine Scale Sets with Flexible Orchestration, the "
+        "scale set must also use the application health extension'); the wording of rule H1, INFERRED for these "
+        "actions",
+        doc="""`osRollingUpgrade` and `extensionRollingUpgrade` on a Flexible scale set whose model has no Application
+        Health extension are refused (a load balancer probe does not count on Flexible).""",
+        errors=(H1_ROLLING,), operations=("action",), confidence="L")
+
 
 @rule("M16", VMSS, "A scale set's upgrade mode and security type are Azure's values",
       f"{REF} 4b (UpgradeMode: Automatic, Manual, Rolling), 1a (SecurityTypes); the message is {FAMILY}",
