@@ -78,6 +78,9 @@ def _register() -> None:
     app.command("reserve")(reserve.reserve)
     from refit.cli import doctor
     app.command("doctor")(doctor.doctor)
+    from refit.cli import release
+    app.add_typer(release.app, name="release", help="Golden images: publish (canary region first), promote, kill, "
+                                                    "status.")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,125 @@
+"""`refit release publish|promote|kill|status` on seed 001's `rollout` scenario (issue 14): a version published to the
+canary region only, promoted to the second region, killed with excludeFromLatest while the platform's rolling
+upgrade takes it (the upgrade cancelled, nothing deleted); bad input refused in one line with exit 2, nothing
+changed. Read back through the SDK."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from refit.cli import main
+
+RG = "rg-payments"
+
+
+def cli(capsys, monkeypatch, server, *args):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        main(["--endpoint", server.url, "--subscription", server.endpoint.subscription, *args])
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return e.value.code, out.out, out.err
+
+
+def _ids(sub):
+    base = f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.Compute"
+    return f"{base}/galleries/galPayments/images/payments-auth", f"{base}/disks/payments-bake"
+
+
+def test_publish_to_the_canary_region_promote_and_status(session, server, sub, capsys, monkeypatch):
+    session.control("POST", "scenario", {"name": "rollout"})
+    definition, source = _ids(sub)
+    code, out, _ = cli(capsys, monkeypatch, server, "release", "status", definition, "-o", "json")
+    st = json.loads(out)
+    assert (code, st["versions"], st["latest"]) == (0, [{"name": "1.6.0", "excludeFromLatest": False, "regions": {
+        "eastus": "Completed", "westus3": "Completed"}}], {"eastus": "1.6.0", "westus3": "1.6.0"})
+    assert {k.rsplit("/", 1)[-1]: {ver: len(n) for ver, n in per.items()} for k, per in st["scaleSets"].items()} == {
+        "vmss-payments-eastus": {"1.6.0": 10}, "vmss-payments-westus3": {"1.6.0": 5}}
+
+    code, out, err = cli(capsys, monkeypatch, server, "release", "publish", "--definition", definition, "--version",
+                         "1.7.1", "--source", source, "--canary-region", "eastus", "--yes", "-o", "json")
+    assert code == 0, err
+    assert json.loads(out) == {"dry_run": False, "version": f"{definition}/versions/1.7.1",
+                               "regions": {"eastus": "Completed"}}
+    got = session.compute.gallery_image_versions.get(RG, "galPayments", "payments-auth", "1.7.1")
+    assert [t.name for t in got.publishing_profile.target_regions] == ["East US"]
+    code, out, _ = cli(capsys, monkeypatch, server, "release", "status", definition, "-o", "json")
+    assert json.loads(out)["latest"] == {"eastus": "1.7.1", "westus3": "1.6.0"}
+
+    # Promote: the remaining region is where the definition runs (the second set's region).
+    code, out, err = cli(capsys, monkeypatch, server, "release", "promote", f"{definition}/versions/1.7.1", "--yes",
+                         "-o", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["added"], report["regions"]) == (["westus3"], {"eastus": "Completed", "westus3": "Completed"})
+    got = session.compute.gallery_image_versions.get(RG, "galPayments", "payments-auth", "1.7.1")
+    assert [t.name for t in got.publishing_profile.target_regions] == ["East US", "West US 3"]
+    code, out, _ = cli(capsys, monkeypatch, server, "release", "promote", f"{definition}/versions/1.7.1", "--yes",
+                       "-o", "json")
+    assert json.loads(out)["added"] == []  # nothing left to add: nothing sent
+
+
+def test_kill_excludes_the_version_and_cancels_the_upgrade_taking_it(session, server, sub, capsys, monkeypatch):
+    session.control("POST", "scenario", {"name": "rollout"})
+    # A batch's reimage takes a simulated week: the platform's upgrade of 1.7.0 is still rolling when the kill comes.
+    session.control("PUT", "timing", {"vmss.reimage_instance": 604_800})
+    definition, source = _ids(sub)
+    code, _, err = cli(capsys, monkeypatch, server, "release", "publish", "--definition", definition, "--version",
+                       "1.7.0", "--source", source, "--canary-region", "eastus", "--yes")
+    assert code == 0, err
+    session.control("POST", "clock", {"advance": 900})  # the platform's automatic OS upgrade delay
+    latest = session.compute.virtual_machine_scale_set_rolling_upgrades.get_latest(RG, "vmss-payments-eastus")
+    assert latest.running_status.code == "RollingForward"
+    code, out, err = cli(capsys, monkeypatch, server, "release", "kill", f"{definition}/versions/1.7.0", "--yes",
+                         "-o", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    canary = f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachineScaleSets/" \
+             "vmss-payments-eastus"
+    assert report["cancelled"] == [canary]
+    assert report["previous"] == f"{definition}/versions/1.6.0"
+    assert [len(n) for n in report["scaleSets"].values()] == [2]  # the first batch had taken it
+    # The set tracks the definition: an OS upgrade takes `latest` again, which is 1.6.0 once 1.7.0 is excluded.
+    assert report["return"] == ["az vmss rolling-upgrade start -g rg-payments -n vmss-payments-eastus"]
+    got = session.compute.gallery_image_versions.get(RG, "galPayments", "payments-auth", "1.7.0")
+    assert got.publishing_profile.exclude_from_latest is True  # excluded, never deleted
+    latest = session.compute.virtual_machine_scale_set_rolling_upgrades.get_latest(RG, "vmss-payments-eastus")
+    assert (latest.running_status.code, latest.running_status.last_action) == ("Cancelled", "Cancel")
+    code, out, _ = cli(capsys, monkeypatch, server, "release", "status", definition, "-o", "json")
+    assert json.loads(out)["latest"] == {"eastus": "1.6.0", "westus3": "1.6.0"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["publish", "--definition", "{definition}x", "--version", "1.8.0", "--source", "{source}", "--yes"],
+     "error: no image definition {definition}x: check the id (refit release status lists the definitions)"),
+    (["publish", "--definition", "{definition}", "--version", "1.6.0", "--source", "{source}", "--yes"],
+     "error: version 1.6.0 of payments-auth exists: publish a new version number (a version is immutable; `refit "
+     "release promote` adds regions to it)"),
+    (["publish", "--definition", "{definition}", "--version", "1.8.0", "--source", "{source}", "--regions", "mars",
+      "--yes"], "error: --regions: 'mars' is not an Azure region (e.g. eastus, westus3)"),
+    (["publish", "--definition", "{definition}", "--version", "1.8.0", "--source", "{source}", "--regions", "eastus",
+      "--canary-region", "eastus", "--yes"],
+     "error: --canary-region replicates to that region only: drop --regions (refit release promote adds them once the "
+     "canary succeeded)"),
+    (["publish", "--definition", "{definition}", "--version", "1.8", "--source", "{source}", "--yes"],
+     "error: Azure would refuse it: (InvalidParameter) The image version name is invalid. The image version name "
+     "should follow Major(int).Minor(int).Patch(int) format, for e.g: 1.0.0, 2018.12.1 etc (rule G5: A version is "
+     "named Major.Minor.Patch (32-bit integers))"),
+    (["kill", "{definition}/versions/9.9.9", "--yes"],
+     "error: no image version {definition}/versions/9.9.9: check the id (refit release status lists the versions)"),
+    (["status", "{source}"], "error: '{source}' is a Microsoft.Compute/disks, not a gallery image definition "
+                             "(.../galleries/G/images/D)"),
+])
+def test_bad_input_is_one_line_exit_2_nothing_changed(session, server, sub, capsys, monkeypatch, args, message):
+    session.control("POST", "scenario", {"name": "rollout"})
+    definition, source = _ids(sub)
+    before = sorted(v.name for v in session.compute.gallery_image_versions.list_by_gallery_image(
+        RG, "galPayments", "payments-auth"))
+    code, out, err = cli(capsys, monkeypatch, server, "release",
+                         *[a.format(definition=definition, source=source) for a in args])
+    assert (code, out, err.strip()) == (2, "", message.format(definition=definition, source=source))
+    assert sorted(v.name for v in session.compute.gallery_image_versions.list_by_gallery_image(
+        RG, "galPayments", "payments-auth")) == before
