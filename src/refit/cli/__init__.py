@@ -81,6 +81,8 @@ def _register() -> None:
     from refit.cli import release
     app.add_typer(release.app, name="release", help="Golden images: publish (canary region first), promote, kill, "
                                                     "status.")
+    from refit.cli import rollout
+    app.command("rollout")(rollout.rollout)
 
 
 def main(argv: list[str] | None = None) -> None:

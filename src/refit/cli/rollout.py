@@ -1,0 +1,106 @@
+"""`refit rollout`: scale sets to an image version, canary region first, health-gated, halted and killed at the first
+breach (refit.run.rollout), journaled."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from refit.cli.common import confirm, consent, console, emit_json, json_of, output_option
+from refit.cli.session import open_session
+
+
+def rollout(
+    ctx: typer.Context,
+    image: str = typer.Option(..., "--image", help="A gallery image definition (its latest version in each region) "
+                                                  "or version id."),
+    scale_set: list[str] = typer.Option([], "--scale-set", help="A scale set by name or id (repeatable; default: "
+                                                                "every set that uses the definition)."),
+    rg: list[str] = typer.Option([], "--resource-group", "-g", help="Only scale sets of this resource group."),
+    where: list[str] = typer.Option([], "--where", help="Only scale sets with this tag value, KEY=VALUE."),
+    canary: str = typer.Option(None, "--canary-region", help="The region that goes first (default: the version's "
+                                                             "first target region)."),
+    no_kill: bool = typer.Option(False, "--no-kill", help="On a breach, leave the version in latest."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the waves; change nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+    output: str = output_option(),
+) -> None:
+    """Roll scale sets to an image version region by region, the canary region first: each set through Azure's own
+    rolling upgrade (osRollingUpgrade for a set that tracks the definition, the model otherwise), watched to the end.
+    The first Faulted or Cancelled upgrade halts the campaign and excludes the version from latest. Exit 0 completed,
+    1 halted, 2 bad input."""
+    from refit.azure.clock import clock_for
+    from refit.azure.fleet import load_world
+    from refit.azure.pacing import PacedClient
+    from refit.run import release
+    from refit.run import rollout as ro
+    from refit.run.journal import Journal, VmRow
+    from refit.run.sched import drive
+
+    json_out = json_of(ctx, output)
+    consent(yes, dry_run)
+    with open_session(ctx) as s:
+        world = load_world(s)
+        target = ro.target_of(world, image)
+        plans = ro.waves(world, target, ro.select(world, target, list(scale_set), list(rg), list(where)), canary)
+        ro.preflight(world, plans)
+        version = ro.desired_version(world, target)["id"]
+        if dry_run:
+            waves = [{"wave": p.wave, "region": p.region, "set": p.vmss["id"], "how": p.how, "version": version}
+                     for p in plans]
+            if json_out:
+                emit_json({"dry_run": True, "waves": waves})
+            else:
+                for w in waves:
+                    console.print(f"wave {w['wave']} ({w['region']}): {w['set'].rsplit('/', 1)[-1]} by {w['how']}",
+                                  highlight=False)
+            return
+        confirm(yes, f"Roll {len(plans)} scale sets to {version.rsplit('/', 1)[-1]}, region by region?")
+        journal = Journal()
+        clock = clock_for(s)
+        run = journal.new_run("rollout", s.subscription, s.endpoint, {"image": image, "sets": [p.vmss["id"] for p in plans]},
+                              clock_now=clock.now(),
+                              vms=[VmRow("", p.vmss["id"], p.vmss["name"], "", p.wave, None, None, "pending", "",
+                                         0.0, region=p.region) for p in plans])
+        journal.acquire(run.id)
+
+        def event(e: dict) -> None:
+            journal.step(run.id, e["set"], e["event"], e.get("code") or "", json.dumps(e, default=str), e["at"])
+            if json_out:
+                print(json.dumps(e, default=str), flush=True)
+            elif e["event"] in ("started", "done", "failed", "in-sync"):
+                console.print(f"{e['set'].rsplit('/', 1)[-1]} ({e['region']}): {e['event']}"
+                              + (f" {e['version'].rsplit('/', 1)[-1]}" if e.get("version") else ""), highlight=False)
+
+        def kill(version_id: str):
+            if no_kill:
+                return None
+            fresh = load_world(s)
+            return release.kill(s, fresh, release.version_of(fresh, version_id))
+
+        client = PacedClient(s, clock)
+        try:
+            out = drive(client, ro.Rollout(client, ro.desired_version(world, target), plans, event, kill).run())
+        finally:
+            client.close()
+        for p in plans:
+            journal.set_vm(run.id, p.vmss["id"], state=p.state, detail=p.detail)
+        status = "completed" if out.ok else "halted"
+        message = "" if out.ok else f"({(out.breach or {}).get('code', '')}) {(out.breach or {}).get('message', '')}"
+        journal.finish_run(run.id, status, message, clock.now())
+        journal.release(run.id)
+    summary = {"run": run.id, "ok": out.ok, "sets": {p.vmss["id"]: {"state": p.state, "region": p.region,
+                                                                     "wave": p.wave, "version": p.version}
+                                                      for p in plans},
+               "error": out.breach, "killed": out.killed}
+    if json_out:
+        emit_json(summary)
+    elif out.ok:
+        console.print(f"[green]rolled out[/]: {len(plans)} scale sets", highlight=False)
+    else:
+        console.print(f"[red]halted[/]: {message}", highlight=False)
+        if out.killed:
+            console.print(f"{out.killed['version'].rsplit('/', 1)[-1]} excluded from latest", highlight=False)
+    if not out.ok:
+        raise typer.Exit(1)

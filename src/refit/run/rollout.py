@@ -1,0 +1,345 @@
+"""`refit rollout`: scale sets to an image version, the canary region first, region by region, each set through
+Azure's own rolling upgrade, the campaign halted (and the version killed) at the first breach.
+
+Per set (seed 001 section 4; https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-
+automatic-upgrade and ...-configure-rolling-upgrades):
+- a set that tracks the definition (its model names the definition, no version) takes the version when it is latest
+  in the set's region: `POST osRollingUpgrade`, under the set's rolling policy;
+- a set that names an image gets the version in its model (a PATCH): in Rolling mode Azure's rolling upgrade
+  follows; in Manual mode `manualUpgrade` of every instance; in Automatic mode every instance at once;
+- either way refit watches `rollingUpgrades/latest` (and the instances' `latestModelApplied`) until it ends.
+A region is started only once the version has replicated there (a set cannot take a version its region has not:
+rule G14). A Faulted or Cancelled upgrade halts the campaign: no further set starts, and the version is excluded
+from latest (`refit release kill`) unless the caller says not to.
+
+Reconcile, don't replay: every set is read live before it is touched, so a re-run after a crash skips the sets on the
+version and watches an upgrade already rolling instead of starting another (rule M18 would refuse it). The journal
+(kind `rollout`) records each set's state and every poll of its upgrade (progress counts, virtual-clock time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+from refit.arm import views as v
+from refit.arm.errors import ArmError, UserError
+from refit.arm.ids import ResourceId, id_key
+from refit.arm.paths import get_path
+from refit.arm.world import World
+from refit.azure.pacing import POLL_SECONDS, PacedClient, Wait, operation, request
+from refit.platform import apis, regions
+from refit.platform.rules import facts
+from refit.platform.rules import images as image_rules
+
+Doc = dict[str, Any]
+COMPUTE_API = apis.COMPUTE
+GALLERY_API = apis.GALLERY
+WATCH_LIMIT = 86_400.0 * 7  # a week of (clock) time for one set's upgrade: longer is a hung upgrade
+
+
+@dataclass
+class Target:
+    definition: Doc
+    version: Doc | None  # None: the latest version in each set's region
+
+    @property
+    def definition_id(self) -> str:
+        return self.definition["id"]
+
+
+@dataclass
+class SetPlan:
+    vmss: Doc
+    region: str
+    wave: int
+    how: str  # os-upgrade | model
+    state: str = "pending"  # pending | running | in-sync | done | failed | not-started
+    version: str | None = None  # the version this set takes (known once its region has it)
+    detail: str = ""
+    polls: list[Doc] = field(default_factory=list)
+
+
+def target_of(world: World, text: str) -> Target:
+    try:
+        rid = ResourceId.parse(text)
+    except ArmError as e:
+        raise UserError(f"--image '{text}' is not a resource id: give a gallery image definition or version id") from e
+    t = rid.type.lower()
+    if t == v.IMAGE_VERSION.lower():
+        doc = world.get(rid)
+        if doc is None:
+            raise UserError(f"--image: no image version {rid}; `refit release status` lists the versions")
+        return Target(world.get(rid.parent) or {}, doc)
+    if t == v.IMAGE_DEFINITION.lower():
+        doc = world.get(rid)
+        if doc is None:
+            raise UserError(f"--image: no image definition {rid}; check the id")
+        return Target(doc, None)
+    raise UserError(f"--image '{text}' is a {rid.type}: give a gallery image definition or version id")
+
+
+def _uses(vmss: Doc, definition_id: str) -> bool:
+    ref = str(v.Vmss(vmss).image_reference.get("id") or "")
+    return id_key(ref) == id_key(definition_id) or id_key(ref).startswith(id_key(definition_id) + "/versions/")
+
+
+def select(world: World, target: Target, sets: list[str], groups: list[str], where: list[str]) -> list[Doc]:
+    """The scale sets to roll: those named, else every set whose model uses the definition; filtered by resource group
+    and tags. An empty selection, or a named set that does not exist, is bad input."""
+    from refit.run.refresh.scope import tag_filter
+
+    filters = [tag_filter(w) for w in where]
+    every = world.of_type(v.VMSS)
+    if sets:
+        chosen = []
+        for name in sets:
+            hit = next((d for d in every if id_key(d["id"]) == id_key(name) or d["name"].lower() == name.lower()),
+                       None)
+            if hit is None:
+                raise UserError(f"--scale-set {name}: no such scale set; `refit inventory` lists them")
+            chosen.append(hit)
+    else:
+        chosen = [d for d in every if _uses(d, target.definition_id)]
+    chosen = [d for d in chosen if (not groups or ResourceId.parse(d["id"]).resource_group.lower() in
+                                    {g.lower() for g in groups})
+              and all(str((d.get("tags") or {}).get(k, "")).lower() == val.lower() for k, val in filters)]
+    if not chosen:
+        raise UserError(f"no scale set to roll: none uses {target.definition['name']} within the selection "
+                        "(--scale-set, -g, --where)")
+    return chosen
+
+
+def waves(world: World, target: Target, chosen: list[Doc], canary: str | None) -> list[SetPlan]:
+    """Canary region first (given, else the version's first target region), then the other regions in turn. A named
+    version must already target every region; a definition's newest version is brought to each region in turn."""
+    where = [regions.normalize(d["location"]) for d in chosen]
+    version = desired_version(world, target)
+    targeted = [regions.normalize(t.get("name", "")) for t in
+                get_path(version, "properties.publishingProfile.targetRegions") or []]
+    if target.version is not None:
+        missing = sorted(set(where) - set(targeted))
+        if missing:
+            raise UserError(f"version {target.version['name']} does not target {', '.join(missing)}: promote it there "
+                            f"first (refit release promote {target.version['id']} --regions {','.join(missing)}), or "
+                            "roll out the definition to bring it region by region")
+    first = canary or (targeted[0] if targeted else None)
+    if canary and regions.normalize(canary) not in where:
+        raise UserError(f"--canary-region {canary}: none of the selected scale sets is there ({', '.join(sorted(set(where)))})")
+    order = ([regions.normalize(first)] if first and regions.normalize(first) in where else []) + \
+        sorted(r for r in set(where) if not first or r != regions.normalize(first))
+    out = []
+    for d in chosen:
+        r = regions.normalize(d["location"])
+        how = "os-upgrade" if image_rules.ref_kind(str(v.Vmss(d).image_reference.get("id") or "")) == "definition" \
+            else "model"
+        out.append(SetPlan(d, r, order.index(r) + 1, how))
+    return sorted(out, key=lambda p: (p.wave, p.vmss["name"]))
+
+
+def preflight(world: World, plans: list[SetPlan]) -> None:
+    """Seed 001's rows that make a rollout fail before it starts: no health source (rows 5, 6), two health sources
+    where automatic features need one (row 6). Refused with the fix."""
+    for p in plans:
+        exts = (((p.vmss.get("properties") or {}).get("virtualMachineProfile") or {}).get("extensionProfile") or {}) \
+            .get("extensions") or []
+        sources = facts.health_sources(p.vmss, exts)
+        flexible = v.Vmss(p.vmss).orchestration_mode == "Flexible"
+        if not sources or (flexible and "extension" not in sources):
+            raise UserError(f"{p.vmss['name']}: no health source, so no upgrade can be gated: add the Application "
+                            f"Health extension (az vmss extension set -g {ResourceId.parse(p.vmss['id']).resource_group}"
+                            f" --vmss-name {p.vmss['name']} --name ApplicationHealthLinux --publisher "
+                            "Microsoft.ManagedServices --version 2.0 ...) and update the instances")
+
+
+# ---- running ----------------------------------------------------------------------------------------------------
+PLATFORM_WAIT = 3 * 3600.0  # "It can take up to 3 hours for a scale set to trigger the first image upgrade rollout"
+
+
+def desired_version(world: World, target: Target) -> Doc:
+    """The version a campaign rolls out: the one named, else the definition's newest version not excluded from latest
+    (anywhere: the campaign brings it to the other regions as it goes)."""
+    if target.version is not None:
+        return target.version
+    cands = [x for x in world.image_versions(target.definition_id) if not x.exclude_from_latest]
+    if not cands:
+        raise UserError(f"{target.definition['name']} has no version to roll out (every one is excluded from latest)")
+    return max(cands, key=lambda x: x.version).doc
+
+
+def _version_doc(c: PacedClient, version_id: str) -> Generator[Any, Any, Doc]:
+    r = yield from request(c, "GET", version_id, GALLERY_API, params={"$expand": "ReplicationStatus"})
+    if r.status >= 400:
+        raise r.error()
+    return r.body or {}
+
+
+def _replicated(doc: Doc, region: str) -> bool:
+    for s in get_path(doc, "properties.replicationStatus.summary") or []:
+        if regions.normalize(s.get("region", "")) == region:
+            return s.get("state") == "Completed"
+    return False
+
+
+def _targets(doc: Doc) -> list[str]:
+    return [regions.normalize(t.get("name", "")) for t in get_path(doc, "properties.publishingProfile.targetRegions")
+            or [] if isinstance(t, dict)]
+
+
+def _latest(c: PacedClient, set_id: str) -> Generator[Any, Any, Doc | None]:
+    r = yield from request(c, "GET", f"{set_id}/rollingUpgrades/latest", COMPUTE_API)
+    if r.status == 404:
+        return None
+    if r.status >= 400:
+        raise r.error()
+    return r.body or {}
+
+
+def _os_upgrade_to(c: PacedClient, set_id: str, version_name: str) -> Generator[Any, Any, Doc | None]:
+    """The newest OS upgrade of the set, if its target is this version (osUpgradeHistory, newest first)."""
+    r = yield from request(c, "GET", f"{set_id}/osUpgradeHistory", COMPUTE_API)
+    if r.status >= 400:
+        raise r.error()
+    newest = ((r.body or {}).get("value") or [None])[0]
+    if newest and get_path(newest, "properties.targetImageReference.exactVersion") == version_name:
+        return newest
+    return None
+
+
+def _instances(c: PacedClient, set_id: str) -> Generator[Any, Any, list[Doc]]:
+    r = yield from request(c, "GET", f"{set_id}/virtualMachines", COMPUTE_API)
+    if r.status >= 400:
+        raise r.error()
+    return (r.body or {}).get("value") or []
+
+
+def _on(c: PacedClient, set_id: str, version_id: str) -> Generator[Any, Any, bool]:
+    """Whether every instance runs the version: its OS disk made from it, on the latest model."""
+    for inst in (yield from _instances(c, set_id)):
+        if get_path(inst, "properties.latestModelApplied") is False:
+            return False
+        disk = get_path(inst, "properties.storageProfile.osDisk.managedDisk.id")
+        r = (yield from request(c, "GET", disk, apis.api_version_for(disk))) if disk else None
+        made = get_path((r.body if r is not None else None) or {}, "properties.creationData.galleryImageReference.id")
+        if not made or id_key(made) != id_key(version_id):
+            return False
+    return True
+
+
+def _auto_os(vmss: Doc) -> bool:
+    return str(get_path(vmss, "properties.upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade")).lower() \
+        == "true"
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    plans: list[SetPlan]
+    breach: Doc | None = None  # the upgrade error that halted it
+    killed: Doc | None = None
+
+
+class Rollout:
+    def __init__(self, client: PacedClient, version: Doc, plans: list[SetPlan], event: Callable[[Doc], None],
+                 kill: Callable[[str], Doc | None]):
+        self.c, self.version, self.plans = client, version, plans
+        self.event, self.kill = event, kill
+        self.name = version["id"].rstrip("/").rsplit("/", 1)[-1]
+
+    def run(self) -> Generator[Any, Any, Outcome]:
+        for wave in sorted({p.wave for p in self.plans}):
+            for p in [x for x in self.plans if x.wave == wave]:
+                ok = yield from self._one(p)
+                if not ok:
+                    for rest in self.plans:
+                        if rest.state == "pending":
+                            rest.state = "not-started"
+                    err = next((x.get("error") for x in reversed(p.polls) if x.get("error")), None)
+                    return Outcome(False, self.plans, err, self.kill(self.version["id"]))
+        return Outcome(True, self.plans)
+
+    def _emit(self, p: SetPlan, what: str, **extra: Any) -> None:
+        self.event({"set": p.vmss["id"], "region": p.region, "wave": p.wave, "event": what,
+                    "at": self.c.clock.now(), **extra})
+
+    def _one(self, p: SetPlan) -> Generator[Any, Any, bool]:
+        sid, vid = p.vmss["id"], self.version["id"]
+        p.version = vid
+        doc = yield from _version_doc(self.c, vid)
+        if p.region not in _targets(doc):
+            # The regions before this one took it: the version goes here now (refit release promote's PATCH).
+            self._emit(p, "promote", version=vid)
+            body = {"properties": {"publishingProfile": {"targetRegions": [
+                *(get_path(doc, "properties.publishingProfile.targetRegions") or []),
+                {"name": p.region, "regionalReplicaCount": 1}]}}}
+            yield from operation(self.c, "PATCH", vid, GALLERY_API, body)
+        waited = 0.0
+        while not _replicated((yield from _version_doc(self.c, vid)), p.region):
+            if waited == 0.0:
+                self._emit(p, "waiting-for-replication", version=vid)
+            if waited > WATCH_LIMIT:
+                p.state, p.detail = "failed", f"{self.name} never replicated to {p.region}"
+                return False
+            yield Wait(POLL_SECONDS)
+            waited += POLL_SECONDS
+        if (yield from _on(self.c, sid, vid)):
+            p.state, p.detail = "in-sync", vid
+            self._emit(p, "in-sync", version=vid)
+            return True
+        yield from self._start(p)
+        p.state = "running"
+        ok = yield from self._watch(p)
+        if ok and (yield from _on(self.c, sid, vid)):
+            p.state, p.detail = "done", vid
+            self._emit(p, "done", version=vid)
+            return True
+        err = next((x.get("error") for x in reversed(p.polls) if x.get("error")), None)
+        p.state, p.detail = "failed", (err or {}).get("code", "") or "not on the version"
+        self._emit(p, "failed", error=err)
+        return False
+
+    def _start(self, p: SetPlan) -> Generator[Any, Any, None]:
+        sid, vid = p.vmss["id"], self.version["id"]
+        latest = yield from _latest(self.c, sid)
+        if get_path(latest or {}, "properties.runningStatus.code") == "RollingForward":
+            self._emit(p, "watching", how="an upgrade already rolling (a crashed run's, or the platform's)")
+            return
+        if p.how == "os-upgrade":
+            if _auto_os(p.vmss):
+                # The platform's own upgrade rolls back failed instances to their previous OS disk; a manual trigger
+                # "does not provide automatic rollback capabilities" (automatic-upgrade page): wait for it first.
+                self._emit(p, "waiting-for-platform", version=vid)
+                t0 = self.c.clock.now()
+                while self.c.clock.now() - t0 < PLATFORM_WAIT:
+                    if (yield from _os_upgrade_to(self.c, sid, self.name)) is not None:
+                        return
+                    yield Wait(POLL_SECONDS * 6)
+            self._emit(p, "started", how="osRollingUpgrade", version=vid)
+            r = yield from request(self.c, "POST", f"{sid}/osRollingUpgrade", COMPUTE_API)
+            if r.status >= 400:
+                raise r.error()
+            return
+        body = {"properties": {"virtualMachineProfile": {"storageProfile": {"imageReference": {"id": vid}}}}}
+        self._emit(p, "started", how="model", version=vid)
+        yield from operation(self.c, "PATCH", sid, COMPUTE_API, body)
+        if v.Vmss(p.vmss).upgrade_mode == "Manual":
+            yield from operation(self.c, "POST", f"{sid}/manualupgrade", COMPUTE_API, {"instanceIds": ["*"]})
+
+    def _watch(self, p: SetPlan) -> Generator[Any, Any, bool]:
+        t0 = self.c.clock.now()
+        while self.c.clock.now() - t0 < WATCH_LIMIT:
+            latest = yield from _latest(self.c, p.vmss["id"])
+            props = (latest or {}).get("properties") or {}
+            code = get_path(props, "runningStatus.code")
+            poll = {"at": self.c.clock.now(), "code": code, "progress": props.get("progress")}
+            if props.get("error"):
+                poll["error"] = props["error"]
+            p.polls.append(poll)
+            self._emit(p, "progress", code=code, progress=props.get("progress"))
+            if code in (None, "Completed"):
+                return True
+            if code in ("Faulted", "Cancelled"):
+                return False
+            yield Wait(POLL_SECONDS)
+        return False
