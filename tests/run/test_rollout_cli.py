@@ -116,3 +116,58 @@ def test_seed_001_through_the_cli(session, server, sub, capsys, monkeypatch, tmp
         counts = [e["progress"]["inProgressInstanceCount"] for e in events
                   if e["set"].endswith(name) and e["event"] == "progress" and e.get("progress")]
         assert counts and max(counts) <= most, (name, counts)
+
+
+def _standard_version(session, sub):
+    """A Standard (not Trusted Launch capable) Gen1 definition with a version: what the Trusted Launch sets cannot take."""
+    from azure.mgmt.compute import models as cm
+
+    c = session.compute
+    c.gallery_images.begin_create_or_update(RG, "galPayments", "legacy-gen1", cm.GalleryImage(
+        location="eastus", os_type="Linux", os_state="Generalized", hyper_v_generation="V1",
+        identifier=cm.GalleryImageIdentifier(publisher="contoso", offer="legacy", sku="gen1"))).result()
+    disk = c.disks.begin_create_or_update(RG, "legacy-src", cm.Disk(
+        location="eastus", sku=cm.DiskSku(name="Premium_LRS"), os_type="Linux", hyper_v_generation="V1",
+        creation_data=cm.CreationData(create_option="Empty"), disk_size_gb=30)).result()
+    return c.gallery_image_versions.begin_create_or_update(RG, "galPayments", "legacy-gen1", "1.0.0",
+                                                          cm.GalleryImageVersion(
+        location="eastus", publishing_profile=cm.GalleryImageVersionPublishingProfile(target_regions=[
+            cm.TargetRegion(name="eastus"), cm.TargetRegion(name="westus3")]),
+        storage_profile=cm.GalleryImageVersionStorageProfile(source=cm.GalleryArtifactVersionFullSource(
+            id=disk.id)))).result().id
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--image", "{definition}/versions/9.9.9"],
+     "error: --image: no image version {definition}/versions/9.9.9; `refit release status` lists the versions"),
+    (["--image", "{source}"], "error: --image '{source}' is a Microsoft.Compute/disks: give a gallery image definition "
+                              "or version id"),
+    (["--image", "{definition}", "--scale-set", "nope"], "error: --scale-set nope: no such scale set; `refit inventory` "
+                                                          "lists them"),
+    (["--image", "{definition}", "-g", "rg-elsewhere"], "error: no scale set to roll: none uses payments-auth within "
+                                                        "the selection (--scale-set, -g, --where)"),
+    (["--image", "{definition}/versions/1.7.1"],
+     "error: version 1.7.1 does not target westus3: promote it there first (refit release promote {definition}/versions"
+     "/1.7.1 --regions westus3), or roll out the definition to bring it region by region"),
+    (["--image", "{definition}", "--canary-region", "northeurope"],
+     "error: --canary-region northeurope: none of the selected scale sets is there (eastus, westus3)"),
+    (["--image", "{standard}", "--scale-set", CANARY],
+     "error: vmss-payments-eastus cannot take 1.0.0: (BadRequest) "),
+])
+def test_rollout_bad_input_is_one_line_exit_2_nothing_changed(session, server, sub, capsys, monkeypatch, tmp_path,
+                                                               args, message):
+    monkeypatch.setenv("REFIT_STATE_DIR", str(tmp_path / "state"))
+    session.control("POST", "scenario", {"name": "rollout"})
+    base = f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.Compute"
+    definition, source = f"{base}/galleries/galPayments/images/payments-auth", f"{base}/disks/payments-bake"
+    code, _, err = cli(capsys, monkeypatch, server, "release", "publish", "--definition", definition, "--version",
+                       "1.7.1", "--source", source, "--canary-region", "eastus", "--yes")
+    assert code == 0, err
+    standard = _standard_version(session, sub) if "{standard}" in args else ""
+    session.control("POST", "clock", {"scale": 1e-9})  # the platform's own upgrade of 1.7.1 holds still meanwhile
+    before = (_disks(session, CANARY), _disks(session, SECOND))
+    fmt = {"definition": definition, "source": source, "standard": standard}
+    code, out, err = cli(capsys, monkeypatch, server, "rollout", *[a.format(**fmt) for a in args], "--yes")
+    assert (code, out) == (2, "")
+    assert err.strip().startswith(message.format(**fmt)) and len(err.strip().splitlines()) == 1, err
+    assert (_disks(session, CANARY), _disks(session, SECOND)) == before

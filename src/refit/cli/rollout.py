@@ -44,8 +44,8 @@ def rollout(
         world = load_world(s)
         target = ro.target_of(world, image)
         plans = ro.waves(world, target, ro.select(world, target, list(scale_set), list(rg), list(where)), canary)
-        ro.preflight(world, plans)
         version = ro.desired_version(world, target)["id"]
+        ro.preflight(world, plans, ro.desired_version(world, target))
         if dry_run:
             waves = [{"wave": p.wave, "region": p.region, "set": p.vmss["id"], "how": p.how, "version": version}
                      for p in plans]

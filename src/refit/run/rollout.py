@@ -132,16 +132,29 @@ def waves(world: World, target: Target, chosen: list[Doc], canary: str | None) -
     out = []
     for d in chosen:
         r = regions.normalize(d["location"])
-        how = "os-upgrade" if image_rules.ref_kind(str(v.Vmss(d).image_reference.get("id") or "")) == "definition" \
-            else "model"
-        out.append(SetPlan(d, r, order.index(r) + 1, how))
+        ref = str(v.Vmss(d).image_reference.get("id") or "")
+        # A set that tracks this definition takes the version by an OS upgrade; any other set by a model change.
+        tracks = image_rules.ref_kind(ref) == "definition" and id_key(ref) == id_key(target.definition_id)
+        out.append(SetPlan(d, r, order.index(r) + 1, "os-upgrade" if tracks else "model"))
     return sorted(out, key=lambda p: (p.wave, p.vmss["name"]))
 
 
-def preflight(world: World, plans: list[SetPlan]) -> None:
-    """Seed 001's rows that make a rollout fail before it starts: no health source (rows 5, 6), two health sources
-    where automatic features need one (row 6). Refused with the fix."""
+def preflight(world: World, plans: list[SetPlan], version: Doc) -> None:
+    """What makes a rollout fail before it starts, refused with the fix: no health source to gate it (seed 001 rows 5
+    and 6), and a model change Azure would refuse (the version's security type, generation or OS state the set cannot
+    take: the rule catalog, performed on refit's model of Azure first)."""
+    from refit.ops.op import Op, Request
+    from refit.plan.sim import Sim
+
     for p in plans:
+        if p.how == "model":
+            body = {"properties": {"virtualMachineProfile": {"storageProfile": {"imageReference": {
+                "id": version["id"]}}}}}
+            out = Sim.from_world(world).run(Op("patch", p.vmss["id"], Request("PATCH", p.vmss["id"], COMPUTE_API,
+                                                                               body)))
+            if not out.ok and out.error is not None:
+                raise UserError(f"{p.vmss['name']} cannot take {version['name']}: ({out.error.code}) {out.error.message}"
+                                + (f" (rule {out.rules[0]})" if out.rules else ""))
         exts = (((p.vmss.get("properties") or {}).get("virtualMachineProfile") or {}).get("extensionProfile") or {}) \
             .get("extensions") or []
         sources = facts.health_sources(p.vmss, exts)
