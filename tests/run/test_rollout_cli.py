@@ -171,3 +171,43 @@ def test_rollout_bad_input_is_one_line_exit_2_nothing_changed(session, server, s
     assert (code, out) == (2, "")
     assert err.strip().startswith(message.format(**fmt)) and len(err.strip().splitlines()) == 1, err
     assert (_disks(session, CANARY), _disks(session, SECOND)) == before
+
+
+@pytest.mark.parametrize(("version", "ok"), [("1.7.1", True), ("1.7.0", False)])
+def test_a_manual_set_is_rolled_in_refits_own_health_gated_batches(session, server, sub, capsys, monkeypatch, tmp_path,
+                                                                    version, ok):
+    monkeypatch.setenv("REFIT_STATE_DIR", str(tmp_path / "state"))
+    session.control("POST", "scenario", {"name": "rollout"})
+    base = f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.Compute"
+    definition, source = f"{base}/galleries/galPayments/images/payments-auth", f"{base}/disks/payments-bake"
+    # The canary set in Manual mode, pinned to 1.6.0 (no automatic OS upgrade: a pinned version cannot have it).
+    vmss = session.compute.virtual_machine_scale_sets.get(RG, CANARY)
+    vmss.upgrade_policy.mode = "Manual"
+    vmss.upgrade_policy.automatic_os_upgrade_policy.enable_automatic_os_upgrade = False
+    vmss.virtual_machine_profile.storage_profile.image_reference.id = f"{definition}/versions/1.6.0"
+    session.compute.virtual_machine_scale_sets.begin_create_or_update(RG, CANARY, vmss).result()
+    from azure.mgmt.compute import models as cm
+
+    session.compute.virtual_machine_scale_sets.begin_update_instances(
+        RG, CANARY, cm.VirtualMachineScaleSetVMInstanceRequiredIDs(instance_ids=["*"])).result()
+    before = _disks(session, CANARY)
+    code, _, err = cli(capsys, monkeypatch, server, "release", "publish", "--definition", definition, "--version",
+                       version, "--source", source, "--canary-region", "eastus", "--yes")
+    assert code == 0, err
+    code, out, err = cli(capsys, monkeypatch, server, "rollout", "--image", f"{definition}/versions/{version}",
+                         "--scale-set", CANARY, "--yes", "-o", "json")
+    summary = _summary(out)
+    events = _events(summary["run"])
+    batches = [e["instances"] for e in events if e["event"] == "batch"]
+    after = _versions(session, CANARY)
+    if ok:
+        assert (code, summary["ok"]) == (0, True), err
+        assert [len(b) for b in batches] == [2] * 5  # 20 % of 10 a batch
+        assert sorted(n for b in batches for n in b) == sorted(before)
+        assert set(after.values()) == {"1.7.1"}
+    else:
+        assert (code, summary["error"]["code"]) == (1, "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade")
+        assert [len(b) for b in batches] == [2]  # stopped after the first batch
+        assert sorted(v for v in after.values()) == ["1.6.0"] * 8 + ["1.7.0"] * 2
+        assert {n for n, v in after.items() if v == "1.7.0"} == set(batches[0])
+        assert summary["killed"]["version"] == f"{definition}/versions/1.7.0"

@@ -167,6 +167,7 @@ def preflight(world: World, plans: list[SetPlan], version: Doc) -> None:
 
 
 # ---- running ----------------------------------------------------------------------------------------------------
+HEALTH_WAIT = 300.0  # as Azure's own upgrade: "waits up to 5 minutes for the instance to become healthy"
 PLATFORM_WAIT = 3 * 3600.0  # "It can take up to 3 hours for a scale set to trigger the first image upgrade rollout"
 
 
@@ -336,10 +337,10 @@ class Rollout:
         body = {"properties": {"virtualMachineProfile": {"storageProfile": {"imageReference": {"id": vid}}}}}
         self._emit(p, "started", how="model", version=vid)
         yield from operation(self.c, "PATCH", sid, COMPUTE_API, body)
-        if v.Vmss(p.vmss).upgrade_mode == "Manual":
-            yield from operation(self.c, "POST", f"{sid}/manualupgrade", COMPUTE_API, {"instanceIds": ["*"]})
 
     def _watch(self, p: SetPlan) -> Generator[Any, Any, bool]:
+        if p.how == "model" and v.Vmss(p.vmss).upgrade_mode == "Manual":
+            return (yield from self._manual_batches(p))
         t0 = self.c.clock.now()
         while self.c.clock.now() - t0 < WATCH_LIMIT:
             latest = yield from _latest(self.c, p.vmss["id"])
@@ -356,3 +357,65 @@ class Rollout:
                 return False
             yield Wait(POLL_SECONDS)
         return False
+
+    # ---- refit's own batches, for a set in Manual mode ----------------------------------------------------------
+    def _manual_batches(self, p: SetPlan) -> Generator[Any, Any, bool]:
+        """Manual mode moves nothing until told: refit upgrades the instances in batches of the set's
+        maxBatchInstancePercent (at least one), waits for each batch to report healthy (Initializing waited out,
+        then up to 5 minutes), and stops at the first batch whose failures exceed maxUnhealthyUpgradedInstancePercent
+        of those upgraded: Azure's own rolling rules, applied by refit (rolling-upgrade engine, platform/effects)."""
+        sid = p.vmss["id"]
+        pol = get_path(p.vmss, "properties.upgradePolicy.rollingUpgradePolicy") or {}
+        pct = int(pol.get("maxBatchInstancePercent") or 20)
+        limit = int(pol.get("maxUnhealthyUpgradedInstancePercent") or 20)
+        insts = yield from _instances(self.c, sid)
+        todo = [i["instanceId"] if "instanceId" in i else i["name"] for i in insts
+                if get_path(i, "properties.latestModelApplied") is False]
+        size = max(1, len(insts) * pct // 100)
+        upgraded, failed = 0, []
+        for n in range(0, len(todo), size):
+            batch = todo[n:n + size]
+            self._emit(p, "batch", instances=batch)
+            yield from operation(self.c, "POST", f"{sid}/manualupgrade", COMPUTE_API, {"instanceIds": batch})
+            bad = yield from self._healthy(p, batch)
+            upgraded += len(batch)
+            failed += bad
+            progress = {"successfulInstanceCount": upgraded - len(failed), "failedInstanceCount": len(failed),
+                        "inProgressInstanceCount": 0, "pendingInstanceCount": len(todo) - upgraded}
+            poll: Doc = {"at": self.c.clock.now(), "code": "RollingForward", "progress": progress}
+            if 100 * len(failed) / upgraded > limit:
+                poll["code"] = "Faulted"
+                poll["error"] = {"code": "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade",
+                                 "message": f"{len(failed)} of the {upgraded} instances refit upgraded are unhealthy "
+                                            f"({', '.join(failed)}), more than maxUnhealthyUpgradedInstancePercent "
+                                            f"{limit}%: stopped before the next batch"}
+                p.polls.append(poll)
+                self._emit(p, "progress", code="Faulted", progress=progress)
+                return False
+            p.polls.append(poll)
+            self._emit(p, "progress", code="RollingForward", progress={**progress, "inProgressInstanceCount": len(batch)})
+            pause = facts.iso_seconds(pol.get("pauseTimeBetweenBatches"))
+            if pause and n + size < len(todo):
+                yield Wait(pause)
+        return True
+
+    def _healthy(self, p: SetPlan, batch: list[str]) -> Generator[Any, Any, list[str]]:
+        """The instances of the batch that failed: not healthy 5 minutes after their upgrade (Initializing is waited
+        out, up to the extension's longest grace period, 4 hours), as their Application Health extension reports."""
+        sid = p.vmss["id"]
+        t0 = self.c.clock.now()
+        while True:
+            waited = self.c.clock.now() - t0
+            pending, failed = [], []
+            for iid in batch:
+                r = yield from request(self.c, "GET", f"{sid}/virtualMachines/{iid}/instanceView", COMPUTE_API)
+                code = get_path(r.body or {}, "vmHealth.status.code") if r.status < 400 else "HealthState/unknown"
+                if code in (None, "HealthState/healthy"):
+                    continue
+                if code == "HealthState/initializing" or waited < HEALTH_WAIT:
+                    pending.append(iid)
+                else:
+                    failed.append(iid)
+            if not pending or waited > HEALTH_WAIT + 14_400:
+                return failed + pending
+            yield Wait(POLL_SECONDS)
