@@ -139,7 +139,12 @@ def test_az_vmss_create_with_seed_001s_flags(az, session):
                                                                 "22_04-lts-gen2", "latest")
     assert ss.virtual_machine_profile.os_profile.admin_username == "azureuser"
     net = sorted((r.type, r.name) for r in session.resources.resources.list_by_resource_group(rg)
-                 if r.type.startswith("Microsoft.Network/") and r.type.count("/") == 1)
+                 if r.type.startswith("Microsoft.Network/") and r.type.count("/") == 1
+                 and r.type != "Microsoft.Network/networkInterfaces")
+    # (the instances' NICs are the scale set's: tests/e2e/test_az_vmss.py)
+    nics = [r for r in session.resources.resources.list_by_resource_group(rg)
+            if r.type == "Microsoft.Network/networkInterfaces"]
+    assert len(nics) == 3
     assert net == [("Microsoft.Network/loadBalancers", "vmss-appLB"),
                    ("Microsoft.Network/networkSecurityGroups", "vmss-appNSG"),
                    ("Microsoft.Network/publicIPAddresses", "vmss-appLBPublicIP"),

@@ -344,8 +344,9 @@ def _vm_body(cloud: Cloud, vmss: Doc, prof: Doc, vm_id: ResourceId, computer: st
 
 
 def _nics(cloud: Cloud, vmss: Doc, prof: Doc, vm_id: ResourceId, api_version: str) -> list[Doc]:
-    """One NIC per networkInterfaceConfiguration, named `{instance}-{configuration}` (INFERRED), created as Azure creates
-    them for the instance (through the NIC's own flow)."""
+    """One NIC per networkInterfaceConfiguration, created as Azure creates them for the instance (through the NIC's own
+    flow). Named `{set}-{8 hex}-{configuration}`: a capacity-made Flexible VM's NIC "does not have VM name as prefix"
+    (kubernetes-sigs/cloud-provider-azure#2670), the VM's `{set}_{8 hex}` with a hyphen is INFERRED."""
     from refit.platform import apis, writes
 
     out = []
