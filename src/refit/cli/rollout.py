@@ -7,6 +7,7 @@ import json
 
 import typer
 
+from refit.arm.errors import UserError
 from refit.cli.common import confirm, consent, console, emit_json, json_of, output_option
 from refit.cli.session import open_session
 
@@ -44,21 +45,36 @@ def rollout(
         world = load_world(s)
         target = ro.target_of(world, image)
         plans = ro.waves(world, target, ro.select(world, target, list(scale_set), list(rg), list(where)), canary)
-        version = ro.desired_version(world, target)["id"]
-        ro.preflight(world, plans, ro.desired_version(world, target))
+        version_doc = ro.desired_version(world, target)
+        version = version_doc["id"]
+        ro.preflight(world, plans, version_doc)
+        clock = clock_for(s)
+        client = PacedClient(s, clock)
+        try:
+            sick = drive(client, ro.unhealthy_before(client, plans))
+        finally:
+            client.close()
+        if sick:
+            raise UserError(sick[0])
         if dry_run:
-            waves = [{"wave": p.wave, "region": p.region, "set": p.vmss["id"], "how": p.how, "version": version}
+            times = {e["set"]: e for e in ro.expected(world, plans, version_doc)}
+            waves = [{"wave": p.wave, "region": p.region, "set": p.vmss["id"], "how": p.how, "version": version,
+                      "expected_seconds": times[p.vmss["id"]]["seconds"],
+                      **({"note": times[p.vmss["id"]]["note"]} if "note" in times[p.vmss["id"]] else {})}
                      for p in plans]
             if json_out:
-                emit_json({"dry_run": True, "waves": waves})
+                emit_json({"dry_run": True, "waves": waves,
+                           "expected_seconds": round(sum(w["expected_seconds"] for w in waves), 3)})
             else:
                 for w in waves:
-                    console.print(f"wave {w['wave']} ({w['region']}): {w['set'].rsplit('/', 1)[-1]} by {w['how']}",
-                                  highlight=False)
+                    console.print(f"wave {w['wave']} ({w['region']}): {w['set'].rsplit('/', 1)[-1]} by {w['how']}, "
+                                  f"expected {w['expected_seconds'] / 60:.1f} min", highlight=False)
+                total = sum(w["expected_seconds"] for w in waves)
+                console.print(f"expected {total / 60:.1f} min in all (simulated on refit's model of Azure)",
+                              highlight=False)
             return
         confirm(yes, f"Roll {len(plans)} scale sets to {version.rsplit('/', 1)[-1]}, region by region?")
         journal = Journal()
-        clock = clock_for(s)
         run = journal.new_run("rollout", s.subscription, s.endpoint, {"image": image, "sets": [p.vmss["id"] for p in plans]},
                               clock_now=clock.now(),
                               vms=[VmRow("", p.vmss["id"], p.vmss["name"], "", p.wave, None, None, "pending", "",

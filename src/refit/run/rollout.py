@@ -419,3 +419,81 @@ class Rollout:
             if not pending or waited > HEALTH_WAIT + 14_400:
                 return failed + pending
             yield Wait(POLL_SECONDS)
+
+
+# ---- what it will take ---------------------------------------------------------------------------------------------
+def expected(world: World, plans: list[SetPlan], version: Doc) -> list[Doc]:
+    """Each set's expected duration, in the campaign's order, simulated on refit's model of Azure (`refit.plan.sim`:
+    the same replication, rolling-upgrade engine, platform delay and timing model the emulator runs): the version
+    brought to the region, the wait for the platform's automatic upgrade, the upgrade's batches and pauses."""
+    from refit.ops.op import Op, Request
+    from refit.plan.sim import Sim
+    from refit.platform.effects import rolling, vmss_instances
+
+    sim = Sim.from_world(world)
+    out = []
+    vid = version["id"]
+    for p in plans:
+        t0 = sim.now()
+        doc = sim.get(vid) or {}
+        if p.region not in _targets(doc):
+            body = {"properties": {"publishingProfile": {"targetRegions": [
+                *(get_path(doc, "properties.publishingProfile.targetRegions") or []),
+                {"name": p.region, "regionalReplicaCount": 1}]}}}
+            sim.run(Op("promote", vid, Request("PATCH", vid, GALLERY_API, body)))
+        sid = p.vmss["id"]
+        note = ""
+        vmss = sim.get(sid)
+        if vmss is not None and all(id_key(vmss_instances.running_image(sim.cloud, d) or "") == id_key(vid)
+                                    and vmss_instances.latest_applied(sim.cloud, vmss, d)
+                                    for d in vmss_instances.members(sim.cloud, vmss)):
+            out.append({"set": sid, "region": p.region, "wave": p.wave, "seconds": round(sim.now() - t0, 3)})
+            continue  # already on it
+        if p.how == "os-upgrade" and _auto_os(p.vmss):
+            while rolling.running(sim.cloud, sim.get(sid)) is None and (due := sim.cloud.next_due()) is not None \
+                    and sim.now() - t0 < PLATFORM_WAIT + 86_400:
+                sim.cloud.clock.advance(max(0.0, due - sim.now()) + 1e-6)
+                sim.cloud.tick()
+            outcome = sim.run(Op("await_rolling_upgrade", sid, Request("GET", f"{sid}/rollingUpgrades/latest",
+                                                                        COMPUTE_API)))
+        elif p.how == "os-upgrade":
+            outcome = sim.run(Op("osRollingUpgrade", sid, Request("POST", f"{sid}/osRollingUpgrade", COMPUTE_API)))
+        else:
+            body = {"properties": {"virtualMachineProfile": {"storageProfile": {"imageReference": {"id": vid}}}}}
+            outcome = sim.run(Op("patch", sid, Request("PATCH", sid, COMPUTE_API, body)))
+            if outcome.ok and v.Vmss(p.vmss).upgrade_mode == "Rolling":
+                outcome = sim.run(Op("await_rolling_upgrade", sid, Request("GET", f"{sid}/rollingUpgrades/latest",
+                                                                            COMPUTE_API)))
+            elif outcome.ok and v.Vmss(p.vmss).upgrade_mode == "Manual":
+                outcome = sim.run(Op("manualupgrade", sid, Request("POST", f"{sid}/manualupgrade", COMPUTE_API,
+                                                                    {"instanceIds": ["*"]})))
+                note = "refit's batches take longer: each batch is this long plus its health wait"
+        if not outcome.ok and outcome.error is not None:
+            note = f"the simulation ends ({outcome.error.code}): {outcome.error.message}"
+        out.append({"set": sid, "region": p.region, "wave": p.wave, "seconds": round(sim.now() - t0, 3),
+                    **({"note": note} if note else {})})
+    return out
+
+
+def unhealthy_before(c: PacedClient, plans: list[SetPlan]) -> Generator[Any, Any, list[str]]:
+    """Seed 001 row 9: sets whose instances are already unhealthy beyond the rolling policy's
+    maxUnhealthyInstancePercent (Azure would stop the upgrade before its first batch:
+    MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade)."""
+    out = []
+    for p in plans:
+        sid = p.vmss["id"]
+        limit = int(get_path(p.vmss, "properties.upgradePolicy.rollingUpgradePolicy.maxUnhealthyInstancePercent")
+                    or 20)
+        insts = yield from _instances(c, sid)
+        bad = []
+        for inst in insts:
+            iid = inst.get("instanceId") or inst["name"]
+            r = yield from request(c, "GET", f"{sid}/virtualMachines/{iid}/instanceView", COMPUTE_API)
+            code = get_path(r.body or {}, "vmHealth.status.code") if r.status < 400 else None
+            if code in ("HealthState/unhealthy", "HealthState/unknown"):
+                bad.append(iid)
+        if insts and 100 * len(bad) / len(insts) > limit:
+            out.append(f"{p.vmss['name']}: {len(bad)} of {len(insts)} instances are unhealthy before the rollout "
+                       f"({', '.join(sorted(bad))}), more than its maxUnhealthyInstancePercent {limit}%: repair or remove them "
+                       "first (az vmss reimage / delete-instances)")
+    return out
