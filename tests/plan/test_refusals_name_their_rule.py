@@ -150,6 +150,58 @@ DEP_DISK = {"type": "Microsoft.Compute/disks", "apiVersion": "2025-01-02", "name
 TRACKING = str(uuid.UUID(int=random.Random(0).getrandbits(128), version=4))
 
 
+# ---- Image Builder and RBAC (issue 14) ---------------------------------------------------------------------------
+AIB_ID = rid("imageTemplates", "aib", ns="Microsoft.VirtualMachineImages")
+AIB_IDENTITY_ID = rid("userAssignedIdentities", "id-aib", ns="Microsoft.ManagedIdentity")
+AIB_PRINCIPAL = "5f1c2d3e-0a1b-4c2d-8e3f-a1b2c3d4e5f6"
+AIB_IDENTITY = {"id": AIB_IDENTITY_ID, "name": "id-aib", "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+                "location": LOC, "properties": {"principalId": AIB_PRINCIPAL, "clientId": AIB_PRINCIPAL,
+                                                "tenantId": "72f988bf-0000-4000-8000-00000000ref1"}}
+AIB_UBUNTU = {"type": "PlatformImage", "publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy",
+              "sku": "22_04-lts-gen2", "version": "latest"}
+ROLES = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions"
+CONTRIBUTOR = f"{ROLES}/b24988ac-6180-42a0-ab88-20f7382dd24c"
+CUSTOM = f"{ROLES}/0d3e4f5a-2c3d-4e4f-8a5b-c3d4e5f6a7b8"
+RA = f"{RG['id']}/providers/Microsoft.Authorization/roleAssignments/1e4f5a6b-3d4e-4f5a-9b6c-d4e5f6a7b8c9"
+RA_DOC = {"id": RA, "name": RA.rsplit("/", 1)[-1], "type": "Microsoft.Authorization/roleAssignments", "properties": {
+    "roleDefinitionId": CUSTOM, "principalId": AIB_PRINCIPAL, "principalType": "ServicePrincipal", "scope": RG["id"]}}
+CUSTOM_DOC = {"id": CUSTOM, "name": CUSTOM.rsplit("/", 1)[-1], "type": "Microsoft.Authorization/roleDefinitions",
+              "properties": {"roleName": "aib", "type": "CustomRole", "assignableScopes": [RG["id"]], "permissions": [
+                  {"actions": ["Microsoft.Compute/galleries/*"], "notActions": []}]}}
+
+
+def _aib_body(**props: Any) -> Doc:
+    body = {"location": LOC, "identity": {"type": "UserAssigned", "userAssignedIdentities": {AIB_IDENTITY_ID: {}}},
+            "properties": {"source": dict(AIB_UBUNTU), "customize": [{"type": "Shell", "name": "bake", "inline": [
+                "set -euo pipefail", "echo ok"]}], "distribute": [{"type": "SharedImage", "galleryImageId": DEF["id"],
+                                                                    "runOutputName": "out"}]}}
+    body["properties"].update(props)
+    return body
+
+
+def _aib(**props: Any) -> Doc:
+    doc = {"id": AIB_ID, "name": "aib", "type": "Microsoft.VirtualMachineImages/imageTemplates", **_aib_body(**props)}
+    doc["properties"].update({"provisioningState": "Succeeded",
+                              "exactStagingResourceGroup": f"/subscriptions/{SUB}/resourceGroups/IT_rg_aib_x"})
+    return doc
+
+
+def _aib_failed(sim: Sim) -> tuple[int, str, str, None]:
+    """The PackerBuildFailed answer, naming the run's log folder and operation id (random per run)."""
+    run = sim.cloud.priv(AIB_ID)["run"]
+    logs = (f"/subscriptions/{SUB}/resourceGroups/IT_rg_aib_x/providers/Microsoft.Storage/storageAccounts/"
+            f"{run['storage']}/blobServices/default/containers/packerlogs/{run['folder']}/customization.log")
+    return 409, "PackerBuildFailed", RULES["AIB8"].errors[0].message.format(logs=logs, operation=run["operation"]), None
+
+
+def _validation(which: int, section: str, field: str, value: str | None = None) -> tuple[int, str, str, None]:
+    fields = {"section": section, "field": field, **({"value": value} if value is not None else {})}
+    return 400, "ValidationFailed", RULES["AIB2"].errors[which].message.format(**fields), None
+
+
+AIB_WORLD = [RG, GAL, DEF, AIB_IDENTITY]
+
+
 def _deployment(template: Doc) -> Doc:
     return {"properties": {"mode": "Incremental", "template": template}}
 
@@ -401,6 +453,62 @@ REFUSALS: list[Refusal] = [
                 "ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": TINY}}}]}}),
             (400, "SubnetIsFull", "Subnet tiny with address prefix 10.1.9.0/29 does not have enough capacity for 1 IP "
              "addresses.", None), "a /29 has three addresses that are not Azure's"),
+    # ---- Image Builder and RBAC ----------------------------------------------------------------------------------
+    Refusal("AIB2", AIB_WORLD, voc.put(AIB_ID, _aib_body(source={"type": "ISO"}), "aib"),
+            _validation(1, "ImageTemplate.properties.source", "type", "ISO")),
+    Refusal("AIB2", AIB_WORLD, voc.put(AIB_ID, _aib_body(source={"type": "ManagedImage"}), "aib"),
+            _validation(0, "ImageTemplate.properties.source", "imageId"), "a managed image source without its id"),
+    Refusal("AIB3", AIB_WORLD, voc.put(AIB_ID, _aib_body(customize=[{"type": "Shell", "name": "x"}]), "aib"),
+            _validation(0, "ImageTemplate.properties.customize[0]", "scriptUri or inline")),
+    Refusal("AIB4", AIB_WORLD, voc.put(AIB_ID, _aib_body(distribute=[{"type": "SharedImage", "runOutputName": "o"}]),
+                                       "aib"), _validation(0, "ImageTemplate.properties.distribute[0]", "galleryImageId")),
+    Refusal("AIB5", [RG, GAL, DEF], voc.put(AIB_ID, _aib_body(), "aib"),
+            (400, "ValidationFailed", "The assigned managed identity cannot be used. Please remove the existing one and "
+             "re-assign a new identity. For more troubleshooting steps go to https://aka.ms/azvmimagebuilderts.", None),
+            "an identity that does not exist"),
+    Refusal("AIB5", [RG, GAL, DEF, _aib()], voc.action(AIB_ID, "run"),
+            (400, "ValidationFailed", "The assigned managed identity cannot be used. Please remove the existing one and "
+             "re-assign a new identity. For more troubleshooting steps go to https://aka.ms/azvmimagebuilderts.", None),
+            "a run after the identity was deleted"),
+    Refusal("AIB6", AIB_WORLD, voc.put(AIB_ID, _aib_body(buildTimeoutInMinutes=961), "aib"),
+            _validation(1, "ImageTemplate.properties", "buildTimeoutInMinutes", "961")),
+    Refusal("AIB7", [*AIB_WORLD, _aib()], voc.delete(AIB_ID),
+            (409, "OperationNotAllowed", "Operation Microsoft.VirtualMachineImages/imageTemplates/delete is not allowed in "
+             "provisioning state: provisioned or run state: running.", None), busy=voc.action(AIB_ID, "run")),
+    Refusal("AIB7", [*AIB_WORLD, _aib()], voc.action(AIB_ID, "cancel"),
+            (409, "OperationNotAllowed", "Operation Microsoft.VirtualMachineImages/imageTemplates/cancel is not allowed in "
+             "provisioning state: provisioned or run state: none.", None), "a cancel with no build"),
+    Refusal("AIB8", [*AIB_WORLD, _aib(customize=[{"type": "Shell", "name": "bake", "inline": ["exit 1"]}])],
+            voc.action(AIB_ID, "run"), _aib_failed, "a customizer that exits 1"),
+    Refusal("AIB8", [*AIB_WORLD, _aib(buildTimeoutInMinutes=10)], voc.action(AIB_ID, "run"),
+            (409, "InternalOperationError", "Failed in building/customizing image: Failed while waiting for packerizer: "
+             "Timeout waiting for microservice to complete: 'context deadline exceeded'", None), "the build timeout"),
+    Refusal("AIB9", [*AIB_WORLD, _aib()], _req("PUT", f"{AIB_ID}/runOutputs/out", {"properties": {}}),
+            (405, "MethodNotAllowed", "The requested method 'PUT' is not allowed.", None)),
+    Refusal("RBAC1", [RG], voc.put(RA, {"properties": {"roleDefinitionId": CUSTOM, "principalId": AIB_PRINCIPAL}}, "ra"),
+            (400, "RoleDefinitionDoesNotExist", "The specified role definition with ID "
+             "'0d3e4f5a-2c3d-4e4f-8a5b-c3d4e5f6a7b8' does not exist.", None)),
+    Refusal("RBAC1", [RG], _req("GET", CUSTOM), (404, "RoleDefinitionDoesNotExist", "The specified role definition with "
+                                                 "ID '0d3e4f5a-2c3d-4e4f-8a5b-c3d4e5f6a7b8' does not exist.", None),
+            "a GET of the definition"),
+    Refusal("RBAC2", [RG, CUSTOM_DOC, RA_DOC], voc.put(RA, {"properties": {
+        "roleDefinitionId": CONTRIBUTOR, "principalId": AIB_PRINCIPAL}}, "ra"),
+            (400, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not "
+             "allowed to be updated.", None)),
+    Refusal("RBAC3", [RG, CUSTOM_DOC, RA_DOC], voc.put(RA.replace("1e4f5a6b", "2e4f5a6b"), {"properties": {
+        "roleDefinitionId": CUSTOM, "principalId": AIB_PRINCIPAL}}, "ra"),
+            (409, "RoleAssignmentExists", "The role assignment already exists.", None)),
+    Refusal("RBAC4", [RG], voc.put(RA, {"properties": {"roleDefinitionId": CONTRIBUTOR, "principalId": "me"}}, "ra"),
+            (400, "PrincipalNotFound", "Principal me does not exist in the directory 72f988bf-0000-4000-8000-00000000ref1. "
+             "Check that you have the correct principal ID. If you are creating this principal and then immediately "
+             "assigning a role, this error might be related to a replication delay. In this case, set the role "
+             "assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See "
+             "https://aka.ms/docs-principaltype", None)),
+    Refusal("RBAC5", [RG, CUSTOM_DOC, RA_DOC], voc.delete(CUSTOM),
+            (409, "RoleDefinitionHasAssignments", "There are existing role assignments referencing role.", None)),
+    Refusal("RBAC6", [RG], _req("GET", RA),
+            (404, "RoleAssignmentNotFound", "The role assignment '1e4f5a6b-3d4e-4f5a-9b6c-d4e5f6a7b8c9' is not found.",
+             None)),
     # ---- allocation (the operation fails) -----------------------------------------------------------------------------
     Refusal("A1", [RG, disk("vm1-os", zones=["1"]), NIC1, vm("vm1", zones=["1"], power="deallocated")],
             voc.action(VM1_ID, "start"),

@@ -114,11 +114,12 @@ def test_seed_001_through_the_cli(session, server, sub, capsys, monkeypatch, tmp
     second_moves = [e["at"] for e in events if e["set"].endswith(SECOND) and e["event"] in (
         "waiting-for-platform", "started", "watching")]
     assert second_moves and min(second_moves) >= by[(SECOND, "promote")] + 1500
-    # Never more than the batch percentage upgrading at once: 20 % of 10, and of 5 at least one.
+    # Never more than the batch percentage upgrading at once: 20 % of 10, and of 5 at least one (the canary's
+    # upgrade is watched unless the platform finished it first).
     for name, most in ((CANARY, 2), (SECOND, 1)):
         counts = [e["progress"]["inProgressInstanceCount"] for e in events
                   if e["set"].endswith(name) and e["event"] == "progress" and e.get("progress")]
-        assert counts and max(counts) <= most, (name, counts)
+        assert (counts or states[name] == "in-sync") and max(counts, default=0) <= most, (name, counts)
 
 
 def _standard_version(session, sub):

@@ -11,6 +11,8 @@ Path shapes (case-insensitive, as ARM treats them):
   /subscriptions/{sub}/providers/Microsoft.Compute/skus | locations/{loc}/{publishers|usages|vmSizes}/...
                                                                what Compute offers (compute_catalog.py)
   {scope}/providers/Microsoft.Resources/tags/default            tags at scope
+  {scope}/providers/Microsoft.Authorization/{roleAssignments|roleDefinitions}[/{guid}]   RBAC at any scope (tenant,
+                                                               subscription, resource group, resource)
   /providers/Microsoft.ResourceGraph/resources                 Resource Graph
 """
 
@@ -40,6 +42,9 @@ def handle(emu: Emulator, req: WireRequest) -> WireResponse:
         from refit.emulator import graph
 
         return graph.query(emu, req)
+    rbac_at = _authorization_at(low)
+    if rbac_at is not None and low[0] == "providers":
+        return authorization(emu, req, parts, *rbac_at)
     if low[0] == "tenants" and len(low) == 1:
         return rp.tenants(emu, req)
     if low[0] != "subscriptions":
@@ -52,6 +57,8 @@ def handle(emu: Emulator, req: WireRequest) -> WireResponse:
     rest, rlow = parts[2:], low[2:]
     if not rest:
         return rp.get_subscription(emu, req, sub)
+    if rbac_at is not None:
+        return authorization(emu, req, parts, *rbac_at)
     # Tags extension resource at any scope.
     if len(rlow) >= 4 and rlow[-4:] == ["providers", "microsoft.resources", "tags", "default"]:
         scope = "/" + "/".join(parts[:-4])
@@ -114,6 +121,53 @@ def handle(emu: Emulator, req: WireRequest) -> WireResponse:
     if known_type(child_type):
         return list_children(emu, req, parent, child_type)
     return action(emu, req, parent, last)
+
+
+# ---- role assignments and role definitions at any scope ---------------------------------------------------------
+AUTHORIZATION_TYPES = {"roleassignments": "Microsoft.Authorization/roleAssignments",
+                       "roledefinitions": "Microsoft.Authorization/roleDefinitions"}
+
+
+def _authorization_at(low: list[str]) -> tuple[int, str] | None:
+    """(where `providers/Microsoft.Authorization` starts, the type) for `{scope}/providers/Microsoft.Authorization/
+    {roleAssignments|roleDefinitions}[/{name}]`; None for any other path."""
+    for i in (len(low) - 3, len(low) - 4):
+        if i >= 0 and low[i:i + 2] == ["providers", "microsoft.authorization"] and low[i + 2] in AUTHORIZATION_TYPES:
+            return i, AUTHORIZATION_TYPES[low[i + 2]]
+    return None
+
+
+def authorization(emu: Emulator, req: WireRequest, parts: list[str], i: int, rtype: str) -> WireResponse:
+    """RBAC at a scope (specs authorization 2022-04-01: `/{scope}/providers/Microsoft.Authorization/roleAssignments/
+    {roleAssignmentName}`, `/{scope}/providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionId}` and their
+    lists with `$filter`), through the platform's flows (refit.platform.effects.authorization)."""
+    from refit.platform.effects import authorization as auth
+
+    emu.check_api_version(req, rtype)
+    scope = "/" + "/".join(parts[:i])
+    rid = ResourceId.parse(scope) if i >= 2 else None
+    if rid is not None and rid.resource_group and emu.get(ResourceId(rid.subscription, rid.resource_group)) is None:
+        raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rid.resource_group}' could not be found.")
+    if rid is not None and rid.namespace and emu.get(rid) is None:
+        raise not_found(rid)
+    h = handler_for(rtype)
+    if len(parts) == i + 3:
+        if req.method not in ("GET", "HEAD"):
+            raise ArmError(405, "MethodNotAllowed", f"The requested method '{req.method}' is not allowed.")
+        lister = auth.assignments_at if rtype.endswith("roleAssignments") else auth.definitions_at
+        docs = lister(emu, scope, req.query.get("$filter") or "")
+        return page(emu, req, [h.render(emu, d, req.call()) for d in docs])
+    if i == 0:  # tenant level: the built-in roles only (`/providers/Microsoft.Authorization/roleDefinitions/{id}`)
+        from refit.platform import authorization as rbac
+
+        if rtype.endswith("roleAssignments") or req.method not in ("GET", "HEAD"):
+            raise ArmError(405, "MethodNotAllowed", f"The requested method '{req.method}' is not allowed.")
+        doc = rbac.built_in_document(parts[3], None)
+        if doc is None:
+            raise h.missing(ResourceId(emu.subscriptions[0]["id"], None, "Microsoft.Authorization",
+                                       (("roleDefinitions", parts[3]),)))
+        return WireResponse(200, doc)
+    return resource(emu, req, writes.resource_id(req.path))
 
 
 # ---- resources, through the platform's generic flows ----------------------------------------------

@@ -109,6 +109,13 @@ _IMAGE_BUILDER = ("2018-02-01-preview", "2019-02-01-preview", "2019-05-01-previe
                   "2022-02-14", "2022-07-01", "2023-07-01", "2024-02-01")
 _MSI = ("2015-08-31-preview", "2018-11-30", "2021-09-30-preview", "2022-01-31-preview", "2023-01-31",
         "2023-07-31-preview", "2024-11-30")
+# Microsoft.Authorization: the specs' folders that define roleAssignments and roleDefinitions (specification/
+# authorization/resource-manager/Microsoft.Authorization stable/2015-07-01 and stable/2022-04-01
+# authorization-RoleAssignmentsCalls.json / -RoleDefinitionsCalls.json; the preview packages azure-mgmt-authorization
+# ships, readme.python.md: 2018-01-01-preview, 2018-09-01-preview, 2020-04-01-preview), with the versions azure-cli's
+# azure-mgmt-authorization 5.0.0b2 sends (roleAssignments 2022-04-01, roleDefinitions 2022-05-01-preview).
+_ROLE_ASSIGNMENTS = ("2015-07-01", "2018-01-01-preview", "2018-09-01-preview", "2020-04-01-preview", "2022-04-01")
+_ROLE_DEFINITIONS = ("2015-07-01", "2018-01-01-preview", "2022-04-01", "2022-05-01-preview")
 
 
 def _since(family: tuple[str, ...], first: str) -> tuple[str, ...]:
@@ -142,6 +149,8 @@ PUBLISHED: dict[str, tuple[str, ...]] = {
     "Microsoft.Insights/autoscalesettings": _AUTOSCALE,
     "Microsoft.VirtualMachineImages/imageTemplates": _IMAGE_BUILDER,
     "Microsoft.ManagedIdentity/userAssignedIdentities": _MSI,
+    "Microsoft.Authorization/roleAssignments": _ROLE_ASSIGNMENTS,
+    "Microsoft.Authorization/roleDefinitions": _ROLE_DEFINITIONS,
 }
 ARM_NAMESPACE = "microsoft.resources"  # resource groups, deployments, tags, subscriptions, resources, providers
 

@@ -44,6 +44,15 @@ DEFAULTS: dict[str, float] = {
     "vmss.auto_os_upgrade_delay": 900.0,
     # capacity reservations (INFERRED)
     "cr.write": 30.0,
+    # Azure VM Image Builder (INFERRED: the troubleshooting page and seed 001 give "Running 10-60+ min" for a build and
+    # no phase figures; these make a one-customizer Linux build ~25 min before the gallery's own capture/replication)
+    "aib.submit": 30.0,  # an image template's PUT: validation, staging resource group
+    "aib.delete": 120.0,  # DELETE: the staging resource group goes too
+    "aib.queue": 60.0,  # run: Queued
+    "aib.build": 600.0,  # Building: the build VM (and its container instance) up and reachable
+    "aib.customizer": 300.0,  # Customizing: each customizer
+    "aib.capture": 300.0,  # Distributing: generalize and capture, before the gallery version is written
+    "aib.cancel": 60.0,  # cancel: Canceling -> Canceled
     # template deployments (INFERRED): ARM's engine looks at the operations it started about this often
     "deployment.step": 2.0,
     # generic

@@ -51,11 +51,13 @@ def _ensure_loaded() -> None:
         return
     _loaded = True
     from refit.platform.effects import (  # noqa: F401
+        authorization,
         capacity,
         deployments,
         disks,
         extensions,
         galleries,
+        imagebuilder,
         images,
         network,
         resources,
@@ -69,8 +71,6 @@ def _ensure_loaded() -> None:
     for t, loc in (
         ("Microsoft.Compute/snapshots", True),
         ("Microsoft.Insights/autoscalesettings", True),
-        ("Microsoft.VirtualMachineImages/imageTemplates", True),
-        ("Microsoft.ManagedIdentity/userAssignedIdentities", True),
     ):
         register(GenericType(t, needs_location=loc))
 

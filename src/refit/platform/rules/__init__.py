@@ -4,7 +4,7 @@ Used by the emulator (would Azure reject this write?), the planner (which next o
 and the doctor. `validate_write` is the single hook every write the emulator accepts goes through.
 Importing the package registers the whole catalog: one module per family of the reference
 (ARM's own answers, the request bodies and names (schema), security types, VMs and OS disks, VM sizes, disks, scale sets, galleries, capacity
-reservations, managed images, template deployments). The order of
+reservations, managed images, Image Builder templates, role assignments, template deployments). The order of
 registration is the order the emulator reports violations in (it answers with the first).
 """
 
@@ -23,6 +23,7 @@ from refit.platform.rules import gallery  # noqa: F401
 from refit.platform.rules import capacity  # noqa: F401
 from refit.platform.rules import managed_images  # noqa: F401
 from refit.platform.rules import imagebuilder  # noqa: F401
+from refit.platform.rules import authorization  # noqa: F401
 from refit.platform.rules import deployments  # noqa: F401
 from refit.platform.rules import network  # noqa: F401
 # isort: on
