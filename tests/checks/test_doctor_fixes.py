@@ -161,6 +161,8 @@ def variables(lab: Lab, check_id: str, rid: str, doc: dict, message: str) -> dic
         out["IMAGE_SOURCE"] = image_urn(props["source"])
         dest = ResourceId.parse(props["distribute"][0]["galleryImageId"])
         out["GAL"], out["DEF"] = dest.types[0][1], dest.types[1][1]
+    elif check_id == "RF-AIB-003":
+        out.update(named(message, r"\(principal (?P<PRINCIPAL_ID>[0-9a-f-]+)\)"))
     elif check_id == "RF-CR-001":
         pass
     elif check_id == "RF-CR-002":

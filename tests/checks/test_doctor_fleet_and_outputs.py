@@ -44,9 +44,9 @@ def test_sarif_validates_against_the_sarif_2_1_0_schema(session):
     jsonschema.validate(out, _schema())
     assert out["version"] == "2.1.0"
     r = out["runs"][0]
-    assert len(r["tool"]["driver"]["rules"]) == 30
+    assert len(r["tool"]["driver"]["rules"]) == 31
     results = r["results"]
-    assert len(results) == 31  # one per (check, resource) that did not pass
+    assert len(results) == 32  # one per (check, resource) that did not pass
     sup_result = next(x for x in results if x["ruleId"] == "RF-VMSS-002")
     assert sup_result["suppressions"][0]["kind"] == "external"
     assert sup_result["partialFingerprints"]["refitFinding/v1"] == sarif.fingerprint("RF-VMSS-002", vmss.upper())

@@ -20,6 +20,7 @@ C = "Microsoft.Compute"
 EXPECTED = {
     ("RF-AIB-001", "Microsoft.VirtualMachineImages/imageTemplates/aib-bad"),
     ("RF-AIB-002", "Microsoft.VirtualMachineImages/imageTemplates/aib-bad"),
+    ("RF-AIB-003", "Microsoft.VirtualMachineImages/imageTemplates/aib-bad"),
     ("RF-AS-001", "Microsoft.Insights/autoscalesettings/as-overlap"),
     ("RF-AS-002", "Microsoft.Insights/autoscalesettings/as-cooldown"),
     ("RF-CR-001", f"{C}/virtualMachines/vm-std"),

@@ -123,3 +123,43 @@ def test_bad_input_is_one_line_exit_2_nothing_changed(session, server, sub, caps
     assert (code, out, err.strip()) == (2, "", message.format(definition=definition, source=source))
     assert sorted(v.name for v in session.compute.gallery_image_versions.list_by_gallery_image(
         RG, "galPayments", "payments-auth")) == before
+
+
+def test_build_publishes_and_row_1_fails_at_distribution_naming_the_action(session, server, sub, raw, capsys,
+                                                                             monkeypatch):
+    """`refit release build` runs the scenario's Image Builder template to a new version; seed 001 row 1 (the build
+    identity without galleries/images/versions/write) fails at distribution with Azure's authorization message, and
+    `refit doctor` names the missing permission before any build is run."""
+    session.control("POST", "scenario", {"name": "rollout"})
+    definition, _ = _ids(sub)
+    template = f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages/imageTemplates/" \
+               "aib-payments"
+    code, out, err = cli(capsys, monkeypatch, server, "release", "build", template, "--yes", "-o", "json")
+    assert code == 0, err
+    built = json.loads(out)
+    assert (built["runState"], built["outputs"]) == ("Succeeded", [{
+        "name": "payments-auth-out", "artifactId": f"{definition}/versions/1.6.1", "provisioningState": "Succeeded"}])
+    code, out, _ = cli(capsys, monkeypatch, server, "doctor", "--check", "RF-AIB-003", "-o", "json")
+    assert (code, json.loads(out)["findings"]) == (0, [])  # the identity may publish
+
+    # The role loses the version write (a least-privilege role written from a wrong list).
+    role = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/0d3e4f5a-2c3d-4e4f-8a5b-c3d4e5f6a7b8"
+    doc = raw.get(role, params={"api-version": "2022-05-01-preview"}).json()
+    actions = [a for a in doc["properties"]["permissions"][0]["actions"]
+               if a != "Microsoft.Compute/galleries/images/versions/write"]
+    r = raw.put(role, params={"api-version": "2022-05-01-preview"}, json={"properties": {
+        **doc["properties"], "permissions": [{"actions": actions}]}})
+    assert r.status_code in (200, 201), r.text
+    code, out, _ = cli(capsys, monkeypatch, server, "doctor", "--check", "RF-AIB-003", "-o", "json")
+    (finding,) = [f for f in json.loads(out)["findings"] if f["status"] == "fail"]
+    assert finding["message"] == (
+        "identity id-aib (principal 5f1c2d3e-0a1b-4c2d-8e3f-a1b2c3d4e5f6) may not perform "
+        f"Microsoft.Compute/galleries/images/versions/write over {definition}: no role assigned to it covers it, so the "
+        "build fails at distribution with AuthorizationFailed")
+    code, out, err = cli(capsys, monkeypatch, server, "release", "build", template, "--yes", "-o", "json")
+    failed = json.loads(out)
+    assert (code, failed["ok"], failed["runState"], failed["runSubState"]) == (1, False, "Failed", "Distributing")
+    assert "does not have authorization to perform action 'Microsoft.Compute/galleries/images/versions/write'" in \
+        failed["message"]
+    assert sorted(v.name for v in session.compute.gallery_image_versions.list_by_gallery_image(
+        RG, "galPayments", "payments-auth")) == ["1.6.0", "1.6.1"]  # nothing more was published

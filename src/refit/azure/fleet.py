@@ -23,10 +23,13 @@ def load_world(session, subscriptions: list[str] | None = None,
     """Every resource Resource Graph shows (rows are ARM documents plus `properties.extended`, where the
     power state of VMs lives), resource groups, and image versions with their replication status (which
     only a GET with $expand=ReplicationStatus returns; `get_version(id)` reads one, by default through the
-    SDK pipeline). The one world loader: the planner, the doctor and the campaigns read the fleet here."""
+    SDK pipeline), and Resource Graph's AuthorizationResources (role assignments and definitions). The one world loader: the planner, the doctor and the campaigns read the fleet here."""
     docs = session.graph_query("Resources", subscriptions)
     docs += session.graph_query("ResourceContainers | where type =~ 'microsoft.resources/subscriptions/resourcegroups'",
                                 subscriptions)
+    # Role assignments and custom role definitions (who may do what: an Image Builder identity's rights).
+    docs += session.graph_query("AuthorizationResources | where type in~ ('microsoft.authorization/roleassignments', "
+                                "'microsoft.authorization/roledefinitions')", subscriptions)
     out = []
     for d in docs:
         d = {k: val for k, val in d.items() if val is not None}

@@ -24,6 +24,40 @@ def _regions(text: str | None) -> list[str]:
     return [r.strip() for r in (text or "").split(",") if r.strip()]
 
 
+@app.command("build")
+def build(
+    ctx: typer.Context,
+    template: str = typer.Argument(..., help="An Image Builder template: its id, or a JSON file of it (with its id)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what it would do; change nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+    output: str = output_option(),
+) -> None:
+    """Submit (from a file) and run an Azure Image Builder template, follow the build to its end, and name the image
+    versions it published. Exit 1 when the build does not succeed, with Image Builder's message."""
+    from refit.azure.fleet import load_world
+    from refit.run import release
+
+    json_out = json_of(ctx, output)
+    consent(yes, dry_run)
+    with open_session(ctx) as s:
+        world = load_world(s)
+        if not dry_run:
+            confirm(yes, f"Run the image build {template.rsplit('/', 1)[-1]}?")
+        out = release.build(s, world, template, dry_run)
+    if json_out:
+        emit_json(out)
+    elif dry_run:
+        console.print(f"would {'submit and ' if out['submit'] else ''}run {_short(out['template'])}", highlight=False)
+    elif out["ok"]:
+        made = ", ".join(_short(o["artifactId"]) for o in out["outputs"] if o.get("artifactId"))
+        console.print(f"[green]built[/] {_short(out['template'])}: {made}", highlight=False)
+    else:
+        console.print(f"[red]build {out['runState']}[/] ({out['runSubState']}): {out['message']}", highlight=False,
+                      soft_wrap=True)
+    if not dry_run and not out["ok"]:
+        raise typer.Exit(1)
+
+
 @app.command("publish")
 def publish(
     ctx: typer.Context,

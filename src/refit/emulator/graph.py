@@ -34,14 +34,20 @@ def _row(emu: Emulator, doc: dict[str, Any], rendered: dict[str, Any]) -> dict[s
     }
 
 
+# Role assignments and (custom) role definitions are in Resource Graph's AuthorizationResources table, not Resources
+# (https://learn.microsoft.com/azure/governance/resource-graph/reference/supported-tables-resources,
+# "authorizationresources": microsoft.authorization/roleassignments, roledefinitions).
+AUTHORIZATION_TYPES = ("microsoft.authorization/roleassignments", "microsoft.authorization/roledefinitions")
+
+
 def tables(emu: Emulator) -> dict[str, list[dict[str, Any]]]:
-    """Resources and ResourceContainers, cached until the next change."""
+    """Resources, ResourceContainers and AuthorizationResources, cached until the next change."""
     cache = getattr(emu, "_graph_cache", None)
     if cache is not None and cache[0] == emu.version:
         return cache[1]
     from refit.platform.effects import handler_for
 
-    resources, containers = [], []
+    resources, containers, authorization = [], [], []
     for doc in emu.world:
         t = doc["type"].lower()
         if t == "microsoft.resources/resourcegroups":
@@ -50,7 +56,9 @@ def tables(emu: Emulator) -> dict[str, list[dict[str, Any]]]:
             containers.append(row)
             continue
         h = handler_for(doc["type"])
-        if h.listed:  # a deployment's record is not a resource Resource Graph shows
+        if t in AUTHORIZATION_TYPES:
+            authorization.append(_row(emu, doc, h.render(emu, doc, None)))
+        elif h.listed:  # a deployment's record is not a resource Resource Graph shows
             resources.append(_row(emu, doc, h.render(emu, doc, None)))
     for s in emu.subscriptions:
         # A subscription as Resource Graph shows it: its state and policies under `properties`, as the
@@ -62,7 +70,7 @@ def tables(emu: Emulator) -> dict[str, list[dict[str, Any]]]:
             "resourceGroup": "", "location": "", "kind": "", "managedBy": "",
             "properties": {"state": sub["state"], "subscriptionPolicies": sub["subscriptionPolicies"]},
             "tags": emu.settings.get("subscription_tags", {}).get(s["id"].lower()) or {}})
-    result = {"resources": resources, "resourcecontainers": containers}
+    result = {"resources": resources, "resourcecontainers": containers, "authorizationresources": authorization}
     emu._graph_cache = (emu.version, result)
     return result
 

@@ -9,7 +9,9 @@ that does not exist is refused before anything is sent; then it is sent and foll
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from refit.arm import views as v
@@ -283,3 +285,70 @@ def _return_command(world: World, previous: str | None, sets: dict[str, list[str
         out.append(f"refit plan --resource {vm} --set properties.storageProfile.imageReference.id={previous} "
                    "--out plan.json && refit apply plan.json")
     return out
+
+
+# ---- building -------------------------------------------------------------------------------------------------------
+IMAGE_TEMPLATE = "Microsoft.VirtualMachineImages/imageTemplates"
+TEMPLATE_READ_ONLY = ("provisioningState", "provisioningError", "lastRunStatus", "exactStagingResourceGroup")
+
+
+def _template_file(path: Path) -> tuple[str, Doc]:
+    """(id, PUT body) of an image template in a JSON file, as `az image builder show` prints it."""
+    try:
+        doc = json.loads(path.read_text())
+    except OSError as e:
+        raise UserError(f"cannot read {path}: {e.strerror}") from e
+    except ValueError as e:
+        raise UserError(f"{path} is not valid JSON: {e}") from e
+    tid = doc.get("id") if isinstance(doc, dict) else None
+    if not isinstance(tid, str):
+        raise UserError(f"{path} names no `id`: add the template's resource id (/subscriptions/.../resourceGroups/RG/"
+                        "providers/Microsoft.VirtualMachineImages/imageTemplates/NAME), as az image builder show prints")
+    try:
+        rid = ResourceId.parse(tid)
+    except ArmError as e:
+        raise UserError(f"{path}: `id` '{tid}' is not a resource id") from e
+    if rid.type.lower() != IMAGE_TEMPLATE.lower():
+        raise UserError(f"{path}: `id` names a {rid.type}, not an image template ({IMAGE_TEMPLATE})")
+    body = {k: doc[k] for k in ("location", "identity", "tags", "properties") if k in doc}
+    body["properties"] = {k: x for k, x in (body.get("properties") or {}).items() if k not in TEMPLATE_READ_ONLY}
+    return tid, body
+
+
+def build(session, world: World, template: str, dry_run: bool = False) -> dict[str, Any]:
+    """Submit (from a file) and run an Image Builder template, follow the build to its end, and name the versions it
+    published (its runOutputs). A build that does not succeed ends with Image Builder's own message
+    (lastRunStatus.message)."""
+    api = apis.api_version(IMAGE_TEMPLATE)
+    path = Path(template)
+    if path.suffix.lower() == ".json" or path.exists():
+        if not path.is_file():
+            raise UserError(f"template file {template} does not exist")
+        tid, body = _template_file(path)
+        submit = world.get(tid) is None
+    else:
+        tid, body, submit = template, {}, False
+        try:
+            rid = ResourceId.parse(tid)
+        except ArmError as e:
+            raise UserError(f"'{template}' is neither a JSON file nor an image template id") from e
+        if rid.type.lower() != IMAGE_TEMPLATE.lower() or world.get(tid) is None:
+            raise UserError(f"no image template {tid}: give its id or a JSON file of it")
+    if dry_run:
+        return {"dry_run": True, "template": tid, "submit": submit}
+    if submit:
+        fleet.execute(session, "PUT", tid, api, body)
+    error = None
+    try:
+        fleet.execute(session, "POST", f"{tid}/run", api)
+    except ArmError as e:  # the run's operation fails with the build (the template says why)
+        error = {"code": e.code, "message": e.message}
+    _, _, doc = fleet.send(session, "GET", tid, api)
+    status = ((doc or {}).get("properties") or {}).get("lastRunStatus") or {}
+    _, _, outs = fleet.send(session, "GET", f"{tid}/runOutputs", api)
+    outputs = [{"name": o.get("name"), "artifactId": (o.get("properties") or {}).get("artifactId"),
+                "provisioningState": (o.get("properties") or {}).get("provisioningState")}
+               for o in (outs or {}).get("value") or []]
+    return {"dry_run": False, "template": tid, "submitted": submit, "runState": status.get("runState"),
+            "runSubState": status.get("runSubState"), "message": status.get("message", ""), "outputs": outputs,
+            "ok": status.get("runState") == "Succeeded", "error": error}
