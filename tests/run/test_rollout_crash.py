@@ -5,6 +5,7 @@ Manual set pinned to a version (refit's own batches, the kill landing between th
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -93,3 +94,40 @@ def test_a_killed_rollout_converges_when_run_again(session, server, sub, tmp_pat
         disks = [d.name for d in session.compute.disks.list_by_resource_group(RG) if "_OsDisk_" in d.name]
         assert len(disks) == 5 + 2, (trial, disks)  # one OS disk per instance of the two sets
     assert killed >= TRIALS // 2  # most trials were really killed mid-way
+
+
+def test_resume_runs_the_interrupted_run_again_and_refuses_what_it_cannot(session, server, sub, tmp_path):
+    session.control("POST", "scenario", {"name": "rollout", "params": {"capacity": 5, "second_capacity": 2}})
+    definition = f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.Compute/galleries/galPayments/images/" \
+                 "payments-auth"
+    _publish(session, definition, "2.0.0")
+    session.control("POST", "clock", {"scale": 500})
+    cmd, env = _cmd(server, tmp_path / "state", "rollout", "--image", definition, "--yes", "-o", "json")
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    first = proc.stdout.readline()  # the first event: the run is journaled by now
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    session.control("POST", "clock", {"scale": 10000})
+    from refit.run.journal import Journal
+
+    os.environ["REFIT_STATE_DIR"] = str(tmp_path / "state")
+    try:
+        j = Journal()
+        (run,) = j.runs(kinds=("rollout",))
+        j.close()
+    finally:
+        del os.environ["REFIT_STATE_DIR"]
+    assert first and run.status == "running"
+    bad, env = _cmd(server, tmp_path / "state", "rollout", "--image", definition, "--resume", run.id, "-g", RG, "--yes")
+    r = subprocess.run(bad, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert (r.returncode, r.stderr.strip()) == (2, "error: --resume takes the run's own image and scale sets: drop "
+                                                   "--scale-set, -g, --where and --canary-region")
+    again, env = _cmd(server, tmp_path / "state", "rollout", "--image", definition, "--resume", run.id, "--yes",
+                      "-o", "json")
+    r = subprocess.run(again, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    lines = r.stdout.rstrip().splitlines()
+    summary = json.loads("\n".join(lines[max(i for i, line in enumerate(lines) if line == "{"):]))
+    assert summary["run"] == run.id and summary["ok"] is True
+    for name in SETS:
+        assert {v for v, _, _ in _state(session, name)} == {"2.0.0"}

@@ -23,6 +23,7 @@ def rollout(
     canary: str = typer.Option(None, "--canary-region", help="The region that goes first (default: the version's "
                                                              "first target region)."),
     no_kill: bool = typer.Option(False, "--no-kill", help="On a breach, leave the version in latest."),
+    resume: str = typer.Option(None, "--resume", help="Resume this interrupted rollout run (its own image and sets)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the waves; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
     output: str = output_option(),
@@ -41,6 +42,21 @@ def rollout(
 
     json_out = json_of(ctx, output)
     consent(yes, dry_run)
+    journal = Journal()
+    earlier = None
+    if resume:
+        earlier = journal.run(resume)
+        if earlier is None or earlier.kind != "rollout":
+            raise UserError(f"--resume {resume}: no rollout run of that id (a rollout prints its run id when it "
+                            "starts, and in its -o json summary)")
+        if journal.held_elsewhere(resume):
+            raise UserError(f"--resume {resume}: another refit process is running it")
+        if scale_set or rg or where or canary:
+            raise UserError("--resume takes the run's own image and scale sets: drop --scale-set, -g, --where and "
+                            "--canary-region")
+        if image != earlier.params["image"]:
+            raise UserError(f"--resume {resume}: that run rolls {earlier.params['image']}, not {image}")
+        scale_set = list(earlier.params["sets"])
     with open_session(ctx) as s:
         world = load_world(s)
         target = ro.target_of(world, image)
@@ -74,20 +90,39 @@ def rollout(
                               highlight=False)
             return
         confirm(yes, f"Roll {len(plans)} scale sets to {version.rsplit('/', 1)[-1]}, region by region?")
-        journal = Journal()
-        run = journal.new_run("rollout", s.subscription, s.endpoint, {"image": image, "sets": [p.vmss["id"] for p in plans]},
-                              clock_now=clock.now(),
-                              vms=[VmRow("", p.vmss["id"], p.vmss["name"], "", p.wave, None, None, "pending", "",
-                                         0.0, region=p.region) for p in plans])
-        journal.acquire(run.id)
+        params = {"image": image, "sets": [p.vmss["id"] for p in plans]}
+        if earlier is None:  # a plain re-run of an interrupted rollout of the same sets resumes it
+            earlier = next((r for r in journal.interrupted(s.subscription, ("rollout",)) if r.params == params), None)
+        if earlier is not None and journal.acquire(earlier.id):
+            run = earlier
+            journal.set_run_status(run.id, "running", "resumed")
+        else:
+            run = journal.new_run("rollout", s.subscription, s.endpoint, params, clock_now=clock.now(),
+                                  vms=[VmRow("", p.vmss["id"], p.vmss["name"], "", p.wave, None, None, "pending", "",
+                                             0.0, region=p.region) for p in plans])
+            journal.acquire(run.id)
+        shown: dict[str, tuple] = {}
+        if not json_out:
+            console.print(f"run {run.id}", highlight=False)
 
         def event(e: dict) -> None:
             journal.step(run.id, e["set"], e["event"], e.get("code") or "", json.dumps(e, default=str), e["at"])
+            name = e["set"].rsplit("/", 1)[-1]
             if json_out:
                 print(json.dumps(e, default=str), flush=True)
-            elif e["event"] in ("started", "done", "failed", "in-sync"):
-                console.print(f"{e['set'].rsplit('/', 1)[-1]} ({e['region']}): {e['event']}"
+            elif e["event"] in ("started", "done", "failed", "in-sync", "promote", "waiting-for-platform"):
+                console.print(f"{name} ({e['region']}): {e['event']}"
                               + (f" {e['version'].rsplit('/', 1)[-1]}" if e.get("version") else ""), highlight=False)
+            elif e["event"] in ("progress", "batch"):
+                pr = e.get("progress") or {}
+                now = (pr.get("successfulInstanceCount"), pr.get("inProgressInstanceCount"),
+                       pr.get("failedInstanceCount"), pr.get("pendingInstanceCount"), tuple(e.get("instances") or ()))
+                if now != shown.get(name):  # the set's batches as they move: done / upgrading / failed / waiting
+                    shown[name] = now
+                    line = (f"  {name}: batch {', '.join(e['instances'])}" if e["event"] == "batch" else
+                            f"  {name}: {now[0] or 0} done, {now[1] or 0} upgrading, {now[2] or 0} failed, "
+                            f"{now[3] or 0} waiting ({e.get('code')})")
+                    console.print(line, highlight=False)
 
         def kill(version_id: str):
             if no_kill:
