@@ -189,6 +189,7 @@ def test_a_manual_set_is_rolled_in_refits_own_health_gated_batches(session, serv
     vmss.upgrade_policy.mode = "Manual"
     vmss.upgrade_policy.automatic_os_upgrade_policy.enable_automatic_os_upgrade = False
     vmss.virtual_machine_profile.storage_profile.image_reference.id = f"{definition}/versions/1.6.0"
+    vmss.automatic_repairs_policy.enabled = False  # the failed instances stay as the campaign left them
     session.compute.virtual_machine_scale_sets.begin_create_or_update(RG, CANARY, vmss).result()
     from azure.mgmt.compute import models as cm
 

@@ -132,7 +132,7 @@ def rollout(
 
         client = PacedClient(s, clock)
         try:
-            out = drive(client, ro.Rollout(client, ro.desired_version(world, target), plans, event, kill).run())
+            out = ro.execute(client, ro.Rollout(client, version_doc, plans, event, kill))
         finally:
             client.close()
         for p in plans:

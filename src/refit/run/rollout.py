@@ -258,31 +258,31 @@ class Rollout:
     def __init__(self, client: PacedClient, version: Doc, plans: list[SetPlan], event: Callable[[Doc], None],
                  kill: Callable[[str], Doc | None]):
         self.c, self.version, self.plans = client, version, plans
-        self.event, self.kill = event, kill
+        self.event, self._kill = event, kill
         self.name = version["id"].rstrip("/").rsplit("/", 1)[-1]
+        self.stopped: SetPlan | None = None  # the first set that failed: nothing starts after it
+        self.killed: Doc | None = None
 
-    def run(self) -> Generator[Any, Any, Outcome]:
-        for wave in sorted({p.wave for p in self.plans}):
-            for p in [x for x in self.plans if x.wave == wave]:
-                ok = yield from self._one(p)
-                if not ok:
-                    for rest in self.plans:
-                        if rest.state == "pending":
-                            rest.state = "not-started"
-                    err = next((x.get("error") for x in reversed(p.polls) if x.get("error")), None)
-                    return Outcome(False, self.plans, err, self.kill(self.version["id"]))
-        return Outcome(True, self.plans)
+    def kill(self, version_id: str) -> Doc | None:
+        """Kill the version once (the first failure does; sets rolling beside it see their upgrade cancelled)."""
+        if self.killed is None:
+            self.killed = self._kill(version_id) or {}
+        return self.killed or None
 
-    def _emit(self, p: SetPlan, what: str, **extra: Any) -> None:
-        self.event({"set": p.vmss["id"], "region": p.region, "wave": p.wave, "event": what,
-                    "at": self.c.clock.now(), **extra})
+    def _halt(self, p: SetPlan) -> Outcome:
+        """The campaign stops at `p`: what has not started does not; the version is killed."""
+        p = self.stopped or p
+        for rest in self.plans:
+            if rest.state == "pending":
+                rest.state = "not-started"
+        err = next((x.get("error") for x in reversed(p.polls) if x.get("error")), None)
+        return Outcome(False, self.plans, err, self.kill(self.version["id"]))
 
-    def _one(self, p: SetPlan) -> Generator[Any, Any, bool]:
-        sid, vid = p.vmss["id"], self.version["id"]
-        p.version = vid
+    def bring(self, p: SetPlan) -> Generator[Any, Any, bool]:
+        """The version to the wave's region (added to its targets once the regions before succeeded), replicated."""
+        vid = self.version["id"]
         doc = yield from _version_doc(self.c, vid)
         if p.region not in _targets(doc):
-            # The regions before this one took it: the version goes here now (refit release promote's PATCH).
             self._emit(p, "promote", version=vid)
             body = {"properties": {"publishingProfile": {"targetRegions": [
                 *(get_path(doc, "properties.publishingProfile.targetRegions") or []),
@@ -297,6 +297,17 @@ class Rollout:
                 return False
             yield Wait(POLL_SECONDS)
             waited += POLL_SECONDS
+        return True
+
+    def _emit(self, p: SetPlan, what: str, **extra: Any) -> None:
+        self.event({"set": p.vmss["id"], "region": p.region, "wave": p.wave, "event": what,
+                    "at": self.c.clock.now(), **extra})
+
+    def _one(self, p: SetPlan) -> Generator[Any, Any, bool]:
+        sid, vid = p.vmss["id"], self.version["id"]
+        p.version = vid
+        if self.stopped is not None:
+            return False  # a set beside it failed: this one does not start (it stays not-started)
         if (yield from _on(self.c, sid, vid)):
             p.state, p.detail = "in-sync", vid
             self._emit(p, "in-sync", version=vid)
@@ -311,6 +322,9 @@ class Rollout:
         err = next((x.get("error") for x in reversed(p.polls) if x.get("error")), None)
         p.state, p.detail = "failed", (err or {}).get("code", "") or "not on the version"
         self._emit(p, "failed", error=err)
+        if self.stopped is None:  # the first breach: kill now, so the sets rolling beside it stop too
+            self.stopped = p
+            self.kill(vid)
         return False
 
     def _start(self, p: SetPlan) -> Generator[Any, Any, None]:
@@ -419,6 +433,31 @@ class Rollout:
             if not pending or waited > HEALTH_WAIT + 14_400:
                 return failed + pending
             yield Wait(POLL_SECONDS)
+
+
+def execute(client: PacedClient, rollout: Rollout, side_by_side: int = 8) -> Outcome:
+    """Run the campaign region by region; within a region, its sets side by side (at most `side_by_side` at once:
+    each is one of Azure's rolling upgrades, on a set of its own). The first set that fails halts the campaign once
+    its region's sets have ended (those still rolling are watched to their end, or to the kill's cancel)."""
+    from refit.run.sched import Scheduler, drive
+
+    s = Scheduler(client, workers=max(1, side_by_side))
+    try:
+        for wave in sorted({p.wave for p in rollout.plans}):
+            sets = [p for p in rollout.plans if p.wave == wave]
+            if not drive(client, rollout.bring(sets[0])):
+                return rollout._halt(sets[0])
+            done = s.run({i: (lambda p=p: rollout._one(p)) for i, p in enumerate(sets)}, limit=side_by_side)
+            for i, p in enumerate(sets):
+                r = done[i]
+                if not r.ok:
+                    p.state, p.detail = "failed", f"{type(r.error).__name__}: {r.error}"
+            failed = [p for i, p in enumerate(sets) if not (done[i].ok and done[i].value)]
+            if failed:
+                return rollout._halt(failed[0])
+    finally:
+        s.close()
+    return Outcome(True, rollout.plans)
 
 
 # ---- what it will take ---------------------------------------------------------------------------------------------
