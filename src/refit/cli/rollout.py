@@ -38,7 +38,6 @@ def rollout(
     from refit.run import release
     from refit.run import rollout as ro
     from refit.run.journal import Journal, VmRow
-    from refit.run.sched import drive
 
     json_out = json_of(ctx, output)
     consent(yes, dry_run)
@@ -67,7 +66,7 @@ def rollout(
         clock = clock_for(s)
         client = PacedClient(s, clock)
         try:
-            sick = drive(client, ro.unhealthy_before(client, plans))
+            sick = ro.unhealthy_before(client, plans)
         finally:
             client.close()
         if sick:

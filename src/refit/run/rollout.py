@@ -514,25 +514,39 @@ def expected(world: World, plans: list[SetPlan], version: Doc) -> list[Doc]:
     return out
 
 
-def unhealthy_before(c: PacedClient, plans: list[SetPlan]) -> Generator[Any, Any, list[str]]:
+def unhealthy_before(c: PacedClient, plans: list[SetPlan], side_by_side: int = 8) -> list[str]:
     """Seed 001 row 9: sets whose instances are already unhealthy beyond the rolling policy's
     maxUnhealthyInstancePercent (Azure would stop the upgrade before its first batch:
-    MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade)."""
+    MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade). The sets are read side by side."""
+    from refit.run.sched import Scheduler
+
+    s = Scheduler(c, workers=max(1, side_by_side))
+    try:
+        done = s.run({i: (lambda p=p: _unhealthy(c, p)) for i, p in enumerate(plans)}, limit=side_by_side)
+    finally:
+        s.close()
     out = []
-    for p in plans:
-        sid = p.vmss["id"]
-        limit = int(get_path(p.vmss, "properties.upgradePolicy.rollingUpgradePolicy.maxUnhealthyInstancePercent")
-                    or 20)
-        insts = yield from _instances(c, sid)
-        bad = []
-        for inst in insts:
-            iid = inst.get("instanceId") or inst["name"]
-            r = yield from request(c, "GET", f"{sid}/virtualMachines/{iid}/instanceView", COMPUTE_API)
-            code = get_path(r.body or {}, "vmHealth.status.code") if r.status < 400 else None
-            if code in ("HealthState/unhealthy", "HealthState/unknown"):
-                bad.append(iid)
-        if insts and 100 * len(bad) / len(insts) > limit:
-            out.append(f"{p.vmss['name']}: {len(bad)} of {len(insts)} instances are unhealthy before the rollout "
-                       f"({', '.join(sorted(bad))}), more than its maxUnhealthyInstancePercent {limit}%: repair or remove them "
-                       "first (az vmss reimage / delete-instances)")
+    for i in range(len(plans)):
+        if not done[i].ok:
+            raise done[i].error  # type: ignore[misc]
+        if done[i].value:
+            out.append(done[i].value)
     return out
+
+
+def _unhealthy(c: PacedClient, p: SetPlan) -> Generator[Any, Any, str | None]:
+    sid = p.vmss["id"]
+    limit = int(get_path(p.vmss, "properties.upgradePolicy.rollingUpgradePolicy.maxUnhealthyInstancePercent") or 20)
+    insts = yield from _instances(c, sid)
+    bad = []
+    for inst in insts:
+        iid = inst.get("instanceId") or inst["name"]
+        r = yield from request(c, "GET", f"{sid}/virtualMachines/{iid}/instanceView", COMPUTE_API)
+        code = get_path(r.body or {}, "vmHealth.status.code") if r.status < 400 else None
+        if code in ("HealthState/unhealthy", "HealthState/unknown"):
+            bad.append(iid)
+    if insts and 100 * len(bad) / len(insts) > limit:
+        return (f"{p.vmss['name']}: {len(bad)} of {len(insts)} instances are unhealthy before the rollout "
+                f"({', '.join(sorted(bad))}), more than its maxUnhealthyInstancePercent {limit}%: repair or remove "
+                "them first (az vmss reimage / delete-instances)")
+    return None
