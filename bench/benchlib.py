@@ -68,3 +68,25 @@ def machine() -> dict[str, object]:
                 break
     return {"cores": os.cpu_count(), "cpu": model, "python": platform.python_version(),
             "loadavg": [round(x, 2) for x in os.getloadavg()], "date": time.strftime("%Y-%m-%d")}
+
+
+def git_state() -> dict[str, object]:
+    """The commit measured and how many tracked files differ from it (the working tree is measured as it is)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
+                               text=True, check=True).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    return {"head": head, "modified_files": len(dirty)}
+
+
+def ts(value) -> float:
+    """An SDK datetime (or ISO string) as seconds since the epoch."""
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return datetime.fromisoformat(str(value)).timestamp()

@@ -25,10 +25,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 from azure.core.exceptions import HttpResponseError
@@ -38,26 +36,6 @@ import benchlib
 from refit.azure import Session, StaticCredential
 
 RG = "rg-payments"
-
-
-def git_state() -> dict[str, object]:
-    """The commit measured and how many files differ from it (the working tree is measured as it is)."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
-                               text=True, check=True).stdout.splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return {}
-    return {"head": head, "modified_files": len(dirty)}
-
-
-def ts(value) -> float:
-    """An SDK datetime (or ISO string) as seconds since the epoch."""
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return datetime.fromisoformat(str(value)).timestamp()
 
 
 def main() -> None:
@@ -151,7 +129,7 @@ def main() -> None:
             cpu = benchlib.cpu_seconds(pid) - cpu0
             sim = s.control("GET", "clock")["now"] - sim0
             hist = next(iter(cs.virtual_machine_scale_sets.get_os_upgrade_history(RG, canary)))
-            engine = ts(hist.properties.running_status.end_time) - ts(hist.properties.running_status.start_time)
+            engine = benchlib.ts(hist.properties.running_status.end_time) - benchlib.ts(hist.properties.running_status.start_time)
             pr = last.progress
             if pr.successful_instance_count != a.capacity or pr.failed_instance_count:
                 raise SystemExit(f"FAILED: Completed with progress {pr.as_dict()}, expected {a.capacity} successful")
@@ -183,7 +161,7 @@ def main() -> None:
                    "cpu_ms_per_instance": round(1000 * cpu / a.capacity, 2),
                    "sim_upgrade_s": round(engine, 1), "sim_clock_s": round(sim, 1),
                    "polls": polls, "poll_interval_s": a.poll, "poll_5xx": errors,
-                   "wall_s": round(time.perf_counter() - started, 1), "git": git_state(),
+                   "wall_s": round(time.perf_counter() - started, 1), "git": benchlib.git_state(),
                    "machine": {**benchlib.machine(), "loadavg_start": load_start}}
             print(json.dumps(out))
         finally:

@@ -53,7 +53,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 from azure.mgmt.compute import models as cm
@@ -166,25 +165,6 @@ def scenario_yaml(regions: list[str]) -> str:
     targets = "\n" + "".join(f"          - {{name: \"{{regions[{k}]}}\", regionalReplicaCount: 2, "
                               f"storageAccountType: Standard_ZRS}}\n" for k in range(len(regions)))
     return SCENARIO.replace(" TARGET_REGIONS\n", targets)
-
-
-def git_state() -> dict[str, object]:
-    """The commit measured and how many tracked files differ from it (the working tree is measured as it is)."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
-                               text=True, check=True).stdout.splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return {}
-    return {"head": head, "modified_files": len(dirty)}
-
-
-def ts(value) -> float:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return datetime.fromisoformat(str(value)).timestamp()
 
 
 def split_output(out: str) -> tuple[list[dict], dict]:
@@ -323,7 +303,7 @@ def main() -> None:
             for x in sets:
                 h = next(iter(cs.virtual_machine_scale_sets.get_os_upgrade_history(RG, x.name)))
                 rs = h.properties.running_status
-                engine[x.id.lower()] = ts(rs.end_time) - ts(rs.start_time)
+                engine[x.id.lower()] = benchlib.ts(rs.end_time) - benchlib.ts(rs.start_time)
                 upgraded += h.properties.progress.successful_instance_count or 0
             kinds = Counter(x["event"] for x in events)
             at = {(x["set"].lower(), x["event"]): x["at"] for x in events if x["event"] != "progress"}
@@ -402,7 +382,7 @@ def main() -> None:
                    "ratio_clock_to_bound": round(clock_span / seq_bound, 3),
                    "ratio_events_to_bound": round(event_span / seq_bound, 3),
                    "ratio_clock_to_parallel_bound": round(clock_span / par_bound, 3),
-                   "hotspots": hot[:12], "wall_s": round(time.perf_counter() - started, 1), "git": git_state(),
+                   "hotspots": hot[:12], "wall_s": round(time.perf_counter() - started, 1), "git": benchlib.git_state(),
                    "machine": {**benchlib.machine(), "loadavg_start": load_start}}
             print(json.dumps(out))
         finally:

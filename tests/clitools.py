@@ -39,3 +39,18 @@ def parse(argv: list[str]) -> list[str]:
     except NoArgsIsHelpError:  # a group named alone (`refit tf`): its help
         pass
     return path
+
+
+def run_cli(capsys, monkeypatch, server, *args: str) -> tuple[int, str, str]:
+    """`refit --endpoint <the test's emulator> ARGS` in-process: (exit code, stdout, stderr)."""
+    import pytest
+
+    from refit.cli import main
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        main(["--endpoint", server.url, "--subscription", server.endpoint.subscription, *args])
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return e.value.code, out.out, out.err

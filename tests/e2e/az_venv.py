@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -58,3 +60,15 @@ def logged_in(exe: Path, server, home: Path):
         return json.loads(out.stdout) if out.stdout.strip() else None
 
     return run
+
+
+# ---- the fixtures the az tests share: `az_tools` and `az` (a test module imports these two functions) -------------
+@pytest.fixture(scope="module", name="az_tools")
+def az_tools_fixture():
+    return ensure_az()
+
+
+@pytest.fixture(name="az")
+def az_fixture(az_tools, server, tmp_path):
+    """The real az CLI, logged in to the test's emulator: `az(*args)` runs a command and returns its JSON."""
+    return logged_in(az_tools[0], server, tmp_path)

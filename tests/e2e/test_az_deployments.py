@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from az_venv import ensure_az, logged_in
+from az_venv import az_fixture, az_tools_fixture  # noqa: F401 (the az and az_tools fixtures)
 
 from refit.arm.armexpr import unique_string
 
@@ -49,16 +49,6 @@ TEMPLATE = {
         "suffix": {"type": "string", "value": "[uniqueString(resourceGroup().id)]"},
     },
 }
-
-
-@pytest.fixture(scope="module")
-def az_tools():
-    return ensure_az()
-
-
-@pytest.fixture
-def az(az_tools, server, tmp_path):
-    return logged_in(az_tools[0], server, tmp_path)
 
 
 def _deployments(session, rg):

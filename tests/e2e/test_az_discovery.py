@@ -13,22 +13,12 @@ import pytest
 from azure.mgmt.compute import models as cm
 
 sys.path.insert(0, str(Path(__file__).parent))
-from az_venv import ensure_az, logged_in
+from az_venv import az_fixture, az_tools_fixture  # noqa: F401 (the az and az_tools fixtures)
 
 pytestmark = pytest.mark.e2e
 RG = "rg-disc"
 UBUNTU = cm.ImageReference(publisher="Canonical", offer="0001-com-ubuntu-server-jammy", sku="22_04-lts-gen2",
                            version="latest")
-
-
-@pytest.fixture(scope="module")
-def az_tools():
-    return ensure_az()
-
-
-@pytest.fixture
-def az(az_tools, server, tmp_path):
-    return logged_in(az_tools[0], server, tmp_path)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from az_venv import ensure_az, logged_in
+from az_venv import az_fixture, az_tools_fixture  # noqa: F401 (the az and az_tools fixtures)
 
 from conftest import TEST_TIME_SCALE
 
@@ -30,16 +30,6 @@ RG = "rg-vmss"
 SS = "ss-web"
 HEALTH = {"protocol": "http", "port": 80, "requestPath": "/health", "gracePeriod": 60}
 ROLLING = {"maxBatchInstancePercent": 34, "pauseTimeBetweenBatches": "PT1M"}
-
-
-@pytest.fixture(scope="module")
-def az_tools():
-    return ensure_az()
-
-
-@pytest.fixture
-def az(az_tools, server, tmp_path):
-    return logged_in(az_tools[0], server, tmp_path)
 
 
 class Clock:

@@ -9,19 +9,12 @@ import json
 
 import pytest
 
-from refit.cli import main
+from clitools import run_cli
 
 RG = "rg-payments"
 
 
-def cli(capsys, monkeypatch, server, *args):
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert))
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as e:
-        main(["--endpoint", server.url, "--subscription", server.endpoint.subscription, *args])
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
+cli = run_cli
 
 
 def _ids(sub):

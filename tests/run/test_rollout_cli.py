@@ -13,21 +13,14 @@ import json
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 
-from refit.cli import main
+from clitools import run_cli
 from refit.run.journal import Journal
 
 RG = "rg-payments"
 CANARY, SECOND = "vmss-payments-eastus", "vmss-payments-westus3"
 
 
-def cli(capsys, monkeypatch, server, *args):
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert))
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as e:
-        main(["--endpoint", server.url, "--subscription", server.endpoint.subscription, *args])
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
+cli = run_cli
 
 
 def _disks(session, name):
