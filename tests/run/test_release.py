@@ -87,7 +87,7 @@ def test_kill_excludes_the_version_and_cancels_the_upgrade_taking_it(session, se
 
 @pytest.mark.parametrize(("args", "message"), [
     (["publish", "--definition", "{definition}x", "--version", "1.8.0", "--source", "{source}", "--yes"],
-     "error: no image definition {definition}x: check the id (refit release status lists the definitions)"),
+     "error: no gallery image definition {definition}x: check the id (`refit inventory` lists what there is)"),
     (["publish", "--definition", "{definition}", "--version", "1.6.0", "--source", "{source}", "--yes"],
      "error: version 1.6.0 of payments-auth exists: publish a new version number (a version is immutable; `refit "
      "release promote` adds regions to it)"),
@@ -102,7 +102,8 @@ def test_kill_excludes_the_version_and_cancels_the_upgrade_taking_it(session, se
      "should follow Major(int).Minor(int).Patch(int) format, for e.g: 1.0.0, 2018.12.1 etc (rule G5: A version is "
      "named Major.Minor.Patch (32-bit integers))"),
     (["kill", "{definition}/versions/9.9.9", "--yes"],
-     "error: no image version {definition}/versions/9.9.9: check the id (refit release status lists the versions)"),
+     "error: no gallery image version {definition}/versions/9.9.9: check the id (`refit inventory` lists what there "
+     "is)"),
     (["status", "{source}"], "error: '{source}' is a Microsoft.Compute/disks, not a gallery image definition "
                              "(.../galleries/G/images/D)"),
 ])

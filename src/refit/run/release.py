@@ -32,35 +32,28 @@ COMPUTE_API = apis.COMPUTE
 
 
 # ---- reading -----------------------------------------------------------------------------------------------------
-def definition_of(world: World, text: str) -> Doc:
-    """The gallery image definition an id names (UserError when it is not one, or not there)."""
+def _named(world: World, text: str, arm_type: str, what: str, shape: str) -> Doc:
+    """The resource of `arm_type` an id names (UserError when it is not one, or not there)."""
     try:
         rid = ResourceId.parse(text)
     except ArmError as e:
-        raise UserError(f"'{text}' is not a resource id: give the image definition's id "
-                        "(/subscriptions/.../galleries/G/images/D)") from e
-    if rid.type.lower() == v.IMAGE_VERSION.lower():
-        rid = rid.parent
-    if rid.type.lower() != v.IMAGE_DEFINITION.lower():
-        raise UserError(f"'{text}' is a {rid.type}, not a gallery image definition (.../galleries/G/images/D)")
+        raise UserError(f"'{text}' is not a resource id: give the {what}'s id ({shape})") from e
+    if arm_type == v.IMAGE_DEFINITION and rid.type.lower() == v.IMAGE_VERSION.lower():
+        rid = rid.parent  # a version names its definition
+    if rid.type.lower() != arm_type.lower():
+        raise UserError(f"'{text}' is a {rid.type}, not a {what} ({shape})")
     doc = world.get(rid)
     if doc is None:
-        raise UserError(f"no image definition {rid}: check the id (refit release status lists the definitions)")
+        raise UserError(f"no {what} {rid}: check the id (`refit inventory` lists what there is)")
     return doc
+
+
+def definition_of(world: World, text: str) -> Doc:
+    return _named(world, text, v.IMAGE_DEFINITION, "gallery image definition", ".../galleries/G/images/D")
 
 
 def version_of(world: World, text: str) -> Doc:
-    try:
-        rid = ResourceId.parse(text)
-    except ArmError as e:
-        raise UserError(f"'{text}' is not a resource id: give the image version's id (.../images/D/versions/X.Y.Z)") \
-            from e
-    if rid.type.lower() != v.IMAGE_VERSION.lower():
-        raise UserError(f"'{text}' is a {rid.type}, not a gallery image version (.../images/D/versions/X.Y.Z)")
-    doc = world.get(rid)
-    if doc is None:
-        raise UserError(f"no image version {rid}: check the id (refit release status lists the versions)")
-    return doc
+    return _named(world, text, v.IMAGE_VERSION, "gallery image version", ".../galleries/G/images/D/versions/X.Y.Z")
 
 
 def _region_states(doc: Doc) -> dict[str, str]:
