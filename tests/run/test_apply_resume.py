@@ -81,7 +81,9 @@ def test_a_killed_runs_half_done_chain_is_finished_by_a_plain_rerun(fleet, plan_
     assert [(r.n, r.state) for r in journal.apply_steps(run.id)] == [
         (1, "skipped"), (2, "done"), (3, "done"), (4, "done"), (5, "done"), (6, "done")]
     log = [(x["step"], x["status"]) for x in journal.steps(run.id)]
-    assert log[0] == ("1:deallocate", "skipped") and log.count(("2:patch", "started")) == 1
+    # (the second VM's chain runs beside the first: only the first VM's entries are in order)
+    first_vm = [x for x in log if x[0].split(":")[0] in ("1", "2", "3")]
+    assert first_vm[0] == ("1:deallocate", "skipped") and log.count(("2:patch", "started")) == 1
     rows = {r.n: r for r in journal.apply_steps(run.id)}
     assert rows[2].started <= rows[2].finished <= rows[3].started  # a VM's steps in order
     journal.close()
