@@ -44,11 +44,7 @@ storage account, and lastRunStatus.message only points there.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import json
-import re
-import shlex
 import uuid
 from typing import Any
 
@@ -58,392 +54,31 @@ from refit.arm.ids import ResourceId, id_key
 from refit.platform import apis, vmimages, writes
 from refit.platform import authorization as rbac
 from refit.platform.cloud import Answer, Call, Cloud, Operation
-from refit.platform.effects import handler_for, register
+from refit.platform.effects import register
 from refit.platform.effects.base import ResourceType
+from refit.platform.effects.imagebuilder_guest import run_customizer
+from refit.platform.effects.imagebuilder_template import (
+    ACTION,
+    ACTIVE,
+    DEFAULT_TIMEOUT_MINUTES,
+    GALLERY_READ,
+    IMAGE_READ,
+    IMAGE_TEMPLATE,
+    IMAGE_WRITE,
+    JWT_MINUTES,
+    RUN_OUTPUT,
+    VERSION_READ,
+    VERSION_WRITE,
+    as_int,
+    check_customizers,
+    check_distributors,
+    check_identity,
+    check_source,
+    check_timeout_and_vm_profile,
+    identity_of,
+    parse_id,
+)
 from refit.platform.rules import RULES
-
-IMAGE_TEMPLATE = "Microsoft.VirtualMachineImages/imageTemplates"
-RUN_OUTPUT = IMAGE_TEMPLATE + "/runOutputs"
-SOURCE_TYPES = ("PlatformImage", "ManagedImage", "SharedImageVersion")
-CUSTOMIZER_TYPES = ("Shell", "PowerShell", "File", "WindowsRestart", "WindowsUpdate")
-DISTRIBUTOR_TYPES = ("SharedImage", "ManagedImage", "VHD")
-DEFAULT_TIMEOUT_MINUTES = 240  # "Omit or specify 0 to use the default (4 hours)" (models.tsp)
-MAX_TIMEOUT_MINUTES = 960  # @maxValue(960)
-JWT_MINUTES = 5  # "set to from 1 to 5 minutes": Packer refuses a token valid for less (troubleshoot, JWT errors)
-RUN_OUTPUT_NAME = re.compile(r"^[A-Za-z0-9-_.]{1,64}$")  # models.tsp ImageTemplateDistributor.runOutputName
-ACTION = "Microsoft.VirtualMachineImages/imageTemplates/{}"
-GALLERY_READ = "Microsoft.Compute/galleries/images/read"
-VERSION_WRITE = "Microsoft.Compute/galleries/images/versions/write"
-VERSION_READ = "Microsoft.Compute/galleries/images/versions/read"
-IMAGE_READ = "Microsoft.Compute/images/read"
-IMAGE_WRITE = "Microsoft.Compute/images/write"
-ACTIVE = ("Running", "Canceling")
-
-
-# ---- reading the template (rules AIB2-AIB6) -------------------------------------------------------------------------
-def _show(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-
-
-def _missing(rule, section: str, field: str) -> ArmError:
-    return rule.refuse(0, section=section, field=field)
-
-
-def _bad(rule, section: str, field: str, value: Any) -> ArmError:
-    return rule.refuse(1, section=section, field=field, value=_show(value))
-
-
-def _canonical(value: Any, allowed: tuple[str, ...]) -> str | None:
-    """Azure's casing of an enum value sent in any case (INFERRED: API 2024-02-01 and later enforce the case of
-    field names, image-builder-api-update-release-notes 'Breaking Change: Case Sensitivity'; values are compared
-    ignoring case here)."""
-    if not isinstance(value, str):
-        return None
-    return next((a for a in allowed if a.lower() == value.lower()), None)
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _parse(text: Any) -> ResourceId | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return ResourceId.parse(text)
-    except ArmError:
-        return None
-
-
-def _of_type(cloud: Cloud, text: Any, arm_type: str) -> dict[str, Any] | None:
-    rid = _parse(text)
-    if rid is None or rid.type.lower() != arm_type.lower():
-        return None
-    try:
-        return handler_for(arm_type).view(cloud, rid)
-    except ArmError:
-        return None
-
-
-def _check_source(cloud: Cloud, rid: ResourceId, location: str, src: Any) -> None:
-    rule = RULES["AIB2"]
-    top = "ImageTemplate.properties"
-    if src is None:
-        raise _missing(rule, top, "source")
-    section = f"{top}.source"
-    if not isinstance(src, dict):
-        raise _bad(rule, top, "source", src)
-    if src.get("type") is None:
-        raise _missing(rule, section, "type")
-    kind = _canonical(src.get("type"), SOURCE_TYPES)
-    if kind is None:
-        raise _bad(rule, section, "type", src.get("type"))
-    src["type"] = kind
-    if kind == "PlatformImage":
-        for k in ("publisher", "offer", "sku", "version"):
-            if not isinstance(src.get(k), str) or not src[k]:
-                raise _missing(rule, section, k) if src.get(k) in (None, "") else _bad(rule, section, k, src[k])
-        if src["publisher"].lower() not in {p.lower() for p in vmimages.publishers()}:
-            raise _bad(rule, section, "publisher", src["publisher"])
-        if src["offer"].lower() not in {o.lower() for o in vmimages.offers(src["publisher"])}:
-            raise _bad(rule, section, "offer", src["offer"])
-        image = vmimages.find(src["publisher"], src["offer"], src["sku"])
-        if image is None:
-            raise _bad(rule, section, "sku", src["sku"])
-        if not vmimages.has_version(image, src["version"]):
-            raise _bad(rule, section, "version", src["version"])
-    elif kind == "ManagedImage":
-        if not src.get("imageId"):
-            raise _missing(rule, section, "imageId")
-        image = _of_type(cloud, src["imageId"], v.IMAGE)
-        irid = _parse(src["imageId"])
-        # "the image must reside in the same subscription and region as your Azure Image Builder template"
-        if (image is None or irid is None or irid.subscription.lower() != rid.subscription.lower()
-                or str(image.get("location", "")).lower().replace(" ", "") != location.lower().replace(" ", "")):
-            raise _bad(rule, section, "imageId", src["imageId"])
-    else:
-        if not src.get("imageVersionId"):
-            raise _missing(rule, section, "imageVersionId")
-        vrid = _parse(src["imageVersionId"])
-        ok = vrid is not None and vrid.type.lower() == v.IMAGE_VERSION.lower()
-        if ok and vrid.name.lower() == "latest":
-            ok = _of_type(cloud, str(vrid.parent), v.IMAGE_DEFINITION) is not None
-        elif ok:
-            ok = _of_type(cloud, src["imageVersionId"], v.IMAGE_VERSION) is not None
-        if not ok:
-            raise _bad(rule, section, "imageVersionId", src["imageVersionId"])
-
-
-def _check_customizers(customize: Any) -> None:
-    rule = RULES["AIB3"]
-    if customize is None:
-        return
-    if not isinstance(customize, list):
-        raise _bad(rule, "ImageTemplate.properties", "customize", customize)
-    for i, c in enumerate(customize):
-        section = f"ImageTemplate.properties.customize[{i}]"
-        if not isinstance(c, dict):
-            raise _bad(rule, "ImageTemplate.properties", f"customize[{i}]", c)
-        if c.get("type") is None:
-            raise _missing(rule, section, "type")
-        kind = _canonical(c.get("type"), CUSTOMIZER_TYPES)
-        if kind is None:
-            raise _bad(rule, section, "type", c.get("type"))
-        c["type"] = kind
-        if kind in ("Shell", "PowerShell"):
-            uri, inline = c.get("scriptUri"), c.get("inline")
-            if uri is None and inline is None:
-                raise _missing(rule, section, "scriptUri or inline")
-            if uri is not None and inline is not None:  # "Exactly one of 'scriptUri' or 'inline' can be specified."
-                raise _bad(rule, section, "scriptUri", uri)
-            if inline is not None and (not isinstance(inline, list) or not all(isinstance(x, str) for x in inline)):
-                raise _bad(rule, section, "inline", inline)
-            if uri is not None and (not isinstance(uri, str) or not uri):
-                raise _bad(rule, section, "scriptUri", uri)
-            codes = c.get("validExitCodes")
-            if kind == "PowerShell" and codes is not None and (
-                    not isinstance(codes, list) or any(_int(x) is None for x in codes)):
-                raise _bad(rule, section, "validExitCodes", codes)
-        elif kind == "File":
-            for k in ("sourceUri", "destination"):
-                if not c.get(k):
-                    raise _missing(rule, section, k)
-                if not isinstance(c[k], str):
-                    raise _bad(rule, section, k, c[k])
-        elif kind == "WindowsUpdate" and c.get("updateLimit") is not None:
-            n = _int(c["updateLimit"])
-            if n is None or n < 0:
-                raise _bad(rule, section, "updateLimit", c["updateLimit"])
-
-
-def _check_distributors(cloud: Cloud, distribute: Any) -> None:
-    rule = RULES["AIB4"]
-    top = "ImageTemplate.properties"
-    if distribute is None:
-        raise _missing(rule, top, "distribute")
-    if not isinstance(distribute, list) or not distribute:
-        raise _bad(rule, top, "distribute", distribute)
-    names: set[str] = set()
-    for i, d in enumerate(distribute):
-        section = f"{top}.distribute[{i}]"
-        if not isinstance(d, dict):
-            raise _bad(rule, top, f"distribute[{i}]", d)
-        if d.get("type") is None:
-            raise _missing(rule, section, "type")
-        kind = _canonical(d.get("type"), DISTRIBUTOR_TYPES)
-        if kind is None:
-            raise _bad(rule, section, "type", d.get("type"))
-        d["type"] = kind
-        name = d.get("runOutputName")
-        if name is None or name == "":
-            raise _missing(rule, section, "runOutputName")
-        if not isinstance(name, str) or not RUN_OUTPUT_NAME.match(name) or name.lower() in names:
-            raise _bad(rule, section, "runOutputName", name)
-        names.add(name.lower())
-        if kind == "SharedImage":
-            _check_shared_image(cloud, rule, section, d)
-        elif kind == "ManagedImage":
-            for k in ("imageId", "location"):
-                if not d.get(k):
-                    raise _missing(rule, section, k)
-            irid = _parse(d["imageId"])
-            if (irid is None or irid.type.lower() != v.IMAGE.lower() or irid.resource_group is None
-                    or cloud.get(ResourceId(irid.subscription, irid.resource_group)) is None):
-                raise _bad(rule, section, "imageId", d["imageId"])
-            if not isinstance(d["location"], str):
-                raise _bad(rule, section, "location", d["location"])
-        elif d.get("uri") is not None and not isinstance(d["uri"], str):
-            raise _bad(rule, section, "uri", d["uri"])
-        tags = d.get("artifactTags")
-        if tags is not None and (not isinstance(tags, dict) or not all(isinstance(x, str) for x in tags.values())):
-            raise _bad(rule, section, "artifactTags", tags)
-
-
-def _check_shared_image(cloud: Cloud, rule, section: str, d: dict[str, Any]) -> None:
-    gid = d.get("galleryImageId")
-    if not gid:
-        raise _missing(rule, section, "galleryImageId")
-    grid = _parse(gid)
-    definition = None
-    if grid is not None and grid.type.lower() in (v.IMAGE_DEFINITION.lower(), v.IMAGE_VERSION.lower()):
-        drid = grid if grid.type.lower() == v.IMAGE_DEFINITION.lower() else grid.parent
-        definition = cloud.get(drid) if drid is not None else None
-    if definition is None:
-        raise _bad(rule, section, "galleryImageId", gid)
-    targets, old = d.get("targetRegions"), d.get("replicationRegions")
-    if targets is not None and old is not None:
-        raise _bad(rule, section, "replicationRegions", old)
-    if targets is not None:
-        if not isinstance(targets, list):
-            raise _bad(rule, section, "targetRegions", targets)
-        for j, t in enumerate(targets):
-            where = f"{section}.targetRegions[{j}]"
-            if not isinstance(t, dict):
-                raise _bad(rule, section, f"targetRegions[{j}]", t)
-            if not t.get("name"):
-                raise _missing(rule, where, "name")
-            if not isinstance(t["name"], str):
-                raise _bad(rule, where, "name", t["name"])
-            if t.get("replicaCount") is not None and (_int(t["replicaCount"]) is None or t["replicaCount"] < 1):
-                raise _bad(rule, where, "replicaCount", t["replicaCount"])
-        if d.get("storageAccountType") is not None:  # "can be specified only if replicationRegions is specified"
-            raise _bad(rule, section, "storageAccountType", d["storageAccountType"])
-    if old is not None and (not isinstance(old, list) or not all(isinstance(x, str) and x for x in old)):
-        raise _bad(rule, section, "replicationRegions", old)
-    versioning = d.get("versioning")
-    if versioning is not None:
-        scheme = _canonical((versioning or {}).get("scheme") if isinstance(versioning, dict) else None,
-                            ("Latest", "Source"))
-        if scheme is None:
-            raise _bad(rule, section, "versioning", versioning)
-        versioning["scheme"] = scheme
-        major = versioning.get("major")
-        if major is not None and (_int(major) is None or major < -1):
-            raise _bad(rule, f"{section}.versioning", "major", major)
-
-
-def _check_timeout_and_vm_profile(cloud: Cloud, p: dict[str, Any]) -> None:
-    rule = RULES["AIB6"]
-    top = "ImageTemplate.properties"
-    t = p.get("buildTimeoutInMinutes")
-    if t is not None and (_int(t) is None or not 0 <= t <= MAX_TIMEOUT_MINUTES):
-        raise _bad(rule, top, "buildTimeoutInMinutes", t)
-    vp = p.get("vmProfile")
-    if vp is None:
-        return
-    if not isinstance(vp, dict):
-        raise _bad(rule, top, "vmProfile", vp)
-    section = f"{top}.vmProfile"
-    size = vp.get("osDiskSizeGB")
-    if size is not None and (_int(size) is None or size < 0):
-        raise _bad(rule, section, "osDiskSizeGB", size)
-    if vp.get("vmSize") is not None and not isinstance(vp["vmSize"], str):
-        raise _bad(rule, section, "vmSize", vp["vmSize"])
-    ids = vp.get("userAssignedIdentities")
-    if ids is not None:
-        if not isinstance(ids, list):
-            raise _bad(rule, section, "userAssignedIdentities", ids)
-        for x in ids:
-            if _of_type(cloud, x, rbac.IDENTITY) is None:
-                raise _bad(rule, section, "userAssignedIdentities", x)
-    net = vp.get("vnetConfig")
-    if net is not None:
-        if not isinstance(net, dict):
-            raise _bad(rule, section, "vnetConfig", net)
-        for k in ("subnetId", "containerInstanceSubnetId"):
-            if net.get(k) is not None and _of_type(cloud, net[k], "Microsoft.Network/virtualNetworks/subnets") is None:
-                raise _bad(rule, f"{section}.vnetConfig", k, net[k])
-
-
-def _check_identity(cloud: Cloud, doc: dict[str, Any], updating: bool = False) -> None:
-    rule = RULES["AIB5"]
-    ident = doc.get("identity")
-    if ident is None:
-        raise _missing(rule, "ImageTemplate", "identity")
-    if not isinstance(ident, dict):
-        raise _bad(rule, "ImageTemplate", "identity", ident)
-    kind = _canonical(ident.get("type"), ("UserAssigned", "None"))
-    if kind == "None" and updating:  # "The type 'None' will remove any identities from the image template."
-        doc["identity"] = {"type": "None"}
-        return
-    if kind != "UserAssigned":
-        if ident.get("type") is None:
-            raise _missing(rule, "ImageTemplate.identity", "type")
-        raise _bad(rule, "ImageTemplate.identity", "type", ident.get("type"))
-    ident["type"] = kind
-    uai = ident.get("userAssignedIdentities")
-    if isinstance(uai, dict):  # a PATCH removes an identity by naming it with null (troubleshoot page, identity fix)
-        uai = {k: x for k, x in uai.items() if x is not None}
-    if not isinstance(uai, dict) or len(uai) != 1:  # "Supports a single identity only."
-        raise _bad(rule, "ImageTemplate.identity", "userAssignedIdentities",
-                   ",".join(uai) if isinstance(uai, dict) else uai)
-    key = next(iter(uai))
-    found = _of_type(cloud, key, rbac.IDENTITY)
-    if found is None:
-        raise rule.refuse(2)
-    p = found.get("properties") or {}
-    ident["userAssignedIdentities"] = {key: {"principalId": p.get("principalId"), "clientId": p.get("clientId")}}
-
-
-def identity_of(cloud: Cloud, doc: dict[str, Any]) -> dict[str, Any] | None:
-    """The user-assigned identity document a template runs as (None once it is gone)."""
-    uai = (doc.get("identity") or {}).get("userAssignedIdentities") or {}
-    return _of_type(cloud, next(iter(uai), None), rbac.IDENTITY) if isinstance(uai, dict) else None
-
-
-# ---- customizers in the emulator's model of the guest (module docstring) -------------------------------------------
-def _errexit(words: list[str], on: bool) -> bool:
-    """The errexit option after a `set ...` command (set -e, -euo pipefail, -o errexit; +e / +o errexit clear it)."""
-    i = 1
-    while i < len(words):
-        w = words[i]
-        if w in ("-o", "+o") and i + 1 < len(words):
-            if words[i + 1] == "errexit":
-                on = w == "-o"
-            i += 2
-            continue
-        if len(w) > 1 and w[0] in "-+" and not w.startswith("--") and "e" in w[1:]:
-            on = w[0] == "-"
-        i += 1
-    return on
-
-
-_EXIT = re.compile(r"^exit(?:\s+(-?\d+))?\s*;?$")
-
-
-def run_customizer(c: dict[str, Any], priv: dict[str, Any]) -> tuple[str, list[str]]:
-    """(outcome, log) of one customizer: "ok", "failed" (the build fails) or "ignored" (a command failed and the
-    script carried on: the image is broken)."""
-    kind = c.get("type")
-    provisioner = {"Shell": "shell", "PowerShell": "powershell", "File": "file", "WindowsRestart": "windows-restart",
-                   "WindowsUpdate": "windows-update"}.get(str(kind), str(kind).lower())
-    label = f"{provisioner} ({c.get('name')})" if c.get("name") else provisioner
-    log = [f"(telemetry) Starting provisioner {label}"]
-    failing = {str(x).strip() for x in priv.get("failing_commands") or []}
-    if c.get("name") is not None and str(c.get("name")) in {str(x) for x in priv.get("failing_customizers") or []}:
-        return "failed", [*log, f"==> azure-arm: Customizer {c.get('name')!r} failed"]
-    if kind not in ("Shell", "PowerShell"):
-        return "ok", [*log, f"(telemetry) ending {provisioner}"]
-    if c.get("scriptUri") is not None:
-        if str(c["scriptUri"]).strip() in failing:
-            return "failed", [*log, "==> azure-arm: Script exited with non-zero exit status: 1. Allowed exit codes "
-                                    "are: [0]"]
-        return "ok", [*log, f"(telemetry) ending {provisioner}"]
-    inline = c.get("inline")
-    inline = [inline] if isinstance(inline, str) else inline if isinstance(inline, list) else []
-    lines = [s.strip() for raw in inline for s in str(raw).splitlines()]
-    valid = [x for x in c.get("validExitCodes") or [0] if isinstance(x, int)] if kind == "PowerShell" else [0]
-    errexit = False
-    last_failed = ignored = False
-    for line in lines:
-        if not line or line.startswith("#"):
-            continue
-        m = _EXIT.match(line)
-        if m:
-            code = int(m.group(1) or (1 if last_failed else 0))
-            if code in valid:
-                return ("ignored" if ignored else "ok"), [*log, f"(telemetry) ending {provisioner}"]
-            return "failed", [*log, f"==> azure-arm: Script exited with non-zero exit status: {code}. Allowed exit "
-                                    f"codes are: {valid}"]
-        if kind == "Shell" and (line.startswith("set ") or line == "set"):
-            with contextlib.suppress(ValueError):  # unbalanced quotes: the options are left as they were
-                errexit = _errexit(shlex.split(line), errexit)
-            last_failed = False
-            continue
-        bad = line in failing or re.fullmatch(r"(sudo\s+)?(/bin/|/usr/bin/)?false", line) is not None or (
-            kind == "PowerShell" and line.lower().startswith("throw"))
-        if not bad:
-            last_failed = False
-            continue
-        if errexit or (kind == "PowerShell" and line.lower().startswith("throw")):
-            return "failed", [*log, f"==> azure-arm: {line}: exit status 1",
-                              "==> azure-arm: Script exited with non-zero exit status: 1. Allowed exit codes are: [0]"]
-        log.append(f"==> azure-arm: {line}: exit status 1 (ignored: errexit is off)")
-        last_failed = ignored = True
-    if last_failed:
-        return "failed", [*log, "==> azure-arm: Script exited with non-zero exit status: 1. Allowed exit codes are: "
-                                "[0]"]
-    return ("ignored" if ignored else "ok"), [*log, f"(telemetry) ending {provisioner}"]
 
 
 # ---- versions --------------------------------------------------------------------------------------------------------
@@ -463,7 +98,7 @@ def next_version(cloud: Cloud, definition_id: str, versioning: dict[str, Any] | 
         parts = str(source_version).split(".")[:3]
         if len(parts) == 3 and all(x.isdigit() and int(x) < 2**31 for x in parts):
             return ".".join(str(int(x)) for x in parts)  # INFERRED: the source's own version, when it is x.y.z
-    major = _int((versioning or {}).get("major"))
+    major = as_int((versioning or {}).get("major"))
     names = [_triple(str(d.get("name", ""))) for d in cloud.world.children(definition_id, v.IMAGE_VERSION)]
     known = [t for t in names if t is not None and (major is None or major < 0 or t[0] == major)]
     if not known:
@@ -483,7 +118,7 @@ def _auth_error(principal: str, action: str, scope: str, client: str) -> str:
 def _gallery_error(i: int, k: int, gid: str, loc: str, inner: str) -> str:
     """One failed gallery target, as 'Failed in distributing ...' lists it (troubleshoot page, 'Error occurs with
     waiting for Azure Compute Gallery')."""
-    grid = _parse(gid)
+    grid = parse_id(gid)
     names = dict(grid.types) if grid is not None else {}
     return (f"[Error {k}] [Distribute {i}] Error publishing MDI to Azure Compute Gallery:{gid}, Location:{loc}. "
             f"Error: Error returned from SIG client while publishing MDI to Azure Compute Gallery for dstImageLocation: "
@@ -518,13 +153,13 @@ class ImageTemplateType(ResourceType):
             if isinstance(p.get("source"), dict) and isinstance(was, dict) and "exactVersion" in was:
                 p["source"].setdefault("exactVersion", was["exactVersion"])
             if (doc.get("identity") or {}) != (old.get("identity") or {}):
-                _check_identity(cloud, doc, updating=True)
+                check_identity(cloud, doc, updating=True)
             return doc
-        _check_source(cloud, rid, doc.get("location") or "", p.get("source"))
-        _check_customizers(p.get("customize"))
-        _check_distributors(cloud, p.get("distribute"))
-        _check_timeout_and_vm_profile(cloud, p)
-        _check_identity(cloud, doc)
+        check_source(cloud, rid, doc.get("location") or "", p.get("source"))
+        check_customizers(p.get("customize"))
+        check_distributors(cloud, p.get("distribute"))
+        check_timeout_and_vm_profile(cloud, p)
+        check_identity(cloud, doc)
         staging = p.get("stagingResourceGroup")
         p["exactStagingResourceGroup"] = staging if isinstance(staging, str) and staging else (
             f"/subscriptions/{rid.subscription}/resourceGroups/IT_{rid.resource_group}_{rid.name}_{uuid.uuid4()}")
@@ -576,7 +211,7 @@ class ImageTemplateType(ResourceType):
         p = doc["properties"]
         for out in cloud.world.children(doc["id"], RUN_OUTPUT):
             cloud.remove(out["id"])
-        minutes = _int(p.get("buildTimeoutInMinutes")) or DEFAULT_TIMEOUT_MINUTES
+        minutes = as_int(p.get("buildTimeoutInMinutes")) or DEFAULT_TIMEOUT_MINUTES
         p["lastRunStatus"] = {"startTime": cloud.now_iso(), "runState": "Running", "runSubState": "Queued",
                               "message": ""}
         priv = cloud.priv(doc["id"])
@@ -584,7 +219,7 @@ class ImageTemplateType(ResourceType):
         run = {"start": now, "deadline": now + minutes * 60.0, "subs": [["Queued", now]], "log": [],
                "folder": str(uuid.uuid4()), "operation": str(uuid.uuid4()), "broken": False,
                "storage": uuid.uuid5(uuid.NAMESPACE_URL, id_key(staging or doc["id"])).hex[:24],
-               "minutes": _int(p.get("buildTimeoutInMinutes")) or 0}
+               "minutes": as_int(p.get("buildTimeoutInMinutes")) or 0}
         op = cloud.begin(doc["id"], "action", "run", cloud.timing["aib.queue"], doc["location"], api,
                          {"phase": "queued"}, internal=True)
         run["op"] = op.id
@@ -685,7 +320,7 @@ class ImageTemplateType(ResourceType):
             return
         if src.get("type") == "ManagedImage":
             iid = str(src.get("imageId"))
-            irid = _parse(iid)
+            irid = parse_id(iid)
             inner = self._denied_or_missing(cloud, principal, IMAGE_READ, iid, irid, "compute.ImagesClient#Get")
             if inner is not None:
                 name = irid.name if irid is not None else iid
@@ -693,14 +328,14 @@ class ImageTemplateType(ResourceType):
                            f"image ({irid.resource_group if irid else ''}, {name}): {inner}", kind="Managed Image")
             return
         vid = str(src.get("imageVersionId"))
-        vrid = _parse(vid)
+        vrid = parse_id(vid)
         target = vid
         if vrid is not None and vrid.name.lower() == "latest":
             versions = [d for d in cloud.world.children(str(vrid.parent), v.IMAGE_VERSION)
                         if not ((d.get("properties") or {}).get("publishingProfile") or {}).get("excludeFromLatest")]
             known = sorted((t, d["id"]) for d in versions if (t := _triple(d["name"])) is not None)
             target = known[-1][1] if known else vid
-        trid = _parse(target)
+        trid = parse_id(target)
         inner = self._denied_or_missing(cloud, principal, VERSION_READ, target, trid,
                                         "compute.GalleryImageVersionsClient#Get")
         if inner is not None:
@@ -756,7 +391,7 @@ class ImageTemplateType(ResourceType):
                  principal: str, vhd: str) -> tuple[str | None, str | None, str | None]:
         """(version id, failure text, operation to wait for) of a SharedImage target."""
         gid = str(d.get("galleryImageId"))
-        grid = _parse(gid)
+        grid = parse_id(gid)
         k = len(run["failures"])
         if grid is None:
             return None, _gallery_error(i, k, gid, doc["location"], "invalid galleryImageId"), None
@@ -806,7 +441,7 @@ class ImageTemplateType(ResourceType):
                        principal: str, vhd: str) -> tuple[str | None, str | None, str | None]:
         """(image id, failure text, operation to wait for) of a ManagedImage target (failure wording INFERRED)."""
         iid = str(d.get("imageId"))
-        irid = _parse(iid)
+        irid = parse_id(iid)
         if irid is None:
             return None, f"[Distribute {i}] invalid imageId '{iid}'", None
         if not rbac.allowed(cloud, principal, IMAGE_WRITE, iid):
@@ -844,7 +479,7 @@ class ImageTemplateType(ResourceType):
             if w is None or w.status != "InProgress" or targets[i].get("type") != "SharedImage":
                 continue
             gid = str(targets[i].get("galleryImageId"))
-            grid = _parse(gid)
+            grid = parse_id(gid)
             names = dict(grid.types) if grid is not None else {}
             inner = (f"Error waiting on Azure Compute Gallery future for resource group: "
                      f"{grid.resource_group if grid else ''}, gallery name: {names.get('galleries', '')}, gallery image "
