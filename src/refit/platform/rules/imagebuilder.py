@@ -1,8 +1,8 @@
 """Azure VM Image Builder templates, Microsoft.VirtualMachineImages/imageTemplates (family AIB).
 
 AIB1 (below): a submitted template does not change. AIB2-AIB6: what a submission must say (source, customizers,
-distribution targets, identity, build timeout and VM profile; refit.platform.effects.imagebuilder reads the PUT and
-raises them). AIB7: a running build blocks delete and another run. AIB8: a build that fails fails its run's
+distribution targets, identity, build timeout and VM profile; refit.platform.effects.imagebuilder_template reads
+the PUT and raises them). AIB7: a running build blocks delete and another run. AIB8: a build that fails fails its run's
 operation. AIB9: run outputs are read-only.
 
 A template is immutable once submitted: Azure refuses a PUT on an existing template with 409 Conflict, and the
@@ -53,7 +53,7 @@ def aib1_template_immutable(world: World, old: Doc, new: Doc) -> list:
     return [AIB1_UPDATE()]
 
 
-# ---- the template as submitted (stage request: the effects read the PUT, refit.platform.effects.imagebuilder) ------
+# ---- the template as submitted (stage request: the effects read the PUT, effects.imagebuilder_template) -----
 # Azure VM Image Builder answers a template it cannot accept with ValidationFailed and one of two sentences, quoted by
 # the troubleshooting page (https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-troubleshoot,
 # "Troubleshoot image template submission errors": "Validation failed: 'ImageTemplate.properties.source': Field
