@@ -18,3 +18,13 @@ def fleet_documents(session: Session) -> dict[str, object]:
 
 def fleet_digest(session: Session) -> str:
     return hashlib.sha256(json.dumps(fleet_documents(session), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def os_disks_and_power(session: Session, rg: str) -> dict[str, tuple[str, str]]:
+    """{VM name: (OS disk name, power state)} of a resource group's VMs, as Azure reports them."""
+    out = {}
+    for vm in session.compute.virtual_machines.list(rg):
+        iv = session.compute.virtual_machines.instance_view(rg, vm.name)
+        power = next(s.code.split("/", 1)[1] for s in iv.statuses if s.code.startswith("PowerState/"))
+        out[vm.name] = (vm.storage_profile.os_disk.name, power)
+    return out

@@ -169,6 +169,12 @@ CASES: list[tuple[str, list[str], int, str, dict[str, str]]] = [
     ("rollback-run-and-vms", [*E, "refresh", "rollback", "vm-01", "--run", "run-ghost"], 2, "not both", {}),
     ("rollback-nothing", [*E, "refresh", "rollback", "--yes"], 2, "name the VMs to roll back", {}),
     ("status-unknown-run", [*E, "refresh", "status", "--run", "run-ghost"], 2, "run-ghost", {}),
+    # ---- campaign controls ----
+    ("campaign-pause-unknown-run", [*E, "campaign", "pause", "run-ghost", "--yes"], 2,
+     "no run 'run-ghost' in the journal", {}),
+    ("campaign-abort-empty-run", [*E, "campaign", "abort", " ", "--yes"], 2, "RUN must not be empty", {}),
+    ("campaign-resume-no-run", [*E, "campaign", "resume"], 2, "Missing argument 'RUN'", {}),
+    ("campaign-list-yaml", [*E, "campaign", "list", "-o", "yaml"], 2, "-o/--output takes text or json, not 'yaml'", {}),
     ("prune-keep-zero", [*E, "refresh", "prune", "--keep", "0", "--yes"], 2, "--keep must be >= 1", {}),
     ("prune-no-keep", [*E, "refresh", "prune", "--yes"], 2, "Missing option '--keep'", {}),
     # ---- doctor ----
@@ -281,7 +287,7 @@ def test_the_corpus_is_big_enough_and_covers_every_command():
     assert len({c[0] for c in CASES}) == len(CASES)
     firsts = {next(a for a in argv if not a.startswith("-") and "{" not in a and a != "https://127.0.0.1:1")
               for _, argv, *_ in CASES}
-    assert {"inventory", "emulator", "plan", "apply", "reserve", "refresh", "doctor", "tf", "demo"} <= firsts
+    assert {"inventory", "emulator", "plan", "apply", "reserve", "refresh", "doctor", "tf", "demo", "campaign"} <= firsts
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

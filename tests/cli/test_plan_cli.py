@@ -56,7 +56,7 @@ def test_plan_file_dry_run_apply_and_resume(fleet, capsys, tmp_path):
 
     # Re-run: the steps already true are skipped, the rest runs.
     code, out, _ = run(capsys, "-o", "json", "apply", str(plan_file), "--yes")
-    assert code == 0 and json.loads(out) == {"ok": True, "done": [3], "skipped": [1, 2], "failed": None,
+    assert code == 0 and json.loads(out) == {"ok": True, "aborted": False, "done": [3], "skipped": [1, 2], "failed": None,
                                              "error": None, "rollback": []}
     vm = fleet.compute.virtual_machines.get("rg-fleet-01", "vm-00001")
     assert vm.security_profile.security_type == "TrustedLaunch"

@@ -148,3 +148,35 @@ def test_bad_intent_flags_are_one_line_exit_2(server, session, capsys, monkeypat
     assert (code, got) == (0, "intents: 1 resource(s) selected, 0 goal(s), 1 skipped; trusted-launch: already "
                               "TrustedLaunch: 1\n")
     assert "nothing to do" in out
+
+
+def test_track_latest_moves_a_set_off_its_managed_image_onto_a_definition(session, sub):
+    """Seed 000's set runs a managed image: track-latest needs a gallery definition (H4). The plan makes one from the
+    same bits (permanent: the end state uses it), moves the set onto it, then turns automatic OS upgrade on."""
+    from plan_helpers import apply
+
+    session.control("POST", "scenario", {"name": "deadlock"})
+    world = load_world(session)
+    exp = intents.expand(world, intents.parse({"intents": [{"intent": "track-latest", "where": {"types": ["vmss"]}}]}))
+    gal = f"/subscriptions/{sub}/resourceGroups/rg-app/providers/Microsoft.Compute/galleries/galProd"
+    assert [(g.resource.rsplit("/", 1)[-1], g.properties) for g in exp.goals.goals] == [("vmss-app", {
+        "properties.virtualMachineProfile.storageProfile.imageReference.id": f"{gal}/images/img-app",
+        "properties.upgradePolicy.rollingUpgradePolicy.maxSurge": False,
+        "properties.upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade": True})]
+    plan, _ = plan_file(world, intents.parse({"intents": [{"intent": "track-latest"}]}))
+    assert plan.status == "ok"
+    assert [(s.n, s.summary, s.temporary) for s in plan.steps] == [
+        (1, "create image definition img-app (TrustedLaunchSupported, V2)", False),
+        (2, "create image version img-app/1.0.0 from images img-app-2026-01", False),
+        (3, "PATCH vmss-app: imageReference.id=img-app", False),
+        (4, "rolling upgrade of vmss-app to the latest model", False),
+        (5, "PATCH vmss-app: automaticOSUpgradePolicy.enableAutomaticOSUpgrade=True, rollingUpgradePolicy.maxSurge=False",
+         False)]
+    apply(session, plan)
+    vmss = session.compute.virtual_machine_scale_sets.get("rg-app", "vmss-app")
+    assert vmss.virtual_machine_profile.storage_profile.image_reference.id.lower() == f"{gal}/images/img-app".lower()
+    assert vmss.upgrade_policy.automatic_os_upgrade_policy.enable_automatic_os_upgrade is True
+    definition = session.compute.gallery_images.get("rg-app", "galProd", "img-app")
+    assert [f.value for f in definition.features if f.name == "SecurityType"] == ["TrustedLaunchSupported"]
+    (version,) = session.compute.gallery_image_versions.list_by_gallery_image("rg-app", "galProd", "img-app")
+    assert (version.name, version.storage_profile.source.id.rsplit("/", 1)[-1]) == ("1.0.0", "img-app-2026-01")

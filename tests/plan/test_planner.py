@@ -250,3 +250,40 @@ def test_os_disk_swap_adds_replication_zone_and_security_type(session, sub):
     d = c.disks.get("rg-fleet-02", "vm-00002-2026-11")
     assert (d.zones, d.security_profile.security_type, d.disk_state) == (["2"], "TrustedLaunch", "Attached")
     assert c.disks.get("rg-fleet-02", "vm-00002-os").disk_state == "Unattached"  # the old disk is kept
+
+
+def test_a_scale_set_with_no_in_place_path_is_offered_blue_green_with_its_cost(session, sub):
+    """Uniform -> Flexible cannot change in place (M1): the answer names the rule and offers a second set beside the
+    first with the goal's properties (what Flexible refuses dropped: single placement group, 5 fault domains),
+    then the old set's deletion; the cost says what runs twice and what happens to traffic."""
+    session.control("POST", "scenario", {"name": "deadlock"})
+    vmss = rid(sub, "rg-app", "virtualMachineScaleSets", "vmss-app")
+    plan = plan_for(session, [{"resource": vmss, "properties": {"properties.orchestrationMode": "Flexible"}}])
+    assert plan.status == "impossible" and plan.steps == []
+    (imp,) = plan.impossible
+    assert [(b.rule, b.code, b.message) for b in imp.blocked_by] == [
+        ("M1", "PropertyChangeNotAllowed", "Changing property 'orchestrationMode' is not allowed.")]
+    assert [(s.op, s.summary, s.duration_seconds, s.downtime_seconds) for s in imp.recreate] == [
+        ("bluegreen_create", "create scale set vmss-app-2 beside vmss-app with the goal's properties (3 instances, "
+         "same network and extensions)", 180.0, 0.0),
+        ("bluegreen_delete", "delete scale set vmss-app and its instances (once vmss-app-2's are created)", 120.0,
+         120.0)]
+    assert imp.recreate_downtime_seconds == 120.0
+    assert imp.recreate_note == (
+        "3 more Standard_D2s_v5 instances run while both sets exist; no load balancer is in front of vmss-app: "
+        "clients must move to vmss-app-2's instances themselves; instance disks are not kept (a scale set's "
+        "instances are rebuilt from its model)")
+    create = imp.recreate[0].request
+    assert (create["method"], create["path"].rsplit("/", 1)[-1]) == ("PUT", "vmss-app-2")
+    props = create["body"]["properties"]
+    assert (props["orchestrationMode"], props["singlePlacementGroup"], props["platformFaultDomainCount"]) == (
+        "Flexible", False, 1)
+    assert create["body"]["sku"]["capacity"] == 3 and "uniqueId" not in props and "provisioningState" not in props
+    # A goal whose new set Azure would refuse too says so, with Azure's answer, and offers nothing.
+    cvm = plan_for(session, [{"resource": vmss, "properties": {SEC: "ConfidentialVM"}}])
+    (imp,) = cvm.impossible
+    assert imp.recreate == [] and imp.recreate_note == ""
+    assert imp.recreate_error == (
+        "the recreate path is refused too, at 'create scale set vmss-app-2 beside vmss-app with the goal's properties "
+        "(3 instances, same network and extensions)': (InvalidParameter) SecurityType "
+        "'ConfidentialVM_VMGuestStateOnlyEncryptedWithPlatformKey' is not supported by given image.")

@@ -178,7 +178,7 @@ def test_500_vm_apply_runs_steps_at_once_within_the_throttles(server, session, f
     assert _fleet(session) == {f"vm-{n:05d}": ("TrustedLaunch", "running") for n in range(1, VMS + 1)}
     again = _refit(server, state, "apply", plan, "--yes", "-o", "json")  # a finished plan: nothing to send
     assert again.returncode == 0 and json.loads(again.stdout) == {
-        "ok": True, "done": [], "skipped": list(range(1, STEPS + 1)), "failed": None, "error": None, "rollback": []}
+        "ok": True, "aborted": False, "done": [], "skipped": list(range(1, STEPS + 1)), "failed": None, "error": None, "rollback": []}
 
 
 @pytest.mark.timeout(1200)

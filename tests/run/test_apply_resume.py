@@ -71,7 +71,7 @@ def test_a_killed_runs_half_done_chain_is_finished_by_a_plain_rerun(fleet, plan_
 
     code, out, err = refit(capsys, "apply", str(plan_file), "--yes", "-o", "json")
     assert code == 0, err
-    assert json.loads(out) == {"ok": True, "done": [2, 3, 4, 5, 6], "skipped": [1], "failed": None, "error": None,
+    assert json.loads(out) == {"ok": True, "aborted": False, "done": [2, 3, 4, 5, 6], "skipped": [1], "failed": None, "error": None,
                                "rollback": []}
     assert events(err)[0] == {"event": "run", "run": run.id, "resumed": True, "steps": 6}
     assert vms(fleet) == {"vm-00001": ("TrustedLaunch", "PowerState/running"),
@@ -143,3 +143,64 @@ def test_resume_user_errors_are_one_line_exit_2(fleet, plan_file, capsys, tmp_pa
     journal.release(run.id)
     journal.close()
     assert len(err.strip().splitlines()) == 1
+
+
+def test_an_abort_lets_the_chain_under_way_finish_and_starts_no_other(fleet, plan_file, monkeypatch):
+    """`refit campaign abort` during an apply (one step at a time): the VM whose chain began is not left deallocated;
+    the other VM's chain never starts; the run ends halted, naming the operator."""
+    from refit.azure.clock import clock_for
+    from refit.azure.pacing import PacedClient
+    from refit.run import control
+
+    monkeypatch.setattr(control.Gate, "POLL_REAL_SECONDS", 0.0)
+    journal = Journal()
+    run = runner.start_run(journal, fleet, Plan.read(plan_file), False, str(plan_file), 0.0, max_parallel=1)
+    operator = Journal()
+    seen: list[tuple[int, str]] = []
+
+    def progress(step, status):
+        seen.append((step.n, status))
+        if (step.n, status) == (1, "done"):  # the first VM is deallocated: abort now
+            control.request(operator, run.id, "abort")
+
+    client = PacedClient(fleet, clock_for(fleet))
+    try:
+        out = runner.execute(client, journal, run, progress)
+    finally:
+        client.close()
+    first, second = {1, 2, 3}, {4, 5, 6}
+    assert out.aborted and not out.ok and out.failed is None
+    assert {x.n for x in out.done} in (first, second) and len(out.not_started) == 3
+    begun = {x.n for x in out.done}
+    assert (operator.run(run.id).status, operator.run(run.id).message) == (
+        "halted", "aborted by the operator: 3 steps run, 0 already true, 3 not started")
+    assert {r.n: r.state for r in operator.apply_steps(run.id)} == {
+        n: "done" if n in begun else "not-started" for n in range(1, 7)}
+    aborted_vm, untouched_vm = ("vm-00001", "vm-00002") if begun == first else ("vm-00002", "vm-00001")
+    assert vms(fleet) == {aborted_vm: ("TrustedLaunch", "PowerState/running"),
+                          untouched_vm: ("Standard", "PowerState/running")}
+    journal.close()
+    operator.close()
+
+
+def test_a_plan_applied_after_the_fleet_drifted_stops_before_its_first_write(fleet, plan_file, capsys):
+    """vm-00002 was resized to a size that refuses Trusted Launch after the plan was made: the re-check names the
+    step that would now be refused and sends nothing (no VM deallocated, no run recorded)."""
+    vm = fleet.compute.virtual_machines.get("rg-fleet-02", "vm-00002")
+    vm.hardware_profile.vm_size = "Standard_M8ms"
+    fleet.compute.virtual_machines.begin_create_or_update("rg-fleet-02", "vm-00002", vm).result()
+    code, out, _ = refit(capsys, "apply", str(plan_file), "--yes", "-o", "json")
+    report = json.loads(out)
+    assert code == 1 and report["failed"] == 5 and report["done"] == [] and report["error"]["code"] == "BadRequest"
+    assert report["recheck"]["rules"] == ["S1"]
+    assert report["recheck"]["message"].startswith(
+        "the fleet changed since the plan was made: step 5 (PATCH vm-00002: securityProfile.securityType=TrustedLaunch)"
+        " would be refused now: (BadRequest) ")
+    assert report["recheck"]["message"].endswith("[rule S1]; nothing was sent: make the plan again with `refit plan`")
+    assert vms(fleet) == {"vm-00001": ("Standard", "PowerState/running"), "vm-00002": ("Standard", "PowerState/running")}
+    journal = Journal()
+    assert journal.runs(kinds=("apply",)) == []
+    journal.close()
+    # Text output: one line saying so, exit 1.
+    code, out, _ = refit(capsys, "apply", str(plan_file), "--yes")
+    assert code == 1 and out.startswith("not applied: the fleet changed since the plan was made: step 5 ")

@@ -9,6 +9,7 @@ An extension resource repeats `/providers/...` after a full scope; `scope` keeps
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from refit.arm.errors import ArmError
@@ -26,6 +27,12 @@ class ResourceId:
     # ---- parsing -------------------------------------------------------------------------
     @classmethod
     def parse(cls, text: str) -> ResourceId:
+        if isinstance(text, str):
+            return _parse(cls, text)  # ids repeat (the planner parses the same few thousand over and over)
+        return cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> ResourceId:
         if not isinstance(text, str) or not text.startswith("/"):
             raise ArmError(400, "InvalidResourceId", f"The resource id '{text}' is not valid: it must start with '/subscriptions/'.")
         parts = [p for p in text.strip().split("/") if p != ""]
@@ -126,6 +133,11 @@ class ResourceId:
 
     def __repr__(self) -> str:
         return f"ResourceId({str(self)!r})"
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse(cls: type[ResourceId], text: str) -> ResourceId:
+    return cls._parse(text)  # frozen: one parsed id can be shared
 
 
 def id_key(rid: str | ResourceId) -> str:

@@ -6,6 +6,7 @@ templates written by hand are not always in canonical casing). `[n]` indexes lis
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -13,11 +14,14 @@ _MISSING = object()
 _SEG = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
+@functools.lru_cache(maxsize=8192)
+def _segments(path: str) -> tuple[str | int, ...]:
+    # Paths are a few hundred distinct strings (the rules', the views'), read millions of times by the planner.
+    return tuple(m.group(1) if m.group(1) is not None else int(m.group(2)) for m in _SEG.finditer(path))
+
+
 def split_path(path: str) -> list[str | int]:
-    out: list[str | int] = []
-    for m in _SEG.finditer(path):
-        out.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
-    return out
+    return list(_segments(path))
 
 
 def _lookup(obj: Any, seg: str | int) -> Any:
@@ -38,7 +42,7 @@ def _lookup(obj: Any, seg: str | int) -> Any:
 
 def get_path(doc: Any, path: str, default: Any = None) -> Any:
     cur = doc
-    for seg in split_path(path):
+    for seg in _segments(path):
         cur = _lookup(cur, seg)
         if cur is _MISSING:
             return default

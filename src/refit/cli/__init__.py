@@ -83,6 +83,13 @@ def _register() -> None:
                                                     "status.")
     from refit.cli import rollout
     app.command("rollout")(rollout.rollout)
+    from refit.cli import serve
+    app.command("serve")(serve.serve)
+    from refit.cli import campaign
+    app.add_typer(campaign.app, name="campaign", help="The runs in the journal; pause, resume or abort one in flight.")
+    from refit.cli import temporal, worker
+    app.command("worker")(worker.worker)
+    app.add_typer(temporal.app, name="temporal", help="Temporal for campaigns: a dev server on this machine.")
 
 
 def main(argv: list[str] | None = None) -> None:

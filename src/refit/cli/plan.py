@@ -12,6 +12,7 @@ from rich.table import Table
 from refit.arm.errors import UserError
 from refit.cli.common import confirm, consent, console, emit_json, json_of, output_of, output_option, writable
 from refit.cli.session import open_session
+from refit.run.journal import LIVE_RUN_STATUSES
 
 PLAN_FORMATS = ("text", "json", "markdown")  # markdown: the plan as a pull-request comment (docs/plan.md)
 
@@ -154,6 +155,8 @@ def render(p, out: Path | None) -> None:
             console.print(f"  recreate instead (downtime {_fmt_s(imp.recreate_downtime_seconds)}):")
             for s in imp.recreate:
                 console.print(f"    {s.n}. {s.summary} ({_fmt_s(s.duration_seconds)})", highlight=False)
+            if imp.recreate_note:
+                console.print(f"    cost: {imp.recreate_note}", highlight=False)
         elif imp.recreate_error:
             console.print(f"  recreating is not possible either: {imp.recreate_error}", highlight=False)
     for ex in p.exhausted:  # not a "no path": the search stopped before it knew
@@ -218,10 +221,11 @@ def apply(
 
     with _apply_session(ctx) as (s, client, journal):
         run = _apply_run(journal, s, p, cleanup, resume, new)
-        if run is not None and run.status != "running":
+        if run is not None and run.status not in LIVE_RUN_STATUSES:
             _finished_run(journal, run, json_out)
             return
         resumed = run is not None
+        _recheck(s, journal, run, steps, json_out)
         if run is None:
             run = runner.start_run(journal, s, p, cleanup, str(plan_file.resolve()), client.clock.now(),  # type: ignore[arg-type, union-attr]
                                    max_parallel or 0)
@@ -230,7 +234,8 @@ def apply(
             console.print(f"resuming run {run.id} (reconciling every step from its live state)" if resumed else
                           f"run {run.id}: {run.params['steps']} steps", highlight=False)
         out = runner.execute(client, journal, run, progress, max_parallel)
-    report = {"ok": out.ok, "done": sorted(x.n for x in out.done), "skipped": sorted(x.n for x in out.skipped),
+    report = {"ok": out.ok, "aborted": out.aborted, "done": sorted(x.n for x in out.done),
+              "skipped": sorted(x.n for x in out.skipped),
               "failed": out.failed.n if out.failed else None,
               "error": {"code": out.error.code, "message": out.error.message} if out.error else None,
               "rollback": out.rollback() if not out.ok else []}
@@ -239,8 +244,11 @@ def apply(
     if json_out:
         emit_json(report)
     elif not out.ok:
-        console.print(f"[red]stopped at step {out.failed.n}[/]: Azure answered ({out.error.code}) {out.error.message}",
-                      highlight=False)
+        if out.aborted:
+            console.print(f"[yellow]aborted by the operator[/] (run {run.id})", highlight=False)
+        else:
+            console.print(f"[red]stopped at step {out.failed.n}[/]: Azure answered ({out.error.code}) "  # type: ignore[union-attr]
+                          f"{out.error.message}", highlight=False)  # type: ignore[union-attr]
         for st, e in out.failures[1:]:
             console.print(f"[red]step {st.n} failed too[/]: ({e.code}) {e.message}", highlight=False)
         if out.not_started:
@@ -281,7 +289,7 @@ def _apply_run(journal, s, plan, cleanup: bool, resume: str | None, new: bool):
 
     wanted = runner.digest(runner.plan_steps(plan, cleanup)) if plan is not None else None
     for r in journal.runs(s.subscription, (runner.KIND,)):
-        if r.status == "running" and r.params.get("digest") == wanted and journal.held_elsewhere(r.id):
+        if r.status in LIVE_RUN_STATUSES and r.params.get("digest") == wanted and journal.held_elsewhere(r.id):
             raise UserError(f"run {r.id} of this plan is in progress in another refit process; wait for it (or stop "
                             "it) first")
     if resume:
@@ -297,6 +305,28 @@ def _apply_run(journal, s, plan, cleanup: bool, resume: str | None, new: bool):
     if new:
         return None
     return runner.interrupted_run(journal, s, wanted)  # type: ignore[arg-type]
+
+
+def _recheck(s, journal, run, steps, json_out: bool) -> None:
+    """Stop before the first write if the fleet changed so that a step still to run would be refused
+    (refit.run.recheck); a resumed run ends `failed` with that reason (exit 1)."""
+    from refit.plan.model import Step
+    from refit.run import recheck
+    from refit.run.apply import FINAL
+
+    todo = [Step(**r.step) for r in journal.apply_steps(run.id) if r.state not in FINAL] if run is not None else steps
+    drift = recheck.recheck(s, todo)
+    if drift is None:
+        return
+    if run is not None:
+        journal.finish_run(run.id, "failed", drift.message())
+    if json_out:
+        emit_json({"ok": False, "aborted": False, "done": [], "skipped": [], "failed": drift.step.n,
+                   "error": {"code": drift.error.code, "message": drift.error.message}, "rollback": [],
+                   "recheck": drift.to_json()})
+    else:
+        console.print(f"[red]not applied[/]: {drift.message()}", highlight=False)
+    raise typer.Exit(1)
 
 
 def _finished_run(journal, run, json_out: bool) -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from refit.arm.errors import UserError
+from refit.cli import engine as E
 from refit.cli.common import (
     confirm,
     consent,
@@ -21,6 +22,7 @@ from refit.cli.common import (
     tag_pair,
 )
 from refit.cli.session import open_session
+from refit.run.journal import LIVE_RUN_STATUSES
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -265,7 +267,7 @@ def _resume_or_refuse(journal, s, resume: str | None, new: bool):
     from refit.run.refresh import interrupted_swap
 
     for r in journal.runs(s.subscription, ("swap", "rollback")):
-        if r.status == "running" and journal.held_elsewhere(r.id):
+        if r.status in LIVE_RUN_STATUSES and journal.held_elsewhere(r.id):
             raise UserError(f"run {r.id} is in progress in another refit process; wait for it (or stop it) first")
     if resume:
         run = journal.run(resume)
@@ -300,12 +302,36 @@ def swap(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the pre-checks and the waves; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
     output: str = output_option(),
+    engine: str = E.engine_option(),
+    temporal: str = E.temporal_option(),
+    namespace: str = E.namespace_option(),
+    task_queue: str = E.task_queue_option(),
+    detach: bool = E.detach_option(),
+    subscriptions: list[str] = typer.Option([], "--subscriptions", help="--engine temporal: these subscriptions "
+                                            "(repeatable, or comma-separated) in one campaign, a shard each."),
 ) -> None:
     """Swap every in-scope VM whose OsDiskName differs from its OS disk (and passes the rule catalog's swap
     rules): canary, waves, health gates, rollback, journal. Resumable."""
     from refit.run import refresh as R
+    from refit.run.temporal.client import engine_of
 
     json_out = json_of(ctx, output)
+    engine = E.check_engine(engine, temporal, namespace)
+
+    def execute(run):
+        """The run on its engine: here, or followed from its Temporal workflow (a Temporal run is never executed
+        here, whatever --engine says: its workflow is)."""
+        if engine_of(run) is not None or engine == "temporal":
+            e = engine_of(run) or {}
+            siblings = [r for r in journal.runs() if (engine_of(r) or {}).get("campaign") == e.get("campaign")
+                        and r.id != run.id] if e else []
+            run = E.run_temporal(journal, [run, *siblings], clock, temporal, namespace, task_queue, _printer(json_out),
+                                 detach, lambda m: err_console.print(m, highlight=False))[0]
+            if run.status in LIVE_RUN_STATUSES:  # detached: the workflow runs on
+                emit_json(_report(journal, run)) if json_out else None
+                raise typer.Exit(0)
+            return run
+        return R.execute(client, journal, run, _printer(json_out))
     consent(yes, dry_run)
     tags = _tags_of(ctx)
     sel = _selection(rg, where, vm)
@@ -314,7 +340,7 @@ def swap(
     with _campaign(ctx) as (s, clock, client, journal):
         run = _resume_or_refuse(journal, s, resume, new)
         if run is not None:
-            if run.status != "running":
+            if run.status not in LIVE_RUN_STATUSES:
                 msg = f"run {run.id} is already {run.status}: {run.message}"
                 emit_json(_report(journal, run)) if json_out else console.print(msg, highlight=False)
                 _exit_for(run)
@@ -323,12 +349,26 @@ def swap(
                 raise UserError(f"run {run.id} was interrupted; --dry-run cannot resume it (drop --dry-run)")
             if not json_out:
                 console.print(f"resuming run {run.id} (reconciling every VM from its live state and the journal)")
-            run = R.execute(client, journal, run, _printer(json_out))
+            run = execute(run)
             emit_json(_report(journal, run)) if json_out else None
             _exit_for(run)
             return
-        world = R.load(s, client)
-        plan = R.plan_swap(world, tags, sel, policy)
+        subs = [x.strip() for item in subscriptions for x in item.split(",") if x.strip()]
+        if engine == "temporal":
+            shards = _shards(s, client, subs or [s.subscription], tags, sel, policy)
+            if len(shards) > 1 or len(subs) > 1:
+                _swap_shards(shards, journal, clock, tags, policy, sel, json_out, dry_run, yes,
+                             lambda runs: E.run_temporal(journal, runs, clock, temporal, namespace, task_queue,
+                                                         _printer(json_out), detach,
+                                                         lambda m: err_console.print(m, highlight=False)))
+                return
+            s, world, _, plan = shards[0]
+        else:
+            if subs and [x.lower() for x in subs] != [s.subscription.lower()]:
+                raise UserError("--subscriptions takes --engine temporal (a shard per subscription); the local engine "
+                                "runs one subscription: --subscription ID")
+            world = R.load(s, client)
+            plan = R.plan_swap(world, tags, sel, policy)
         report: dict[str, Any] = {"dry_run": dry_run} | plan.to_json()
         if not json_out:
             _findings_table("pre-checks", plan.findings)
@@ -351,12 +391,60 @@ def swap(
         run = R.start_swap(journal, s, plan, world, tags, policy, sel, clock.now())
         if not json_out:
             console.print(f"run {run.id}")
-        run = R.execute(client, journal, run, _printer(json_out))
+        run = execute(run)
         if json_out:
             emit_json(report | _report(journal, run))
         _exit_for(run)
         if any(f.status in ("invalid-name", "missing-disk", "incompatible") for f in plan.findings):
             raise typer.Exit(1)
+
+
+def _shards(s, client, subs: list[str], tags, sel, policy) -> list[tuple[Any, Any, str, Any]]:
+    """(session, world, region, plan) per shard: per subscription, then per region (docs/temporal.md)."""
+    import dataclasses
+
+    from refit.run import refresh as R
+
+    out = []
+    for sub in subs:
+        si = s if sub.lower() == s.subscription.lower() else dataclasses.replace(s, subscription=sub, on_close=[],
+                                                                                   _clients={})
+        world = R.load(si, client)
+        plan = R.plan_swap(world, tags, sel, policy)
+        for region, part in R.shard_plan(plan, world, policy):
+            out.append((si, world, region, part))
+    return out
+
+
+def _swap_shards(shards, journal, clock, tags, policy, sel, json_out: bool, dry_run: bool, yes: bool, run_on) -> None:
+    """A campaign of several shards on the Temporal engine: a run in the journal per shard, one workflow each."""
+    from refit.run import refresh as R
+
+    report: dict[str, Any] = {"dry_run": dry_run, "shards": [
+        {"subscription": si.subscription, "region": region} | plan.to_json() for si, _, region, plan in shards]}
+    if not json_out:
+        for si, _, region, plan in shards:
+            console.print(f"subscription {si.subscription} {region or ''}: {len(plan.to_swap)} VMs to swap in "
+                          f"{len(plan.waves)} waves", highlight=False)
+            for warn in plan.warnings:
+                err_console.print(f"[yellow]warning:[/] {warn}", highlight=False)
+    todo = [x for x in shards if x[3].to_swap]
+    if dry_run or not todo:
+        emit_json(report) if json_out else console.print("nothing to swap") if not todo else None
+        return
+    confirm(yes, f"Swap the OS disk of {sum(len(x[3].to_swap) for x in todo)} VMs in {len(todo)} shards?")
+    runs = [R.start_swap(journal, si, plan, world, tags, policy, sel, clock.now()) for si, world, _, plan in todo]
+    if not json_out:
+        console.print("runs " + ", ".join(r.id for r in runs), highlight=False)
+    runs = run_on(runs)
+    report["runs"] = [_report(journal, r) for r in runs]
+    report["status"] = ("completed" if all(r.status == "completed" for r in runs)
+                        else "running" if any(r.status in LIVE_RUN_STATUSES for r in runs) else "halted"
+                        if any(r.status == "halted" for r in runs) else "failed")
+    if json_out:
+        emit_json(report)
+    if report["status"] not in ("completed", "running"):
+        raise typer.Exit(1)
 
 
 # ---- rollback ----------------------------------------------------------------------------------------------------------
@@ -374,11 +462,16 @@ def rollback(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be rolled back; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
     output: str = output_option(),
+    engine: str = E.engine_option(),
+    temporal: str = E.temporal_option(),
+    namespace: str = E.namespace_option(),
+    task_queue: str = E.task_queue_option(),
 ) -> None:
     """Swap back to the previous OS disk recorded in the journal (or the OsDiskPrevious tag), health-checked."""
     from refit.run import refresh as R
 
     json_out = json_of(ctx, output)
+    engine = E.check_engine(engine, temporal, namespace)
     tags = _tags_of(ctx)
     if run_id and vms:
         raise UserError("give --run ID or VM names, not both")
@@ -394,7 +487,11 @@ def rollback(
             return
         confirm(yes, f"Roll back {len(rows)} VMs?")
         run = R.start_rollback(journal, s, rows, findings, tags, policy, clock.now(), run_id)
-        run = R.execute(client, journal, run, _printer(json_out))
+        if engine == "temporal":  # the same rollback campaign, as a workflow (docs/temporal.md)
+            run = E.run_temporal(journal, [run], clock, temporal, namespace, task_queue, _printer(json_out), False,
+                                 lambda m: err_console.print(m, highlight=False))[0]
+        else:
+            run = R.execute(client, journal, run, _printer(json_out))
         if json_out:
             emit_json(report | _report(journal, run))
         _exit_for(run)

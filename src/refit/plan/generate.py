@@ -15,7 +15,7 @@ from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
 from refit.ops import vocabulary as voc
 from refit.ops.op import Op
-from refit.plan import enablers, rehome
+from refit.plan import definitions, enablers, rehome
 from refit.plan.goal import Goal, equal, unmet
 from refit.plan.sim import Sim
 from refit.platform import regions
@@ -113,6 +113,7 @@ def candidates(sim: Sim, ctx: Context) -> list[Op]:
         ops += _capacity(sim, ctx, g, doc)
     ops += _restarts(sim, ctx)
     ops += rehome.candidates(sim, ctx.goals)
+    ops += definitions.candidates(sim, ctx.goals)
     ops += enablers.candidates(sim, ctx.goals, ctx.restore)
     ops += _images(sim, ctx)
     ops += _manual_upgrades(sim)
@@ -149,7 +150,10 @@ def _patches(sim: Sim, doc: dict[str, Any], pending: dict[str, Any]) -> list[Op]
 
 def _image_ids(sim: Sim) -> list[str]:
     ids = [d["id"] for d in sim.world.of_type(v.IMAGE_DEFINITION)]
-    ids += [d["id"] for d in sim.world.of_type(v.IMAGE_VERSION)]
+    # A temporary bridge definition holds the one version the plan made for it: the definition is that version
+    # (its latest), so the version is not a second bridge to try.
+    ids += [d["id"] for d in sim.world.of_type(v.IMAGE_VERSION)
+            if not sim.is_temporary(str(ResourceId.parse(d["id"]).parent))]
     return ids
 
 
@@ -220,17 +224,27 @@ def _images(sim: Sim, ctx: Context) -> list[Op]:
         out += _replications(sim, img, loc)
     if _temporaries(sim) >= MAX_TEMPORARY or not consumers:
         return out
+    # One bridge definition per path (its version is the other temporary), of a security type that lets the
+    # consumer take the security type its goal asks for: a bridge that cannot boot the goal's security type
+    # cannot be the image when the security type changes, so it bridges nothing.
+    bridge_made = any(sim.is_temporary(d["id"]) for d in sim.world.of_type(v.IMAGE_DEFINITION))
     for doc, current, want in consumers:
         base = _facts_of(sim, current, doc["location"]) or _facts_of(sim, want, doc["location"])
         if base is None:
             continue
+        wanted_security = {val for g in ctx.goals if id_key(g.resource) == id_key(doc["id"])
+                           for p, val in g.properties.items() if p in SECURITY_PATHS and isinstance(val, str)}
         galleries = _galleries_near(sim, [current, want, doc["id"]])
         regions_needed = sorted({regions.normalize(doc["location"])})
         for gal in galleries:
             defs = sim.world.children(gal["id"], v.IMAGE_DEFINITION)
             have = {(v.ImageDefinition(d).security_type, v.ImageDefinition(d).hyper_v_generation,
                      v.ImageDefinition(d).os_type, v.ImageDefinition(d).os_state) for d in defs}
-            for st in facts.DEFINITION_SECURITY_TYPES:
+            # The first type (the catalog's order: the narrowest) that allows the goal's security type: a wider one
+            # reaches the same states at the same cost.
+            fitting = [st for st in (() if bridge_made else facts.DEFINITION_SECURITY_TYPES)
+                       if all(facts.image_allows(st, base.hyper_v_generation, w) for w in wanted_security)]
+            for st in fitting[:1] if wanted_security else fitting:
                 key = (st, base.hyper_v_generation, base.os_type, base.os_state)
                 if key in have:
                     continue
@@ -310,9 +324,12 @@ def _galleries_near(sim: Sim, ids: list[Any]) -> list[dict[str, Any]]:
 
 
 def _sources(sim: Sim, current: Any, want: Any, region: str) -> list[str]:
-    """Version sources to try: what the consumer runs now, and what it should run (resolved)."""
+    """Version sources to try: what the consumer runs now (the same bits: nothing else is needed when it is a
+    source), else what it should run (resolved)."""
     out = []
     for ref in (current, want):
+        if out:
+            break
         if not isinstance(ref, str):
             continue
         kind = images.ref_kind(ref)

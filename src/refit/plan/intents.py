@@ -18,6 +18,7 @@ A resource an intent does not apply to is skipped, with the reason (already Trus
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,9 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from refit.arm import location
 from refit.arm import views as v
 from refit.arm.errors import ArmError, UserError
-from refit.arm.ids import ResourceId
+from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
 from refit.arm.world import World
+from refit.plan import rehome
 from refit.plan.goal import Goal, GoalSet, read_yaml
 from refit.plan.selectors import Selector
 from refit.platform.rules import facts, images
@@ -211,6 +213,8 @@ def _track_latest(world: World, doc: dict[str, Any], it: Intent) -> tuple[dict[s
         props[f"{IMAGE}.id"] = str(ResourceId.parse(ref["id"]).parent)
     elif kind == "platform" and str(ref.get("version", "")).lower() != "latest":
         props[f"{IMAGE}.version"] = "latest"
+    elif kind == "managed-image" and world.get(ref["id"]) is not None:
+        props[f"{IMAGE}.id"] = definition_for(world, doc, ref["id"])  # created by the plan (plan.definitions)
     elif kind not in ("definition", "platform"):
         return {}, f"its image ({kind}) has no 'latest' version to track (H4: a gallery definition or a platform image)"
     health_ext = [e for e in get_path(doc, EXTENSIONS) or []
@@ -223,6 +227,24 @@ def _track_latest(world: World, doc: dict[str, Any], it: Intent) -> tuple[dict[s
         props[MAX_SURGE] = False
     props[AUTO_OS] = True
     return props, ""
+
+
+def definition_for(world: World, vmss: dict[str, Any], image_id: str) -> str:
+    """The gallery definition a set on a managed image moves to, to track latest: one that already holds a version
+    built from that image, else `<image name without its date>` in the first gallery of the set's resource group
+    (a new `gal_<resource group>` when there is none): img-app-2026-01 -> img-app, whose versions are the months."""
+    for ver in world.of_type(v.IMAGE_VERSION):
+        src = get_path(ver, "properties.storageProfile.source.id")
+        if isinstance(src, str) and id_key(src) == id_key(image_id):
+            return str(ResourceId.parse(ver["id"]).parent)
+    r = ResourceId.parse(vmss["id"])
+    prefix = id_key(ResourceId(r.subscription, r.resource_group)) + "/"
+    galleries = sorted((g["id"] for g in world.of_type(v.GALLERY) if id_key(g["id"]).startswith(prefix)), key=id_key)
+    gallery = galleries[0] if galleries else str(ResourceId.build(r.subscription, r.resource_group, v.GALLERY,
+                                                                    rehome.gallery_name(r.resource_group)))
+    name = re.sub(r"[-_.]?(19|20)\d{2}([-_.]?\d{2}){0,2}$", "", ResourceId.parse(image_id).name) or \
+        ResourceId.parse(image_id).name
+    return f"{gallery}/images/{name}"
 
 
 def _health_extension(doc: dict[str, Any], health: Health) -> dict[str, Any]:

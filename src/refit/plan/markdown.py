@@ -15,7 +15,7 @@ from refit.plan.model import Plan, Step
 
 
 def render(plan: Plan) -> str:
-    out = [f"## refit plan: {_headline(plan)}", ""]
+    out = [f"## refit plan: {headline(plan)}", ""]
     if plan.steps or plan.cleanup:
         tot = plan.totals()
         out += ["| total | |", "|---|---|",
@@ -27,23 +27,25 @@ def render(plan: Plan) -> str:
     for n, wave in enumerate(waves(plan), 1):
         out += [f"### Wave {n}" + (" (clean-up)" if all(s in plan.cleanup for s in wave) else ""), ""]
         for resource, steps in _by_resource(wave):
-            out += [f"**{_name(resource)}** `{resource}`", "",
+            out += [f"**{short_name(resource)}** `{resource}`", "",
                     "| # | step | why | duration | downtime | rollback |", "|---|---|---|---|---|---|"]
             out += [_row(s, s in plan.cleanup) for s in steps]
             out.append("")
     for imp in plan.impossible:
-        out += [f"### No path: {_name(imp.resource)}", "",
+        out += [f"### No path: {short_name(imp.resource)}", "",
                 "Goal: " + ", ".join(f"`{k}` = `{v}`" for k, v in imp.goal.items()), ""]
         out += [f"- blocked by **{b.rule}** ({_cell(b.title)}): Azure answers `{b.code}` {_cell(b.message)}"
                 for b in imp.blocked_by]
         if imp.recreate:
             out += ["", f"Recreate instead (downtime {duration(imp.recreate_downtime_seconds)}):", ""]
             out += [f"{s.n}. {_cell(s.summary)} ({duration(s.duration_seconds)})" for s in imp.recreate]
+            if imp.recreate_note:
+                out += ["", f"Cost: {_cell(imp.recreate_note)}"]
         elif imp.recreate_error:
             out += ["", f"Recreating is not possible either: {_cell(imp.recreate_error)}"]
         out.append("")
     for ex in plan.exhausted:
-        out += [f"### Not planned: {', '.join(_name(r) for r in ex.resources)}", "", _cell(ex.message), ""]
+        out += [f"### Not planned: {', '.join(short_name(r) for r in ex.resources)}", "", _cell(ex.message), ""]
     if plan.solved and plan.steps:
         out.append("Apply with `refit apply plan.json" + (" --cleanup" if plan.cleanup else "") + "` (steps already "
                    "true are skipped; a killed run resumes)" + ("; without `--cleanup` the clean-up waves are left "
@@ -66,7 +68,7 @@ def waves(plan: Plan) -> list[list[Step]]:
     return out
 
 
-def _headline(plan: Plan) -> str:
+def headline(plan: Plan) -> str:
     if plan.status == "impossible":
         return f"no path for {len(plan.impossible)} goal(s)"
     if plan.status == "budget_exhausted":
@@ -90,14 +92,14 @@ def _row(s: Step, cleanup: bool) -> str:
     number = f"c{s.n}" if cleanup else str(s.n)  # clean-up steps are numbered on their own
     flag = " **irreversible**" if s.irreversible else (" *(temporary)*" if s.temporary else "")
     if s.rollback:
-        rb = f"`{s.rollback['method']} {_name(s.rollback['path'].split('?', 1)[0])}`"
+        rb = f"`{s.rollback['method']} {short_name(s.rollback['path'].split('?', 1)[0])}`"
     else:
         rb = _cell(s.rollback_note) or "none"
     return (f"| {number} | {_cell(s.summary)}{flag} | {_cell(s.why)} | {duration(s.duration_seconds)} | "
             f"{duration(s.downtime_seconds) if s.downtime_seconds else 'none'} | {rb} |")
 
 
-def _name(rid: str) -> str:
+def short_name(rid: str) -> str:
     try:
         r = ResourceId.parse(rid)
     except ArmError:  # not an id (a path with an action): its last segment

@@ -68,6 +68,7 @@ class Impossible:
     recreate: list[Step] = field(default_factory=list)
     recreate_downtime_seconds: float = 0.0
     recreate_error: str = ""
+    recreate_note: str = ""  # what the recreate path costs beyond its steps (a scale set's blue/green overlap)
 
 
 # The budgets of the search, as `refit plan` names them (the option that raises each).

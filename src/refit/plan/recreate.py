@@ -65,6 +65,83 @@ def vm_path(sim: Sim, goal: Goal) -> tuple[list[Op], str]:
     return ops, ""
 
 
+# A scale set's properties that Azure sets and a PUT must not carry (ARM returns them; the REST spec marks them
+# readOnly: VirtualMachineScaleSetProperties in azure-rest-api-specs, compute/.../virtualMachineScaleSet.json).
+VMSS_SERVER_FIELDS = ("provisioningState", "uniqueId", "timeCreated")
+LB_POOLS = ("loadBalancerBackendAddressPools", "applicationGatewayBackendAddressPools")
+
+
+def vmss_path(sim: Sim, goal: Goal) -> tuple[list[Op], str, str]:
+    """Blue/green, the way Azure's docs replace a scale set whose property cannot change in place (orchestration
+    mode, a Confidential VM security type): create a second set beside it with the goal's properties and the same
+    capacity, network and extensions, then delete the old one once the new one's PUT has completed (its instances
+    created). Returns (ops, error, note): the note says what it costs. Scale sets keep no data on their instances'
+    disks that survives a reimage, so nothing is kept; the note says so."""
+    vmss = sim.get(goal.resource)
+    if vmss is None:
+        return [], "the scale set does not exist", ""
+    name = vmss["name"]
+    base = vmss["id"][: -len(name)]
+    n = 2
+    while sim.get(f"{base}{name}-{n}") is not None:
+        n += 1
+    new_name = f"{name}-{n}"
+    body: dict[str, Any] = {k: copy.deepcopy(val) for k, val in vmss.items()
+                            if k in ("location", "tags", "zones", "sku", "plan", "identity")}
+    props = copy.deepcopy(vmss["properties"])
+    for k in VMSS_SERVER_FIELDS:
+        props.pop(k, None)
+    prof = props.get("virtualMachineProfile") or {}
+    prof.pop("timeCreated", None)
+    linux = get_path(prof, "osProfile.linuxConfiguration") or {}
+    if prof.get("osProfile") and not linux.get("disablePasswordAuthentication"):
+        # Azure never returns adminPassword (VirtualMachineScaleSetOSProfile: "adminPassword ... not returned").
+        return [], (f"{name} signs in with a password, which Azure never returns: create the new set by hand "
+                    "with it, then delete this one"), ""
+    body["properties"] = props
+    for p, val in goal.properties.items():
+        set_path(body, p, copy.deepcopy(val))
+    if str(get_path(body, "properties.orchestrationMode") or "").lower() == "flexible" and \
+            str(get_path(vmss, "properties.orchestrationMode") or "Uniform").lower() != "flexible":
+        _to_flexible(props, goal, bool(body.get("zones")))
+    st = get_path(body, "properties.virtualMachineProfile.securityProfile.securityType")
+    if st in ("TrustedLaunch", "ConfidentialVM") and not get_path(body, "properties.virtualMachineProfile.securityProfile.uefiSettings"):
+        set_path(body, "properties.virtualMachineProfile.securityProfile.uefiSettings", dict(voc.TL_UEFI))
+    new_id = f"{base}{new_name}"
+    capacity = int(get_path(vmss, "sku.capacity") or 0)
+    ops = [voc.put(new_id, body, f"create scale set {new_name} beside {name} with the goal's properties "
+                   f"({capacity} instances, same network and extensions)", name="bluegreen_create"),
+           voc.delete(vmss["id"], f"delete scale set {name} and its instances (once {new_name}'s are created)",
+                      name="bluegreen_delete")]
+    nics = get_path(prof, "networkProfile.networkInterfaceConfigurations") or []
+    pooled = any(get_path(ip, f"properties.{pool}") for nic in nics
+                 for ip in get_path(nic, "properties.ipConfigurations") or [] for pool in LB_POOLS)
+    ops[1].meta["down_while_running"] = not pooled  # without a shared pool, the old set's clients lose it (INFERRED)
+    size = get_path(vmss, "sku.name") or "its size"
+    note = (f"{capacity} more {size} instances run while both sets exist; "
+            + ("both sets are in the same load balancer backend pools, so traffic moves without downtime"
+               if pooled else f"no load balancer is in front of {name}: clients must move to {new_name}'s "
+               "instances themselves")
+            + "; instance disks are not kept (a scale set's instances are rebuilt from its model)")
+    return ops, "", note
+
+
+def _to_flexible(props: dict[str, Any], goal: Goal, zonal: bool) -> None:
+    """What a Uniform set's model carries that a Flexible set refuses, unless the goal says otherwise: Flexible sets
+    have no single placement group and no overprovisioning, and spread over at most 3 fault domains regionally
+    and 1 when zonal (1: max spreading; rule M6). https://learn.microsoft.com/azure/virtual-machine-scale-sets/virtual-machine-scale-sets-orchestration-modes
+    (feature comparison)."""
+    said = {p.split(".")[-1] for p in goal.properties}
+    if "singlePlacementGroup" not in said:
+        props["singlePlacementGroup"] = False
+    for k in ("overprovision", "doNotRunExtensionsOnOverprovisionedVMs"):
+        if k not in said:
+            props.pop(k, None)
+    fd = int(props.get("platformFaultDomainCount") or 1)
+    if "platformFaultDomainCount" not in said and (fd > 3 or (zonal and fd != 1)):
+        props["platformFaultDomainCount"] = 1
+
+
 def applies(sim: Sim, goal: Goal) -> bool:
     doc = sim.get(goal.resource)
-    return doc is not None and doc["type"].lower() == v.VM.lower()
+    return doc is not None and doc["type"].lower() in (v.VM.lower(), v.VMSS.lower())

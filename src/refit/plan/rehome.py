@@ -95,7 +95,7 @@ def _gallery(sim: Sim, doc: dict[str, Any], ref: dict[str, Any], cur: images.Ima
     if not galleries:
         rid = ResourceId.parse(doc["id"])
         rg = str(ResourceId(rid.subscription, rid.resource_group))
-        return [voc.create_gallery(rg, _gallery_name(rid.resource_group), doc["location"])]
+        return [voc.create_gallery(rg, gallery_name(rid.resource_group), doc["location"])]
     gal = galleries[0]
     definition = sim.get(f"{gal['id']}/images/{name}")
     if definition is None:
@@ -158,6 +158,6 @@ def _version_name(source_id: str) -> str:
     return rid.name if rid.type.lower() == v.IMAGE_VERSION.lower() else "1.0.0"
 
 
-def _gallery_name(resource_group: str) -> str:
+def gallery_name(resource_group: str) -> str:
     """Gallery names take letters, digits, underscores and periods (acd create-gallery.md)."""
     return "gal_" + "".join(c if c.isalnum() or c in "_." else "_" for c in resource_group)[:76]

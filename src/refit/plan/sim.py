@@ -9,7 +9,6 @@ which also yields its duration from the timing model. No emulator, no HTTP.
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 from refit.arm.errors import ArmError
 from refit.arm.ids import id_key
+from refit.arm.paths import clone
 from refit.arm.world import World
 from refit.ops.op import Op
 from refit.ops.op import Request as OpRequest
@@ -50,7 +50,7 @@ class Sim:
         subs = {d["id"].split("/")[2] for d in world}
         cloud.settings["subscriptions"] = [{"id": s, "displayName": s} for s in sorted(subs)] or cloud.subscriptions
         for doc in world:
-            effects.adopt(cloud, copy.deepcopy(doc))
+            effects.adopt(cloud, clone(doc))
         vmss_instances.materialise(cloud)  # a Uniform set's instances are not in Resource Graph's resources
         return cls(cloud)
 
@@ -89,7 +89,7 @@ class Sim:
         self.cloud.last_violations = []
         try:
             self.cloud.tick()
-            answer = writes.perform(self.cloud, r.method, r.path, r.api_version, copy.deepcopy(r.body))
+            answer = writes.perform(self.cloud, r.method, r.path, r.api_version, clone(r.body))
         except ArmError as e:
             return StepOutcome(False, e, rules=self._rules(e))
         if answer.op is not None:

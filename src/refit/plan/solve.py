@@ -94,7 +94,10 @@ def _impossible(sim: Sim, ctx: generate.Context, res: search.SearchResult) -> li
                                             message=a.error.message, attempted=a.op.describe())
         imp = Impossible(resource=g.resource, goal=dict(g.properties), blocked_by=list(blockers.values()))
         if recreate.applies(sim, g):
-            ops, err = recreate.vm_path(sim, g)
+            if doc["type"].lower() == v.VMSS.lower():  # type: ignore[index]
+                ops, err, imp.recreate_note = recreate.vmss_path(sim, g)
+            else:
+                ops, err = recreate.vm_path(sim, g)
             if err:
                 imp.recreate_error = err
             else:
@@ -109,10 +112,12 @@ def _impossible(sim: Sim, ctx: generate.Context, res: search.SearchResult) -> li
                         break
                     op.duration_s = o.duration
                     op.downtime_s = search.step_costs(before, rs, op, ctx, o.duration)[0] or (
-                        o.duration if op.name.startswith("recreate") else 0.0)
+                        o.duration if op.name.startswith("recreate") or op.meta.get("down_while_running") else 0.0)
                     op.why = "recreate: the only way to the goal (no in-place path)"
                     steps.append(Step.from_op(i, op, 0))
-                if not imp.recreate_error:
+                if imp.recreate_error:
+                    imp.recreate_note = ""  # no cost to a path that is not offered
+                else:
                     imp.recreate = steps
                     imp.recreate_downtime_seconds = round(sum(s.downtime_seconds for s in steps), 3)
         out.append(imp)

@@ -30,6 +30,7 @@ from refit.plan.goal import Goal, equal, unmet
 from refit.plan.model import Plan, Step
 from refit.platform import apis
 from refit.run.campaign import BUSY_PROVISIONING, SETTLE_ROUNDS, TRANSITIONAL_POWER, power_of
+from refit.run.control import ABORTED, Gate
 from refit.run.journal import ApplyStepRow, Journal, Run
 from refit.run.sched import Scheduler, TaskResult
 from refit.run.stepgraph import POWER_ACTIONS, dependencies, target_of, verb_of
@@ -50,10 +51,11 @@ class Outcome:
     not_started: list[Step] = field(default_factory=list)
     run: Run | None = None
     max_in_flight: int = 0  # the most steps whose writes were in flight at once
+    aborted: bool = False  # an operator's abort stopped the run (refit.run.control)
 
     @property
     def ok(self) -> bool:
-        return self.failed is None
+        return self.failed is None and not self.aborted
 
     def rollback(self) -> list[dict[str, Any]]:
         """What undoes the steps this run performed, newest first (the reverse of the order they completed,
@@ -280,6 +282,8 @@ class Apply:
         self.out = Outcome(run=run)
         self._in_flight = 0
         self._failed_here: set[int] = set()
+        self.gate = Gate(journal, run.id if run is not None else None, self.clock)  # an operator's pause or abort
+        self._begun_groups = {r.group for r in rows if r.state in (RUNNING, DONE)}
         by_target: dict[str, list[int]] = {}
         for i, s in enumerate(self.steps):
             by_target.setdefault(id_key(target_of(s.request)), []).append(i)
@@ -290,6 +294,8 @@ class Apply:
                 finished: float | None = None) -> None:
         row = self.rows[i]
         row.state, row.detail = state, detail
+        if state in (RUNNING, DONE):
+            self._begun_groups.add(row.group)
         if started is not None:
             row.started = started
         if finished is not None:
@@ -421,19 +427,31 @@ class Apply:
         first = {j: task(j) for j in range(n) if j not in complete and not waiting[j]}
         sched = Scheduler(self.c, workers=self.workers)
         try:
-            sched.run(first, limit=self.max_parallel, then=then)
+            if self.gate.hold():
+                sched.run(first, limit=self.max_parallel, then=then, gate=self.gate, exempt=self._begun)
         finally:
             sched.close()
+        self.out.aborted = self.gate.aborted() and self.out.failed is None
+        why = f"{ABORTED} before this step" if self.out.aborted else "the run stopped at a failure before this step"
         for i, r in enumerate(self.rows):
             if r.state not in FINAL and i not in self._failed_here:
-                self._record(i, NOT_STARTED, "the run stopped at a failure before this step")
+                self._record(i, NOT_STARTED, why)
                 self.out.not_started.append(self.steps[i])
         self._finish()
         return self.out
 
+    def _begun(self, i: int) -> bool:
+        """Whether step i's group has a step under way or done: a pause or an abort lets such a group finish, so
+        a VM is never left deallocated half-way through its deallocate, change, start."""
+        return self.rows[i].group in self._begun_groups
+
     def _finish(self) -> None:
         o = self.out
-        if o.ok:
+        if o.aborted:
+            status = "halted"
+            msg = (f"{ABORTED}: {len(o.done)} steps run, {len(o.skipped)} already true, {len(o.not_started)} not "
+                   "started")
+        elif o.ok:
             status, msg = "completed", f"{len(o.done)} steps run, {len(o.skipped)} already true"
         else:
             status = "failed"

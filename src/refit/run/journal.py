@@ -10,6 +10,7 @@ where each VM is (DESIGN.md "reconcile, don't replay"). Tables:
   vms    one row per VM of a campaign: wave, previous and target OS disk, state, detail
   waves  one row per wave: zone, size, status, failures
   steps  the append-only log: (run, vm, step, status, detail, clock time, wall time)
+  controls  an operator's pending request for a run (pause | abort), from any process (refit.run.control)
   apply_steps  one row per step of an `apply` run (position, plan step number, resource, group, the
          positions it waits for, the step itself as JSON), its state (pending | running | done | skipped |
          failed | not-started) and when it was sent and completed, in clock time
@@ -54,8 +55,12 @@ CREATE TABLE IF NOT EXISTS apply_steps (
   run TEXT NOT NULL, pos INTEGER NOT NULL, n INTEGER NOT NULL, resource TEXT NOT NULL, grp INTEGER NOT NULL,
   after TEXT NOT NULL, step TEXT NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',
   started REAL, finished REAL, PRIMARY KEY (run, pos));
+CREATE TABLE IF NOT EXISTS controls (run TEXT PRIMARY KEY, action TEXT NOT NULL, at REAL NOT NULL);
 """
 
+# A run in one of these is not over: executing (its lock held) or interrupted (its lock free). `paused` is a
+# running run an operator paused (refit.run.control).
+LIVE_RUN_STATUSES = ("running", "paused")
 TERMINAL_VM_STATES = ("done", "in-sync", "rolled-back", "skipped", "not-started")
 
 
@@ -190,16 +195,25 @@ class Journal:
         self._exec("UPDATE runs SET params = ?, updated = ? WHERE id = ?", (json.dumps(params), time.time(), run_id))
 
     # ---- the lock of a run being executed ---------------------------------------------------------------------
-    def acquire(self, run_id: str) -> bool:
+    # `held_elsewhere` tests a lock by taking it for an instant; a process taking the lock at that instant tries
+    # again for this long (real seconds: a race between processes, not a wait of the campaign's).
+    LOCK_RETRY_SECONDS = 1.0
+
+    def acquire(self, run_id: str, retry: float | None = None) -> bool:
         """Hold the run's lock (released when this process ends, however it ends)."""
         d = self.path.parent / "runs"
         d.mkdir(parents=True, exist_ok=True)
         f = open(d / f"{run_id}.lock", "a+")  # noqa: SIM115 (held open for the lock's lifetime)
-        try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            f.close()
-            return False
+        end = time.monotonic() + (self.LOCK_RETRY_SECONDS if retry is None else retry)
+        while True:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() >= end:
+                    f.close()
+                    return False
+                time.sleep(0.02)
         f.seek(0)
         f.truncate()
         f.write(str(os.getpid()))
@@ -217,14 +231,26 @@ class Journal:
     def held_elsewhere(self, run_id: str) -> bool:
         if run_id in self._locks:
             return False
-        if self.acquire(run_id):
+        if self.acquire(run_id, retry=0.1):  # another checker holds it for an instant, a campaign for good
             self.release(run_id)
             return False
         return True
 
     def interrupted(self, subscription: str, kinds: tuple[str, ...]) -> list[Run]:
         """Runs left `running` by a process that is gone (their lock is free)."""
-        return [r for r in self.runs(subscription, kinds) if r.status == "running" and not self.held_elsewhere(r.id)]
+        return [r for r in self.runs(subscription, kinds)
+                if r.status in LIVE_RUN_STATUSES and not self.held_elsewhere(r.id)]
+
+    # ---- operator controls ---------------------------------------------------------------------------------------
+    def set_control(self, run_id: str, action: str | None) -> None:
+        if action is None:
+            self._exec("DELETE FROM controls WHERE run = ?", (run_id,))
+        else:
+            self._exec("INSERT OR REPLACE INTO controls (run, action, at) VALUES (?,?,?)", (run_id, action, time.time()))
+
+    def control(self, run_id: str) -> str | None:
+        row = self._exec("SELECT action FROM controls WHERE run = ?", (run_id,)).fetchone()
+        return row[0] if row else None
 
     # ---- VMs and waves ----------------------------------------------------------------------------------------------
     def add_vm(self, run_id: str, row: VmRow) -> None:

@@ -16,9 +16,12 @@ from collections import deque
 from collections.abc import Callable, Generator, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from refit.azure.pacing import Http, PacedClient, Wait
+
+if TYPE_CHECKING:
+    from refit.run.control import Gate
 
 
 @dataclass
@@ -40,10 +43,13 @@ class Scheduler:
 
     def run(self, tasks: dict[Hashable, Callable[[], Generator]], limit: int = 0,
             then: Callable[[Hashable, TaskResult], dict[Hashable, Callable[[], Generator]]] | None = None,
+            gate: Gate | None = None, exempt: Callable[[Hashable], bool] | None = None,
             ) -> dict[Hashable, TaskResult]:
         """Run task factories to completion, at most `limit` at once (0: no limit). Returns each result;
         an exception inside a task is its result, not the scheduler's. `then(key, result)`, called as each
-        task ends, returns the tasks that may start now (a dependency graph's newly ready nodes)."""
+        task ends, returns the tasks that may start now (a dependency graph's newly ready nodes). With a
+        `gate` (an operator's pause or abort, refit.run.control), no task starts while it holds, but those that
+        `exempt(key)` (the rest of a chain already begun); on abort the others are dropped: they have no result."""
         pending = deque(tasks.items())
         results: dict[Hashable, TaskResult] = {}
         ready: deque[tuple[Hashable, Generator, Any, BaseException | None]] = deque()
@@ -55,8 +61,17 @@ class Scheduler:
 
         def admit() -> None:
             nonlocal active
+            held = gate.state() if gate is not None and pending else None
+            if held is not None:  # the rest of chains already begun first; on abort, nothing else
+                free = [t for t in pending if exempt is not None and exempt(t[0])]
+                rest = [t for t in pending if not (exempt is not None and exempt(t[0]))]
+                pending.clear()
+                pending.extend(free if held == "abort" else free + rest)
             while pending and (limit <= 0 or active < limit):
-                key, factory = pending.popleft()
+                key, factory = pending[0]
+                if held is not None and not (exempt is not None and exempt(key)):
+                    break
+                pending.popleft()
                 active += 1
                 try:
                     ready.append((key, factory(), None, None))
@@ -72,6 +87,11 @@ class Scheduler:
 
         admit()
         while ready or timers or inflight or pending:
+            if gate is not None:
+                admit()  # a pause lifted while tasks run lets the next ones start now
+                if pending and not (ready or timers or inflight):
+                    self.clock.sleep(gate.poll_seconds())  # paused with nothing in flight
+                    continue
             while ready:
                 key, gen, value, exc = ready.popleft()
                 try:

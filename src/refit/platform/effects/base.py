@@ -10,14 +10,13 @@ Hooks, in the order a write sees them:
 
 from __future__ import annotations
 
-import copy
 import uuid
 from typing import Any
 
 from refit.arm import location
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
-from refit.arm.paths import deep_merge
+from refit.arm.paths import clone, deep_merge
 from refit.platform.cloud import Answer, Call, Cloud, Operation
 from refit.platform.rules import RULES
 from refit.platform.rules.registry import rebuild
@@ -73,7 +72,7 @@ class ResourceType:
         """The stored document after this write (before provider-specific processing)."""
         if not isinstance(body, dict):
             raise RULES["ARM5"].refuse()
-        doc: dict[str, Any] = {k: copy.deepcopy(v) for k, v in body.items() if k not in READ_ONLY_TOP}
+        doc: dict[str, Any] = {k: clone(v) for k, v in body.items() if k not in READ_ONLY_TOP}
         props = doc.get("properties")
         if props is not None and not isinstance(props, dict):
             raise RULES["ARM5"].refuse(1, name="properties")
@@ -95,7 +94,7 @@ class ResourceType:
             # Server-set properties survive an update that does not mention them.
             for k in self.server_properties():
                 if k in old.get("properties", {}) and k not in doc["properties"]:
-                    doc["properties"][k] = copy.deepcopy(old["properties"][k])
+                    doc["properties"][k] = clone(old["properties"][k])
             for k in ("managedBy",):
                 if k in old:
                     doc[k] = old[k]

@@ -5,6 +5,7 @@ Nothing here decides anything: the rules do. Everything reads ARM documents and 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from refit.arm import location
@@ -133,6 +134,24 @@ def type_of_id(rid: str | None) -> str:
 
 
 # ---- VMs and scale sets --------------------------------------------------------------------------
+def _per_write(fn):
+    """Memoised for the duration of one validate_write (the documents do not change while the catalog reads
+    them): several rules ask the same of the same old and new documents."""
+
+    @functools.wraps(fn)
+    def wrapper(*docs):
+        m = memo()
+        if m is None:
+            return fn(*docs)
+        key = (fn.__name__, *(id(d) for d in docs))
+        if key not in m:
+            m[key] = (docs, fn(*docs))  # the documents kept alive with the answer: their ids are not reused
+        return m[key][1]
+
+    return wrapper
+
+
+@_per_write
 def security_type(doc: dict[str, Any] | None) -> str:
     """A VM's or scale set's securityType; Standard when null/absent (older APIs, rules 1a)."""
     if doc is None:
@@ -168,6 +187,7 @@ def os_disk(doc: dict[str, Any] | None) -> dict[str, Any]:
     return get(doc, storage_profile_path(doc) + ".osDisk") or {}
 
 
+@_per_write
 def boots_from_image(doc: dict[str, Any]) -> bool:
     """A scale set always does; a VM when its OS disk is created FromImage (not Attach)."""
     if is_type(doc, VMSS):
@@ -199,6 +219,7 @@ def vm_generation(world: World, vm: dict[str, Any]) -> str:
     return disk_generation(disk) if disk is not None else "V1"
 
 
+@_per_write
 def attached_disk_ids(vm: dict[str, Any] | None) -> list[str]:
     """Managed disk ids a VM document references (OS disk first)."""
     if vm is None:
@@ -211,11 +232,13 @@ def attached_disk_ids(vm: dict[str, Any] | None) -> list[str]:
     return out
 
 
+@_per_write
 def newly_attached(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[str]:
     before = {id_key(d) for d in attached_disk_ids(old)}
     return [d for d in attached_disk_ids(new) if id_key(d) not in before]
 
 
+@_per_write
 def os_disk_swapped(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
     if old is None or new is None:
         return False

@@ -20,6 +20,7 @@ the validator and the rule's documentation page (`python -m refit.platform.rules
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -165,6 +166,14 @@ def rebuild(error: dict[str, Any], status: int, rule_id: str | None) -> ArmError
     return ArmError(status, error["code"], error["message"], error.get("target"), rule=rule_id)
 
 
+@functools.lru_cache(maxsize=1024)
+def _governing(rtype: str, op: str, include_unenforced: bool, n_rules: int) -> tuple[Rule, ...]:
+    """The rules validate_write asks for one type and operation, in registration order (`n_rules` keys the
+    cache to the catalog's size: registering a rule later starts afresh)."""
+    return tuple(r for r in RULES.values() if r.validate is not None and op in r.operations and r.governs(rtype)
+                 and (r.enforced or include_unenforced))
+
+
 def validate_write(world: World, old: dict[str, Any] | None, new: dict[str, Any] | None,
                    include_unenforced: bool = False) -> list[Violation]:
     """Every rule that governs the written resource's type, in registration order. The emulator asks
@@ -177,11 +186,7 @@ def validate_write(world: World, old: dict[str, Any] | None, new: dict[str, Any]
     out: list[Violation] = []
     token = _MEMO.set({})
     try:
-        for r in RULES.values():
-            if r.validate is None or op not in r.operations or not r.governs(rtype):
-                continue
-            if not r.enforced and not include_unenforced:
-                continue
+        for r in _governing(rtype, op, include_unenforced, len(RULES)):
             # The answer names the rule that gave it (a copy: rules may share one memoised answer).
             out.extend(Violation(r, dataclasses.replace(e, rule=r.id)) for e in r.validate(world, old, new))
     finally:

@@ -21,9 +21,9 @@ from refit.run.refresh.prune import plan_prune, run_prune
 from refit.run.refresh.rollback import plan_rollback, start_rollback
 from refit.run.refresh.scope import Assessment, Selection, load, select
 from refit.run.refresh.status import REFRESH_KINDS, status
-from refit.run.refresh.swap import SwapPlan, execute, interrupted_swap, plan_swap, start_swap
+from refit.run.refresh.swap import SwapPlan, execute, interrupted_swap, plan_swap, shard_plan, start_swap
 from refit.run.refresh.tag import plan_tag, run_tag, tag_body
 
 __all__ = ["REFRESH_KINDS", "Assessment", "DiskItem", "Selection", "SwapPlan", "Tags", "check_swap", "execute", "interrupted_swap",
            "load", "plan_disks", "plan_prune", "plan_rollback", "plan_swap", "plan_tag", "run_disks", "run_prune",
-           "run_tag", "select", "start_rollback", "start_swap", "status", "swap_violations", "tag_body"]
+           "run_tag", "select", "shard_plan", "start_rollback", "start_swap", "status", "swap_violations", "tag_body"]

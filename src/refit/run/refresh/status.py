@@ -11,6 +11,7 @@ from refit.run.campaign import (
     Tags,
     disk_name,
 )
+from refit.run.control import shown_status
 from refit.run.journal import Journal
 from refit.run.refresh.scope import Selection, select
 
@@ -63,8 +64,7 @@ def status(world: World, journal: Journal, session, run_id: str | None, tags: Ta
         summary["states"] = states
     # A run left `running` by a process that is gone (its lock is free) is not running: it was interrupted,
     # and `refit refresh swap` (a plain re-run) or `--resume RUN` picks it up.
-    shown = "interrupted" if run is not None and run.status == "running" and not journal.held_elsewhere(run.id) \
-        else (run.status if run is not None else None)
+    shown = shown_status(journal, run) if run is not None else None
     return {"run": None if run is None else {"id": run.id, "kind": run.kind, "status": shown,
                                               "message": run.message, "params": run.params,
                                               "started": run.clock_started, "finished": run.clock_finished},

@@ -58,6 +58,24 @@ def plan_swap(world: World, tags: Tags, sel: Selection, policy: Policy) -> SwapP
     return SwapPlan(findings, plan_waves(members, policy), warnings)
 
 
+def shard_plan(plan: SwapPlan, world: World, policy: Policy) -> list[tuple[str, SwapPlan]]:
+    """The plan split by region (Compute's throttles are per subscription per region): one plan per region, each
+    with its own canary and waves, the findings that swap nothing kept with the first. For the Temporal engine,
+    which runs each shard as its own workflow, within its own throttles."""
+    def region(f: Assessment) -> str:
+        return str((world.get(f.vm) or {}).get("location") or "").lower()
+
+    regions = sorted({region(f) for f in plan.to_swap})
+    if len(regions) <= 1:
+        return [(regions[0] if regions else "", plan)]
+    out = []
+    for i, r in enumerate(regions):
+        mine = [f for f in plan.findings if (f.status == "swap" and region(f) == r) or (f.status != "swap" and i == 0)]
+        members = [Member(id_key(f.vm), f.name, f.zone) for f in mine if f.status == "swap"]
+        out.append((r, SwapPlan(mine, plan_waves(members, policy), plan.warnings if i == 0 else [])))
+    return out
+
+
 def start_swap(journal: Journal, session, plan: SwapPlan, world: World, tags: Tags, policy: Policy, sel: Selection,
                clock_now: float) -> Run:
     health = health_extension_vms(world)
@@ -84,6 +102,10 @@ def interrupted_swap(journal: Journal, session) -> Run | None:
 
 def execute(client, journal: Journal, run: Run, on_event: Callable[..., None] | None = None, workers: int = 16) -> Run:
     """Run or resume a swap/rollback run (holding its lock)."""
+    if ((run.params or {}).get("engine") or {}).get("name") == "temporal":
+        e = run.params["engine"]
+        raise UserError(f"run {run.id} is executed by Temporal (workflow {e.get('workflow_id')} on {e.get('address')}); "
+                        f"follow it with `refit refresh swap --resume {run.id}`")
     if not journal.acquire(run.id):
         raise UserError(f"run {run.id} is being executed by another refit process; wait for it or stop it first")
     try:

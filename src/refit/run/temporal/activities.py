@@ -1,0 +1,157 @@
+"""The activities of refit's workflows: each VM step's requests, by refit.run.campaign.ArmIO's own code, on the worker.
+
+Every activity that writes, when retried, reads the live state first and skips what is already true (DESIGN.md
+"reconcile, don't replay"): an attempt retried after its worker was killed mid-deallocate waits out the operation
+still in flight, sees the VM deallocated and does not deallocate again. (A first attempt follows the workflow's own
+read of the VM, `vm_settled`, whose result is in the history: nothing refit does can have changed it since.) Each heartbeats as it goes (every request, and through every wait),
+so a lost worker's activity is retried on another within the heartbeat timeout. Throttling is the paced
+client's (refit.azure.pacing): it waits every Retry-After through the clock; an activity still throttled after
+that fails with `next_retry_delay` set to the Retry-After, so Temporal's retry honours it too.
+
+An ArmError (Azure refused, an operation failed) is a result, not a failure: the campaign decides (roll back,
+retry a start refused for capacity); only a connection error, a 5xx or the worker's death is retried by Temporal.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from refit.arm.errors import ArmError
+from refit.arm.ids import same_id
+from refit.arm.paths import get_path
+from refit.azure.pacing import POLL_SECONDS, Http, PacedClient, Wait
+from refit.run.campaign import ArmIO, os_disk_id, power_of, tag_of
+
+
+def slim(doc: dict[str, Any]) -> dict[str, Any]:
+    """What the campaign reads of a VM (its tags, OS disk, provisioning and power state, health): the workflow's
+    history keeps each activity's result, so it keeps no more than that."""
+    props = doc.get("properties") or {}
+    iv = props.get("instanceView") or {}
+    out: dict[str, Any] = {"id": doc.get("id"), "name": doc.get("name"), "tags": doc.get("tags") or {},
+                           "properties": {"provisioningState": props.get("provisioningState"),
+                                          "storageProfile": {"osDisk": {"name": get_path(doc, "properties.storageProfile.osDisk.name"),
+                                                                        "managedDisk": {"id": os_disk_id(doc)}}},
+                                          "instanceView": {"statuses": [s for s in iv.get("statuses") or []
+                                                                        if str(s.get("code", "")).startswith("PowerState/")]}}}
+    if iv.get("vmHealth") is not None:
+        out["properties"]["instanceView"]["vmHealth"] = iv["vmHealth"]
+    return out
+
+
+def _error(e: ArmError) -> dict[str, Any]:
+    return {"status": e.status, "code": e.code, "message": e.message, "target": e.target}
+
+
+class Activities:
+    """The activities, bound to one worker's paced client (shared by all its activity threads: one Pacer learns
+    every subscription's and region's buckets, each bucket apart)."""
+
+    def __init__(self, client: PacedClient, heartbeat_real_seconds: float = 1.0):
+        self.client = client
+        self.clock = client.clock
+        self.io = ArmIO(client)
+        self.hb = heartbeat_real_seconds
+        self.calls = 0
+
+    # ---- driving ArmIO's generators inline, heartbeating ----------------------------------------------------
+    def _beat(self, *details: Any) -> None:
+        if activity.in_activity():
+            activity.heartbeat(*details)
+
+    def _sleep(self, seconds: float, details: tuple) -> None:
+        """Clock seconds, in slices short enough to keep heartbeating."""
+        end = self.clock.now() + seconds
+        while (left := end - self.clock.now()) > 0:
+            self.clock.sleep(min(left, max(0.001, self.hb * self.clock.scale)))
+            self._beat(*details)
+
+    def drive(self, gen, *details: Any) -> Any:
+        value: Any = None
+        exc: BaseException | None = None
+        while True:
+            self._beat(*details)
+            try:
+                action = gen.throw(exc) if exc is not None else gen.send(value)
+            except StopIteration as stop:
+                return stop.value
+            value, exc = None, None
+            if isinstance(action, Http):
+                try:
+                    value = self.client.send(action)
+                except Exception as e:  # the generator releases its pacing slot, then it propagates: retried
+                    exc = e
+            elif isinstance(action, Wait):
+                self._sleep(action.seconds, details)
+            else:
+                exc = TypeError(f"an ArmIO step yielded {action!r}")
+
+    def _answer(self, fn, *args: Any) -> dict[str, Any]:
+        self.calls += 1
+        try:
+            out = fn(*args) or {}
+        except ArmError as e:
+            if e.status == 429:  # still throttled after every Retry-After was waited out: let Temporal wait
+                raise ApplicationError(f"throttled: {e}", type="Throttled",
+                                       next_retry_delay=timedelta(seconds=max(1.0, POLL_SECONDS / self.clock.scale))) from e
+            out = {"error": _error(e)}
+        out["now"] = self.clock.now()
+        return out
+
+    def _settled(self, vm: str, region: str, name: str) -> dict[str, Any]:
+        return self.drive(self.io.settled(vm, region, name))
+
+    # ---- the activities ---------------------------------------------------------------------------------------
+    @activity.defn(name="vm_settled")
+    def vm_settled(self, a: dict[str, Any]) -> dict[str, Any]:
+        return self._answer(lambda: {"doc": slim(self._settled(a["vm"], a["region"], a["name"]))})
+
+    @staticmethod
+    def _retried() -> bool:
+        """A second or later attempt: an earlier one may have written before its worker was lost. (A first attempt
+        follows the workflow's own read of the VM, a result in its history: nothing of refit's has written since.)"""
+        return activity.in_activity() and activity.info().attempt > 1
+
+    @activity.defn(name="vm_tags")
+    def vm_tags(self, a: dict[str, Any]) -> dict[str, Any]:
+        def go() -> dict[str, Any]:
+            if self._retried():
+                doc = self.drive(self.io.read(a["vm"], a["region"]))
+                if all((tag_of(doc, k) or "") == v for k, v in a["tags"].items()):
+                    return {"skipped": True}  # already true (an earlier attempt wrote them)
+            self.drive(self.io.tags(a["vm"], a["region"], a["tags"]))
+            return {"skipped": False}
+        return self._answer(go)
+
+    @activity.defn(name="vm_operation")
+    def vm_operation(self, a: dict[str, Any]) -> dict[str, Any]:
+        def go() -> dict[str, Any]:
+            want = a.get("want") or {}
+            if self._retried():  # wait out what an earlier attempt left in flight, skip what it already did
+                doc = self._settled(a["vm"], a["region"], a["vm"].rsplit("/", 1)[-1])
+                if want and (("power" not in want or power_of(doc) == want["power"])
+                             and ("disk" not in want or same_id(os_disk_id(doc), want["disk"]))):
+                    return {"skipped": True}
+            self.drive(self.io.operation(a["method"], a["path"], a.get("body"), a["vm"], a["region"]))
+            return {"skipped": False}
+        return self._answer(go)
+
+    @activity.defn(name="vm_health")
+    def vm_health(self, a: dict[str, Any]) -> dict[str, Any]:
+        # The grace period runs from the first attempt's start: a retried attempt keeps its t0 (heartbeat details).
+        prior = activity.info().heartbeat_details if activity.in_activity() else []
+        t0 = float(prior[0]) if prior else self.clock.now()
+        return self._answer(lambda: self.drive(self.io.health(a["vm"], a["region"], a["has_health"], a["grace"],
+                                                              a["boot_wait"], t0), t0))
+
+    def all(self) -> list:
+        return [self.vm_settled, self.vm_tags, self.vm_operation, self.vm_health]
+
+
+def cpu_seconds() -> float:
+    return time.process_time()
