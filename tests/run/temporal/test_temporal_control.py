@@ -66,6 +66,10 @@ def test_pause_resume_abort_from_the_cli(session, temporal, workers, queue, refi
     assert len(steps) == VMS  # each VM deallocated once: resuming repeated nothing
 
     # ---- pause, then abort: the wave in flight rolls back --------------------------------------------------------
+    # A VM's chain now takes about a real second, a wave (6 VMs, one at a time) about six: the pause, sent once the
+    # first VM of wave 1 is done, lands inside that wave, not at its end (at 10,000x a whole wave can pass while
+    # one `refit` command starts).
+    session.control("POST", "clock", {"scale": 100})
     set_desired(session, sub, VMS, "a")
     run_id = refit_json(*args, "--detach")["run"]
     for _ in range(600):  # let it get into its first wave after the canary
@@ -97,7 +101,8 @@ def test_pause_resume_abort_from_the_cli(session, temporal, workers, queue, refi
     print(f"paused with {len(done)} of {VMS} done; aborted in wave(s) {current}: "
           f"{sorted((s, list(after.values()).count(s)) for s in set(after.values()))}")
     assert after == want_state
-    assert "rolled-back" in after.values()  # the pause landed mid-wave: the abort rolled that wave back
+    if current:  # the pause landed mid-wave (as it does unless the machine stalls for seconds): that wave rolled back
+        assert "rolled-back" in after.values()
     assert fleet(session) == {name: (f"{name}-{d}", "running") for name, d in want_disk.items()}
     statuses = [w["status"] for w in j.waves(run_id)]
     first_halted = next(i for i, s in enumerate(statuses) if s != "done")
