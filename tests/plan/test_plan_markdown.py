@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from refit.cli import main
+from seed_goals import seed_000_app_tl
 
 GOLDEN = Path(__file__).parent / "golden" / "seed-000.md"
 
@@ -23,12 +24,7 @@ def _plan(capsys, server, *args):
 def test_seed_000_plan_as_markdown(server, session, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert))
     session.control("POST", "scenario", {"name": "deadlock"})
-    base = f"/subscriptions/{session.subscription}/resourceGroups/rg-app/providers/Microsoft.Compute"
-    goal = tmp_path / "goal.yaml"
-    goal.write_text(f"goals:\n  - resource: {base}/virtualMachineScaleSets/vmss-app\n    properties:\n"
-                    "      properties.virtualMachineProfile.securityProfile.securityType: TrustedLaunch\n"
-                    "      properties.virtualMachineProfile.storageProfile.imageReference.id: "
-                    f"{base}/galleries/galProd/images/app-tl\n")
+    goal = seed_000_app_tl(session, tmp_path / "goal.yaml")
     code, out, err = _plan(capsys, server, str(goal), "-o", "markdown", "--out", str(tmp_path / "plan.json"))
     assert (code, err) == (0, "")
     if os.environ.get("REFIT_UPDATE_GOLDEN"):

@@ -18,6 +18,7 @@ from refit.plan.markdown import duration
 from refit.plan.model import Plan
 from refit.run.journal import Journal
 from refit.run.stepgraph import dependencies
+from seed_goals import seed_000_app_tl
 
 # The first browser test of a clean machine also installs chromium (browser.ensure_chromium).
 pytestmark = pytest.mark.timeout(900)
@@ -47,12 +48,7 @@ def test_the_plan_page_renders_seed_000s_plan_from_its_file_and_afresh(server, s
                                                                         monkeypatch, tmp_path):
     monkeypatch.setenv("REFIT_STATE_DIR", str(tmp_path / "state"))
     session.control("POST", "scenario", {"name": "deadlock"})
-    base = f"/subscriptions/{session.subscription}/resourceGroups/rg-app/providers/Microsoft.Compute"
-    goal = tmp_path / "goal.yaml"
-    goal.write_text(f"goals:\n  - resource: {base}/virtualMachineScaleSets/vmss-app\n    properties:\n"
-                    "      properties.virtualMachineProfile.securityProfile.securityType: TrustedLaunch\n"
-                    "      properties.virtualMachineProfile.storageProfile.imageReference.id: "
-                    f"{base}/galleries/galProd/images/app-tl\n")
+    goal = seed_000_app_tl(session, tmp_path / "goal.yaml")
     plan_json = tmp_path / "plan.json"
     assert run_cli(capsys, monkeypatch, server, "plan", str(goal), "--out", str(plan_json))[0] == 0
     served = serve(server, "--plan", str(plan_json), "--goal", str(goal))
