@@ -126,7 +126,7 @@ def matches(actual: Any, wanted: Any) -> bool:
     return equal(actual, wanted)
 
 
-def _effect_live(step: Step, doc: dict | None) -> bool:
+def effect_live(step: Step, doc: dict | None) -> bool:
     """Whether a PUT, PATCH or DELETE step's effect is in the settled document of its resource."""
     method = step.request["method"].upper()
     if method == "PUT":
@@ -157,7 +157,7 @@ def _live(c: PacedClient, step: Step, regions: dict[str, str],
         doc = have[1]
     else:
         doc = yield from settled(c, target, step.request["api_version"], regions)
-    return _effect_live(step, doc)
+    return effect_live(step, doc)
 
 
 # ---- a scale set's rolling upgrade ----------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def recheck(session, steps: list[Step]) -> Drift | None:
 
 def _already(sim: Sim, step: Step) -> bool:
     """Whether the step's effect holds in the simulated fleet (the same tests the executor makes on live state)."""
-    from refit.run.apply import _effect_live, matches
+    from refit.run.apply import effect_live, matches
 
     req = step.request
     method, path = req["method"].upper(), req["path"]
@@ -66,4 +66,4 @@ def _already(sim: Sim, step: Step) -> bool:
     if method == "PUT":
         return doc is not None and get_path(doc, "properties.provisioningState") in (None, "Succeeded") and \
             matches(doc, req.get("body") or {})
-    return _effect_live(step, doc)
+    return effect_live(step, doc)
