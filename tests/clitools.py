@@ -54,3 +54,14 @@ def run_cli(capsys, monkeypatch, server, *args: str) -> tuple[int, str, str]:
         raise SystemExit(0)
     out = capsys.readouterr()
     return e.value.code, out.out, out.err
+
+
+def last_json(out: str) -> dict:
+    """The last JSON document of a command's stdout, after its events (one JSON object a line, each checked)."""
+    import json
+
+    lines = out.rstrip().splitlines()
+    start = max(i for i, line in enumerate(lines) if line == "{")
+    for line in lines[:start]:
+        json.loads(line)
+    return json.loads("\n".join(lines[start:]))

@@ -38,6 +38,7 @@ from refit.checks.registry import all_checks, get
 from refit.checks.run import run
 from refit.cli.emulator import az_env
 from refit.emulator.server import EmulatorServer
+from refit.platform import regions
 from refit.sources import live
 from refit.terraform.config import Config, World
 from refit.terraform.state import read_state
@@ -191,8 +192,24 @@ def variables(lab: Lab, check_id: str, rid: str, doc: dict, message: str) -> dic
     elif check_id == "RF-VMSS-001":  # the definition the set's image belongs to, which it should track
         image = ResourceId.parse(props["virtualMachineProfile"]["storageProfile"]["imageReference"]["id"])
         out["GAL"], out["DEF"] = image.types[0][1], image.types[1][1]
+    elif check_id == "RF-NET-001":  # the NSG flow log: its storage account, the virtual network the finding names
+        out["FLOW_LOG"] = ResourceId.parse(rid).name
+        out["STORAGE_ID"] = props["storageId"]
+        out["RETENTION_DAYS"] = str((props.get("retentionPolicy") or {}).get("days") or 0)
+        out.update(named(message, r"log virtual network (?P<VNET_ID>/subscriptions/\S+?/virtualNetworks/[\w-]+)"))
+        out["VNET"] = ResourceId.parse(out["VNET_ID"]).name
+    elif check_id == "RF-VM-004":  # the stale Entra device the finding names
+        out.update(named(message, r"Entra device object (?P<DEVICE_ID>[0-9a-f-]+) "))
     elif check_id == "RF-VM-002":
         out["OS_DISK"] = props["storageProfile"]["osDisk"]["name"]
+    elif check_id == "RF-RES-001":
+        out.update(named(message, r"replicated to (?P<DR_REGION>\w+) \(DR region"))
+        out["DR_STORAGE"] = "Standard_ZRS" if regions.has_zones(out["DR_REGION"]) else "Standard_LRS"
+    elif check_id == "RF-RES-002":
+        out.update(named(message, r"(?P<CR>[\w-]+) reserves (?P<CAPACITY>\d+) x (?P<SIZE>\w+) .*DR region "
+                                  r"(?P<DR_REGION>\w+)"))
+    elif check_id == "RF-RES-003":
+        out.update(named(message, r"move one to zone (?P<ZONE>\d)$"))
     elif check_id in ("RF-VMSS-010", "RF-VMSS-014"):
         vmp = props["virtualMachineProfile"]
         out["SIZE"], out["CAPACITY"] = doc["sku"]["name"], str(doc["sku"]["capacity"])

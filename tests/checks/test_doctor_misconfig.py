@@ -33,8 +33,15 @@ EXPECTED = {
     ("RF-GAL-005", f"{C}/galleries/galMis/images/app-eol/versions/1.0.0"),
     ("RF-GAL-006", f"{C}/galleries/galMis/images/app-std"),
     ("RF-IMG-001", f"{C}/virtualMachineScaleSets/vmss-legacy"),
+    ("RF-NET-001", "Microsoft.Network/networkWatchers/NetworkWatcher_eastus/flowLogs/fl-nsg-web"),
+    ("RF-RES-001", f"{C}/galleries/galMis/images/app/versions/2.0.0"),
+    ("RF-RES-002", f"{C}/capacityReservationGroups/crg-ok"),
+    ("RF-RES-003", f"{C}/virtualMachines/vm-web-1"),
+    ("RF-RES-003", f"{C}/virtualMachines/vm-web-2"),
     ("RF-VM-001", f"{C}/virtualMachines/vm-std"),
     ("RF-VM-002", f"{C}/virtualMachines/vm-std"),
+    ("RF-VM-003", f"{C}/virtualMachines/vm-cvm-std"),
+    ("RF-VM-004", f"{C}/virtualMachines/vm-entra-reused"),
     ("RF-VMSS-001", f"{C}/virtualMachineScaleSets/vmss-autoos"),
     ("RF-VMSS-002", f"{C}/virtualMachineScaleSets/vmss-twohealth"),
     ("RF-VMSS-004", f"{C}/virtualMachineScaleSets/vmss-grace"),
@@ -118,4 +125,4 @@ def test_text_report_groups_by_severity_with_the_fix(seeded, server, capsys, mon
     assert high < low
     assert "  RF-VMSS-002 More than one health source  docs/checks/RF-VMSS-002.md" in lines
     assert any(ln.strip().startswith("fix: Keep exactly one health source") for ln in lines)
-    assert lines[-1] == "2 failing (1 high, 0 medium, 1 low, 0 info), 0 unknown, 0 suppressed, 15 passed"
+    assert lines[-1] == "2 failing (1 high, 0 medium, 1 low, 0 info), 0 unknown, 0 suppressed, 16 passed"

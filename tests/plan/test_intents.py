@@ -131,7 +131,7 @@ def test_bad_intent_flags_are_one_line_exit_2(server, session, capsys, monkeypat
     session.control("POST", "scenario", {"name": "fleet", "params": {"vms": 1}})
     for args, err in (
             (["--intent", "nope"], "error: --intent 'nope' is not one refit knows (trusted-launch, reserve-capacity, "
-                                   "track-latest, gen2)\n"),
+                                   "track-latest, gen2, vnet-flow-logs)\n"),
             (["--intent", "gen2", "--where", "tier"], "error: --where takes KEY=VALUE (a tag; KEY=* for any value), "
                                                       "not 'tier'\n"),
             (["--intent", "gen2", "--type", "disk"], "error: --type: 'disk' is not a type an intent applies to (vm, "

@@ -72,11 +72,14 @@ def _complete(docs: list[Doc], new: Doc | None, rule: str) -> list[Doc]:
     return [*docs, *extra]
 
 
-def _sim(docs: list[Doc]) -> Sim:
-    """A simulation of these documents, in resource group rg (which every request of the tables addresses)."""
+def _sim(docs: list[Doc], devices: list[Doc] | None = None) -> Sim:
+    """A simulation of these documents, in resource group rg (which every request of the tables addresses), and of
+    these Entra devices (as the live source reads them from Graph)."""
     if not any(d["id"] == RG["id"] for d in docs):
         docs = [RG, *docs]
-    return Sim.from_world(World(copy.deepcopy(docs)))
+    world = World(copy.deepcopy(docs))
+    world.devices = copy.deepcopy(devices or [])
+    return Sim.from_world(world)
 
 
 def _answer(out: StepOutcome) -> tuple[int, str, str, str | None] | None:
@@ -110,6 +113,7 @@ class Refusal:
     busy: Op | None = None  # a step started (not finished) before `op`, leaving its operation in flight
     faults: dict[str, Any] = field(default_factory=dict)  # the emulator's faults (control API), e.g. no capacity
     health: dict[str, Any] = field(default_factory=dict)  # the health model (control API), e.g. an unhealthy image
+    devices: list[Doc] = field(default_factory=list)  # the tenant's Entra devices (refit.platform.directory)
 
 
 def _req(method: str, path: str, body: Any = None, api: str | None = None) -> Op:
@@ -130,6 +134,8 @@ def _nic_in(name: str, address: str) -> Doc:
 
 
 VM1_ID = rid("virtualMachines", "vm1")
+STALE_DEVICE = {"id": "5d0c7e2a-1f3b-4c6d-8e9f-0a1b2c3d4e5f", "deviceId": "8e2f4a6c-3b5d-4e7f-9a1c-2b3d4e5f6a7b",
+                "displayName": "vm1", "registrationDateTime": "2024-03-01T09:00:00Z"}  # an earlier vm1's
 SS = rid("virtualMachineScaleSets", "ss")
 VM1_OS = disk("vm1-os")
 NIC1 = _nic(rid("networkInterfaces", "vm1-nic", ns="Microsoft.Network"))
@@ -519,6 +525,22 @@ REFUSALS: list[Refusal] = [
             (409, "AllocationFailed", "Allocation failed. We do not have sufficient capacity for the requested VM size "
              "in this region. Read more about improving likelihood of allocation success at "
              "http://aka.ms/allocation-guidance", None), faults={"allocation_failed": {"remaining": 1}}),
+    # ---- the Entra join and the directory (refit.platform.directory) ---------------------------------------------------
+    Refusal("EXT1", [RG, VM1_OS, NIC1, vm("vm1", os_type="Windows")],
+            voc.put(f"{VM1_ID}/extensions/AADLoginForWindows", {"location": LOC, "properties": {
+                "publisher": "Microsoft.Azure.ActiveDirectory", "type": "AADLoginForWindows",
+                "typeHandlerVersion": "2.0"}}, "install AADLoginForWindows"),
+            (409, "VMExtensionProvisioningError", "VM has reported a failure when processing extension "
+             "'AADLoginForWindows' (publisher 'Microsoft.Azure.ActiveDirectory' and type 'AADLoginForWindows'). Error "
+             "message: 'Microsoft Entra join failed: a device object named 'vm1' already exists in the tenant (object "
+             f"id {STALE_DEVICE['id']}) and is not this VM's. Delete the stale device (Microsoft Graph DELETE "
+             f"/devices/{STALE_DEVICE['id']}), then run the extension again.'. More information on troubleshooting is "
+             "available at https://aka.ms/vmextensionwindowstroubleshoot.", None),
+            "a device of the VM's hostname registered before it", devices=[STALE_DEVICE]),
+    Refusal("GRAPH1", [RG, VM1_OS, NIC1, vm("vm1", os_type="Windows")],
+            voc.delete_entra_device(vm("vm1"), {"id": "0b7e3c1d-2a4f-4e6b-8c9d-1e2f3a4b5c6d", "displayName": "vm1"}),
+            (404, "Request_ResourceNotFound", "Resource '0b7e3c1d-2a4f-4e6b-8c9d-1e2f3a4b5c6d' does not exist or one of "
+             "its queried reference-property objects are not present.", None), "a device already deleted"),
 ]
 
 
@@ -528,7 +550,7 @@ def _refusal_id(r: Refusal) -> str:
 
 @pytest.mark.parametrize("case", REFUSALS, ids=_refusal_id)
 def test_a_refusal_the_effects_raise_is_planned_against_and_named(case: Refusal):
-    sim = _sim(case.world)
+    sim = _sim(case.world, case.devices)
     sim.cloud.settings["faults"] = copy.deepcopy(case.faults)
     sim.cloud.settings["health"] = copy.deepcopy(case.health)
     if case.busy is not None:

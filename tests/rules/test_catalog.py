@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from cvm_cases import CVM_PASSES, CVM_VIOLATIONS
+from network_cases import NETWORK_PASSES, NETWORK_VIOLATIONS
 from rulekit import (
     LOC,
     SUB,
@@ -805,6 +807,12 @@ PASSES: list[Case] = [
     Case("C14", [crg()], None, vm("vm1", crg=CRG_ID)),
     Case("M16", [IMG], None, vmss("ss", image=IMG_ID, mode="Automatic", sec="TrustedLaunch")),
 ]
+# The confidential-VM rules (CVM1-CVM8) keep their cases beside them (tests/rules/cvm_cases.py).
+VIOLATIONS += CVM_VIOLATIONS
+PASSES += CVM_PASSES
+# Storage accounts and flow logs (ST1-ST2, FL1-FL3): tests/rules/network_cases.py.
+VIOLATIONS += NETWORK_VIOLATIONS
+PASSES += NETWORK_PASSES
 
 
 def _id(c: Case) -> str:

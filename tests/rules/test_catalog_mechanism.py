@@ -22,7 +22,8 @@ from refit.platform.rules.common import INVALID_ENUM, REQUIRED
 SRC = Path(__file__).resolve().parents[2] / "src" / "refit"
 PLATFORM = SRC / "platform"
 CATALOG = PLATFORM / "rules" / "registry.py"  # the one place an ArmError is built from a template
-RAISERS = [*sorted((PLATFORM / "effects").glob("*.py")), PLATFORM / "writes.py", PLATFORM / "cloud.py"]
+RAISERS = [*sorted((PLATFORM / "effects").glob("*.py")), PLATFORM / "writes.py", PLATFORM / "cloud.py",
+           PLATFORM / "directory.py"]  # the tenant's directory: Microsoft Graph's answers
 WIRE = sorted((SRC / "emulator").glob("*.py"))
 
 

@@ -53,13 +53,16 @@ def test_asynchronous_planner_only_and_wire_rules_are_the_ones_the_sources_name(
     # D8, G10: the reference; VM7: hashicorp/terraform-provider-azurerm#15513 (StatusCode=0); A1, A2: reference A5;
     # DEP6: a deployment fails through its operation (MicrosoftDocs/azure-docs#107757); M24: a rolling upgrade ends
     # Faulted (virtual-machine-scale-sets-automatic-upgrade); ARM19: an operation the platform itself fails; AIB8: an
-    # Image Builder run whose build fails (Azure/azure-powershell#24244: the run's operation Failed, PackerBuildFailed).
-    assert sorted(r.id for r in RULES.values() if r.asynchronous) == ["A1", "A2", "AIB8", "ARM19", "D8", "DEP6", "G10",
-                                                                    "M24", "VM7"]
+    # Image Builder run whose build fails (Azure/azure-powershell#24244: the run's operation Failed, PackerBuildFailed);
+    # EXT1: an extension the guest fails (VMExtensionProvisioningError, kubernetes-sigs/cluster-api-provider-azure#5367).
+    assert sorted(r.id for r in RULES.values() if r.asynchronous) == ["A1", "A2", "AIB8", "ARM19", "D8", "DEP6", "EXT1",
+                                                                    "G10", "M24", "VM7"]
     assert sorted(r.id for r in RULES.values() if r.stage == "operation") == ["A1", "A2", "AIB8", "ARM19", "DEP6",
-                                                                             "M24"]
+                                                                             "EXT1", "M24"]
     assert sorted(r.id for r in RULES.values() if not r.enforced) == ["U5"]
-    assert sorted(r.id for r in RULES.values() if r.stage == "wire") == ["ARM13", "ARM14", "ARM15", "ARM17", "ARM18"]
+    # GRAPH2: Microsoft Graph's $filter on devices, parsed by the emulator's wire (refit.emulator.msgraph)
+    assert sorted(r.id for r in RULES.values() if r.stage == "wire") == ["ARM13", "ARM14", "ARM15", "ARM17", "ARM18",
+                                                                        "GRAPH2"]
 
 
 def test_the_emulator_does_not_enforce_planner_only_rules():

@@ -13,7 +13,7 @@ import json
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 
-from clitools import run_cli
+from clitools import last_json, run_cli
 from refit.run.journal import Journal
 
 RG = "rg-payments"
@@ -36,15 +36,6 @@ def _versions(session, name):
     return out
 
 
-def _summary(out: str) -> dict:
-    """The run's summary: the last JSON document of stdout, after the events (one JSON object a line)."""
-    lines = out.rstrip().splitlines()
-    start = max(i for i, line in enumerate(lines) if line == "{")
-    for line in lines[:start]:
-        json.loads(line)  # every event line is one JSON object
-    return json.loads("\n".join(lines[start:]))
-
-
 def _events(run_id):
     j = Journal()
     try:
@@ -65,7 +56,7 @@ def test_seed_001_through_the_cli(session, server, sub, capsys, monkeypatch, tmp
     assert code == 0, err
     code, out, err = cli(capsys, monkeypatch, server, "rollout", "--image", definition, "--canary-region", "eastus",
                          "--yes", "-o", "json")
-    summary = _summary(out)
+    summary = last_json(out)
     assert (code, summary["ok"], summary["error"]["code"]) == (
         1, False, "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade")
     assert {k.rsplit("/", 1)[-1]: (s["state"], s["wave"]) for k, s in summary["sets"].items()} == {
@@ -86,7 +77,7 @@ def test_seed_001_through_the_cli(session, server, sub, capsys, monkeypatch, tmp
                        "1.7.1", "--source", source, "--canary-region", "eastus", "--yes")
     assert code == 0, err
     code, out, err = cli(capsys, monkeypatch, server, "rollout", "--image", definition, "--yes", "-o", "json")
-    summary = _summary(out)
+    summary = last_json(out)
     assert (code, summary["ok"]) == (0, True), err
     states = {k.rsplit("/", 1)[-1]: s["state"] for k, s in summary["sets"].items()}
     # The canary set tracks the definition with automatic OS upgrade on: the platform's own upgrade may have finished
@@ -194,7 +185,7 @@ def test_a_manual_set_is_rolled_in_refits_own_health_gated_batches(session, serv
     assert code == 0, err
     code, out, err = cli(capsys, monkeypatch, server, "rollout", "--image", f"{definition}/versions/{version}",
                          "--scale-set", CANARY, "--yes", "-o", "json")
-    summary = _summary(out)
+    summary = last_json(out)
     events = _events(summary["run"])
     batches = [e["instances"] for e in events if e["event"] == "batch"]
     after = _versions(session, CANARY)
@@ -235,7 +226,7 @@ def test_dry_run_expects_what_the_rollout_then_takes(session, server, sub, capsy
     assert expected == pytest.approx(1500 + 900 + 5 * 155 + 4 * 120, abs=1)
     code, out, err = cli(capsys, monkeypatch, server, "rollout", "--image", definition, "--yes", "-o", "json")
     assert code == 0, err
-    events = [e for e in _events(_summary(out)["run"]) if e["set"].endswith(SECOND)]
+    events = [e for e in _events(last_json(out)["run"]) if e["set"].endswith(SECOND)]
     promoted = next(e["at"] for e in events if e["event"] == "promote")
     (upgrade,) = session.compute.virtual_machine_scale_sets.get_os_upgrade_history(RG, SECOND)
     took = upgrade.properties.running_status.end_time.timestamp() - promoted

@@ -152,7 +152,7 @@ def test_the_fleet_page_lists_versions_per_region_reservations_and_doctor_findin
 
     # the reservations the misconfig scenario holds, with their capacity
     groups = page.locator("section[aria-labelledby=h-res] tbody tr")
-    assert [g.locator("td").first.inner_text() for g in groups.all()] == ["crg-ok", "crg-over"]
+    assert [g.locator("td").first.inner_text() for g in groups.all()] == ["crg-dr", "crg-dr-westus", "crg-ok", "crg-over"]
 
     # doctor's findings, as `refit doctor -o json` reports them, each linking to its check's page
     rows = page.locator("table.findings tbody tr")

@@ -42,7 +42,7 @@ def arm_template(sub: str) -> tuple[dict[str, Any], dict[str, Any]]:
         rid = ResourceId.parse(d["id"])
         if rid.namespace is None:
             continue  # the resource group: the template deploys into it
-        body = copy.deepcopy({k: v for k, v in d.items() if k not in ("id", "refit")})
+        body = copy.deepcopy({k: v for k, v in d.items() if k not in ("id", "refit", "existing")})
         body = _expr_ids(body, sub)
         if body.get("location") == "eastus":
             body["location"] = "[parameters('location')]"
@@ -182,10 +182,13 @@ def tf_plan(sub: str) -> dict[str, Any]:
             "name": name, "capacity_reservation_group_id": f"{C}/capacityReservationGroups/{group}", "zone": zone,
             "sku": [{"name": size, "capacity": 1}]})
 
-    def vm(name, *, location="eastus", image=None, tl=True, disk="Premium_LRS", tags=None, crg=None, member=None):
-        vals = {"resource_group_name": RG, "location": location, "name": name, "size": "Standard_D2s_v5", "zone": "1",
+    def vm(name, *, location="eastus", image=None, tl=True, disk="Premium_LRS", tags=None, crg=None, member=None,
+           size="Standard_D2s_v5", zone="1", encryption=None):
+        vals = {"resource_group_name": RG, "location": location, "name": name, "size": size, "zone": zone,
                 "secure_boot_enabled": tl, "vtpm_enabled": tl, "tags": tags or {},
                 "os_disk": [{"name": f"{name}-os", "caching": "ReadWrite", "storage_account_type": disk}]}
+        if encryption:  # a confidential VM: azurerm has no security_type, the OS disk's encryption type says it
+            vals["os_disk"][0]["security_encryption_type"] = encryption
         if isinstance(image, dict):
             vals["source_image_reference"] = [image]
         else:
@@ -198,11 +201,37 @@ def tf_plan(sub: str) -> dict[str, Any]:
 
     vm("vm-good", tags={"tier": "critical"}, crg="crg-ok")
     vm("vm-std", image=g1, tl=False, disk="StandardSSD_LRS", tags={"tier": "critical"})
+    # RF-VM-003: confidential VMs, one on a Standard SSD OS disk.
+    cvm_image = {"publisher": "Canonical", "offer": "0001-com-ubuntu-confidential-vm-jammy", "sku": "22_04-lts-cvm",
+                 "version": "latest"}
+    vm("vm-cvm-std", image=cvm_image, disk="StandardSSD_LRS", size="Standard_DC2as_v5", encryption="VMGuestStateOnly")
+    vm("vm-cvm-good", image=cvm_image, size="Standard_DC2as_v5", encryption="DiskWithVMGuestState")
     vm("vm-eol", image=f"{C}/galleries/galMis/images/app-eol/versions/1.0.0")
     vm("vm-pinned-w2", location="westus2", image=f"{C}/galleries/galMis/images/app/versions/1.0.0")
     vm("vm-over-1", crg="crg-over")
     vm("vm-over-2", crg="crg-over")
     vm("vm-autoos-1", member="vmss-autoos")
+    # Resiliency (RF-RES-*): app-dr/1.0.0 replicated to westus (eastus's pair) for critical vm-dr, whose reserved
+    # Standard_D4s_v5 stands by in westus too; the role=web tier in one zone, role=api in two.
+    p.add("azurerm_shared_image", "app_dr", {
+        **base, "name": "app-dr", "gallery_name": "galMis", "os_type": "Linux", "hyper_v_generation": "V2",
+        "identifier": [{"publisher": "contoso", "offer": "mis", "sku": "app-dr"}], "trusted_launch_supported": True})
+    p.add("azurerm_shared_image_version", "app_dr_1", {
+        **base, "name": "1.0.0", "gallery_name": "galMis", "image_name": "app-dr",
+        "managed_image_id": f"{C}/images/img-legacy", "exclude_from_latest": False, "end_of_life_date": None,
+        "target_region": [{"name": "eastus", "regional_replica_count": 3, "storage_account_type": "Standard_ZRS"},
+                          {"name": "westus", "regional_replica_count": 3, "storage_account_type": "Standard_LRS"}]})
+    p.add("azurerm_capacity_reservation_group", "dr", {**base, "name": "crg-dr", "zones": ["1", "2", "3"]})
+    p.add("azurerm_capacity_reservation_group", "dr_westus", {**base, "location": "westus", "name": "crg-dr-westus"})
+    for tfname, group, name, zone in (("dr_d4", "crg-dr", "cr-d4-z1", "1"), ("dr_westus_d4", "crg-dr-westus", "cr-d4", None)):
+        p.add("azurerm_capacity_reservation", tfname, {
+            "name": name, "capacity_reservation_group_id": f"{C}/capacityReservationGroups/{group}", "zone": zone,
+            "sku": [{"name": "Standard_D4s_v5", "capacity": 1}]})
+    vm("vm-dr", image=f"{C}/galleries/galMis/images/app-dr/versions/1.0.0", tags={"tier": "critical"}, crg="crg-dr",
+       size="Standard_D4s_v5")
+    for name, zone, role in (("vm-web-1", "1", "web"), ("vm-web-2", "1", "web"), ("vm-api-1", "1", "api"),
+                             ("vm-api-2", "2", "api")):
+        vm(name, image=g2, tags={"role": role}, zone=zone)
     p.add("azurerm_virtual_machine_extension", "autoos_health", {
         "name": "health", "virtual_machine_id": f"{C}/virtualMachines/vm-autoos-1",
         "publisher": "Microsoft.ManagedServices", "type": "ApplicationHealthLinux", "type_handler_version": "1.0",
@@ -231,6 +260,18 @@ def tf_plan(sub: str) -> dict[str, Any]:
             "body": {"properties": {"buildTimeoutInMinutes": timeout,
                                     "customize": [{"type": "Shell", "name": "harden-and-install", "inline": inline}]}}},
             provider="azure/azapi")
+    # RF-NET-001: the NSG flow logs as v3 configurations name their target (network_security_group_id), the VNet
+    # flow log as v4 does (target_resource_id).
+    watcher = {**base, "network_watcher_name": "NetworkWatcher_eastus",
+               "storage_account_id": f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.Storage/"
+                                     "storageAccounts/flowlogsmis", "version": 2}
+    for tfname, name, target, enabled in (
+            ("nsg_web", "fl-nsg-web", {"network_security_group_id": f"{N}/networkSecurityGroups/nsg-web-mis"}, True),
+            ("nsg_old", "fl-nsg-old", {"network_security_group_id": f"{N}/networkSecurityGroups/nsg-old-mis"}, False),
+            ("vnet_app", "fl-vnet-app", {"target_resource_id": f"{N}/virtualNetworks/vnet-app-mis"}, True)):
+        p.add("azurerm_network_watcher_flow_log", tfname, {
+            **watcher, "name": name, **target, "enabled": enabled,
+            "retention_policy": [{"enabled": True, "days": 30}], "traffic_analytics": []})
     # Terraform only (RF-TF-001): data disks keyed by count vs by a stable key.
     for i in range(2):
         p.add("azurerm_managed_disk", "data", {**base, "name": f"data-{i}", "storage_account_type": "Premium_LRS",

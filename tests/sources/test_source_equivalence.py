@@ -25,11 +25,13 @@ def test_template_and_plan_give_the_live_findings(session, sub, tmp_path):
     session.control("POST", "scenario", {"name": "misconfig"})
     live_report = run(live.load(session))
     assert len(fails(live_report)) == len(EXPECTED)
-    # Role assignments are live state only (Resource Graph's AuthorizationResources): RF-AIB-003 reads no template.
+    # Role assignments are live state only (Resource Graph's AuthorizationResources): RF-AIB-003 reads no template;
+    # nor do Entra device objects (Microsoft Graph) reach one: RF-VM-004.
     everywhere = {c.id for c in live_report.checks if {"arm", "terraform"} <= set(c.inputs)}
     live_fails = fails(live_report, everywhere)
     aib = f"/subscriptions/{sub}/resourcegroups/{RG}/providers/microsoft.virtualmachineimages/imagetemplates/aib-bad"
-    assert fails(live_report) - live_fails == {("RF-AIB-003", aib.lower())}
+    entra = f"/subscriptions/{sub}/resourcegroups/{RG}/providers/microsoft.compute/virtualmachines/vm-entra-reused"
+    assert fails(live_report) - live_fails == {("RF-AIB-003", aib.lower()), ("RF-VM-004", entra.lower())}
 
     template, params = arm_template(sub)
     (tmp_path / "t.json").write_text(json.dumps(template, indent=2))

@@ -18,6 +18,10 @@ class World:
         self._by_type: dict[str, dict[str, None]] = defaultdict(dict)  # ordered sets
         # (ancestor key, type) -> the keys below that ancestor: children() without scanning every resource of the type
         self._below: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
+        # The tenant's Microsoft Entra device objects as Microsoft Graph lists them (not ARM resources): what a live
+        # source read from Graph (refit.azure.msgraph); templates and Terraform plans carry none. None: the source
+        # could not read the directory (Graph refused its credential).
+        self.devices: list[dict[str, Any]] | None = []
         for d in docs:
             self.add(d)
 

@@ -41,7 +41,33 @@ def load_world(session, subscriptions: list[str] | None = None,
             if isinstance(body, dict):
                 d = body
         out.append(_canonical_type(d))
-    return World(out)
+    world = World(out)
+    world.devices = entra_devices(session, out)
+    return world
+
+
+AAD_LOGIN = ("microsoft.azure.activedirectory", "aadloginforwindows")  # publisher, type (refit.platform.directory)
+
+
+def entra_devices(session, docs: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The tenant's Entra device objects through Microsoft Graph (refit.azure.msgraph), with the session's
+    credential. Only VMs with AADLoginForWindows join Entra ID (refit.platform.directory): with none in `docs`, Graph
+    is not asked ([]). None: Graph refused the credential (401/403: it lacks Device.Read.All), so the directory is
+    unknown (the doctor's check says so rather than passing)."""
+    from refit.azure import msgraph
+
+    if not hasattr(session, "msgraph"):  # not one of refit's sessions (a test's stand-in): no directory
+        return []
+    if not any(str(d.get("type") or "").lower() == "microsoft.compute/virtualmachines/extensions" and
+               (str((d.get("properties") or {}).get("publisher") or "").lower(),
+                str((d.get("properties") or {}).get("type") or "").lower()) == AAD_LOGIN for d in docs):
+        return []
+    try:
+        return msgraph.devices(session.msgraph)
+    except ArmError as e:
+        if e.status in (401, 403):
+            return None
+        raise
 
 
 def _get_version(session, vid: str) -> Any:

@@ -395,7 +395,15 @@ class PacedClient:
         self._lock = threading.Lock()
 
     def send(self, h: Http) -> Reply:
-        """One request, no waiting of refit's own (thread-safe)."""
+        """One request, no waiting of refit's own (thread-safe). A Microsoft Graph URL (a planned directory step)
+        goes through the session's Graph client: Graph's token scope, not ARM's (refit.azure.msgraph)."""
+        from refit.azure import msgraph
+
+        if h.path.lower().startswith(msgraph.GRAPH):
+            status, body = self.session.msgraph.send(h.method, h.path, h.params)
+            with self._lock:
+                self.requests += 1
+            return Reply(status, {}, body)
         client = self._mgmt._client
         params = dict(h.params or {})
         if h.api_version and "api-version=" not in h.path:

@@ -66,6 +66,16 @@ class Session:
         return self._clients["graph"]
 
     @property
+    def msgraph(self):
+        """Microsoft Graph (the directory: Entra device objects) with this session's credential
+        (refit.azure.msgraph)."""
+        if "msgraph" not in self._clients:
+            from refit.azure.msgraph import GraphClient
+
+            self._clients["msgraph"] = GraphClient(self)
+        return self._clients["msgraph"]
+
+    @property
     def resources(self):
         if "resources" not in self._clients:
             from azure.mgmt.resource.resources import ResourceManagementClient

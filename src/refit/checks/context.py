@@ -29,6 +29,7 @@ DISK_IMAGE_PATHS = ("properties.creationData.galleryImageReference.id", "propert
 class Options:
     boot_budget_minutes: float = 10.0  # boot + warm-up of one instance (--boot-budget)
     critical_tag: tuple[str, str] = ("tier", "critical")  # --critical-tag NAME=VALUE
+    role_tag: str = "role"  # --role-tag NAME: standalone VMs with the same value form a tier (RF-RES-003)
     today: dt.date | None = None  # for end-of-life dates; None = today (UTC)
 
     @property
@@ -100,6 +101,16 @@ class Context:
         out: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for d in self.world.of_type(v.VM):
             g = get_path(d, "properties.capacityReservation.capacityReservationGroup.id")
+            if isinstance(g, str) and g:
+                out[id_key(g)].append(d)
+        return out
+
+    @cached_property
+    def vmss_by_crg(self) -> dict[str, list[dict[str, Any]]]:
+        """Scale sets by the capacity reservation group of their model (a group serves their instances, rule C9)."""
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for d in self.world.of_type(v.VMSS):
+            g = get_path(d, "properties.virtualMachineProfile.capacityReservation.capacityReservationGroup.id")
             if isinstance(g, str) and g:
                 out[id_key(g)].append(d)
         return out

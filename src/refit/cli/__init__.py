@@ -87,6 +87,7 @@ def _register() -> None:
     app.command("serve")(serve.serve)
     from refit.cli import campaign
     app.add_typer(campaign.app, name="campaign", help="The runs in the journal; pause, resume or abort one in flight.")
+    app.command("status")(campaign.status)
     from refit.cli import temporal, worker
     app.command("worker")(worker.worker)
     app.add_typer(temporal.app, name="temporal", help="Temporal for campaigns: a dev server on this machine.")

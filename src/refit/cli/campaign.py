@@ -53,6 +53,60 @@ def list_runs(
     console.print(t)
 
 
+def status(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., metavar="RUN", help=RUN_HELP),
+    output: str = output_option(),
+) -> None:
+    """One run, any kind: its status and every row (VMs, disks, sets or plan steps) as the journal has them. A run
+    on the Temporal engine is first brought up to date from its workflow (unless another refit process follows it).
+    Exit 0 for a run that completed or is still going, 1 for one that halted or failed."""
+    from refit.cli import engine as E
+    from refit.cli.common import err_console
+    from refit.run import control
+    from refit.run.journal import LIVE_RUN_STATUSES
+
+    json_out = json_of(ctx, output)
+    if not run_id.strip():
+        raise UserError("RUN must not be empty: `refit campaign list` shows the runs")
+    journal = _journal()
+    try:
+        run = journal.run(run_id)
+        if run is None:
+            raise UserError(f"no run '{run_id}' in the journal ({journal.path}); `refit campaign list` shows the runs")
+        synced = E.sync_from_workflow(journal, run, lambda m: err_console.print(m, highlight=False))
+        run = journal.run(run_id)
+        engine = (run.params.get("engine") or {"name": "local"}) if run is not None else {}  # type: ignore[union-attr]
+        out = control.run_summary(journal, run) | {  # type: ignore[arg-type]
+            "engine": {k: engine.get(k) for k in ("name", "address", "namespace", "workflow_id") if engine.get(k)},
+            "synced_from_workflow": synced, "waves": journal.waves(run_id)}  # type: ignore[union-attr]
+        if run.kind == "apply":  # type: ignore[union-attr]
+            out["rows"] = [{"step": r.n, "op": r.step.get("op"), "resource": r.resource, "state": r.state,
+                            "detail": r.detail} for r in journal.apply_steps(run_id)]
+        else:
+            out["rows"] = [{"name": r.name, "id": r.vm, "wave": r.wave, "state": r.state, "detail": r.detail}
+                           for r in journal.vms(run_id)]
+    finally:
+        journal.close()
+    if json_out:
+        emit_json(out)
+    else:
+        e = out["engine"]
+        where = f" on Temporal ({e.get('workflow_id')} at {e.get('address')})" if e.get("name") == "temporal" else ""
+        console.print(f"run [bold]{out['id']}[/] ({out['kind']}{where}): {out['status']}"
+                      + (f": {out['message']}" if out["message"] else ""), highlight=False)
+        t = Table()
+        cols = ("step", "op", "resource", "state", "detail") if out["kind"] == "apply" else (
+            "name", "wave", "state", "detail")
+        for c in cols:
+            t.add_column(c, overflow="fold")
+        for r in out["rows"]:
+            t.add_row(*(str(r[c]) if r[c] is not None else "" for c in cols))
+        console.print(t)
+    if out["status"] not in (*LIVE_RUN_STATUSES, "completed", "interrupted"):
+        raise typer.Exit(1)
+
+
 def _control(ctx: typer.Context, run_id: str, action: str, yes: bool, question: str, output: str | None) -> None:
     from refit.run import control
 

@@ -45,6 +45,8 @@ def doctor(
     boot_budget: str = typer.Option("10m", "--boot-budget", help="Boot + warm-up of one instance (grace periods "
                                                                  "and cooldowns shorter than this fail)."),
     critical_tag: str = typer.Option("tier=critical", "--critical-tag", help="NAME=VALUE marking critical VMs."),
+    role_tag: str = typer.Option("role", "--role-tag", help="Tag NAME whose value groups standalone VMs into a "
+                                                           "tier (RF-RES-003)."),
     location: str = typer.Option(None, "--location", help="Template: the target resource group's region "
                                                            "(resourceGroup().location)."),
     resource_group: str = typer.Option(None, "--resource-group", help="Template: the target resource group's name."),
@@ -71,7 +73,9 @@ def doctor(
     unknown = [c for c in check if get(c) is None]
     if unknown:
         raise UserError(f"unknown check id(s) {', '.join(unknown)} (see docs/checks/index.md)")
-    options = Options(boot_budget_minutes=parse_duration(boot_budget), critical_tag=critical)
+    if not role_tag.strip() or "=" in role_tag:
+        raise UserError(f"--role-tag is a tag NAME (like role), not '{role_tag}'")
+    options = Options(boot_budget_minutes=parse_duration(boot_budget), critical_tag=critical, role_tag=role_tag.strip())
     sups = sup.load(suppressions) if suppressions is not None else []
     if save_snapshot is not None:
         writable(save_snapshot, "--save-snapshot")

@@ -65,10 +65,27 @@ def check_engine(engine: str, temporal: str | None, namespace: str = "default") 
     return engine
 
 
+def execute_on(engine: str, run, journal, clock, temporal: str | None, namespace: str, task_queue: str, detach: bool,
+               on_event, say, local, extras: dict | None = None):
+    """The run on its engine: `local(run)` here, or followed from its Temporal workflow (a run its workflow
+    executes is never executed here, whatever --engine says); returns the run as the journal has it (still
+    running or paused when detached)."""
+    from refit.run.temporal.client import engine_of
+
+    if engine_of(run) is None and engine != "temporal":
+        return local(run)
+    e = engine_of(run) or {}
+    siblings = [r for r in journal.runs() if (engine_of(r) or {}).get("campaign") == e.get("campaign")
+                and r.id != run.id] if e else []
+    return run_temporal(journal, [run, *siblings], clock, temporal, namespace, task_queue, on_event, detach, say,
+                        extras)[0]
+
+
 def run_temporal(journal, runs: list, clock, address: str | None, namespace: str, task_queue: str, on_event,
-                 detach: bool, say) -> list:
+                 detach: bool, say, extras: dict | None = None) -> list:
     """Start (or re-attach to) the runs' campaign on Temporal and follow it; the runs as the journal has them.
-    Holding each run's lock while following: one follower writes a run's journal rows."""
+    Holding each run's lock while following: one follower writes a run's journal rows. `extras`: per run id,
+    what its workflow needs beside the journal (refit.run.temporal.client.shard_input)."""
     from refit.run.temporal import client as T
 
     held = []
@@ -83,7 +100,7 @@ def run_temporal(journal, runs: list, clock, address: str | None, namespace: str
                 finished = T.reattach(journal, runs, on_event, detach)
             else:
                 finished = T.run_campaign(journal, runs, address, namespace, task_queue, clock.scale,  # type: ignore[arg-type]
-                                          clock.now(), on_event, detach, heartbeat_seconds())
+                                          clock.now(), on_event, detach, heartbeat_seconds(), extras)
         except KeyboardInterrupt:
             finished = False
         if not finished:
@@ -94,3 +111,24 @@ def run_temporal(journal, runs: list, clock, address: str | None, namespace: str
         for rid in held:
             journal.release(rid)
     return [journal.run(r.id) for r in runs]
+
+
+def sync_from_workflow(journal, run, say) -> bool:
+    """Bring a live Temporal run's journal rows up to date from its workflow (one pass of the follower, changing
+    nothing else), unless another refit process follows it already (then its rows are current). True if synced.
+    A Temporal server that does not answer is a warning: the journal is shown as it is."""
+    from refit.arm.errors import Unreachable
+    from refit.run.journal import LIVE_RUN_STATUSES
+    from refit.run.temporal import client as T
+
+    e = T.engine_of(run)
+    if e is None or run.status not in LIVE_RUN_STATUSES or not journal.acquire(run.id, retry=0.0):
+        return False
+    try:
+        T.reattach(journal, [run], None, detach=True)
+        return True
+    except Unreachable as err:
+        say(f"warning: {err}; the journal's rows may be behind the workflow's")
+        return False
+    finally:
+        journal.release(run.id)

@@ -10,7 +10,18 @@ import typer
 from rich.table import Table
 
 from refit.arm.errors import UserError
-from refit.cli.common import confirm, consent, console, emit_json, json_of, output_of, output_option, writable
+from refit.cli import engine as E
+from refit.cli.common import (
+    confirm,
+    consent,
+    console,
+    emit_json,
+    err_console,
+    json_of,
+    output_of,
+    output_option,
+    writable,
+)
 from refit.cli.session import open_session
 from refit.run.journal import LIVE_RUN_STATUSES
 
@@ -35,7 +46,10 @@ def plan(
     max_expansions: int = typer.Option(3000, help="Search budget: states expanded per group of goals."),
     max_depth: int = typer.Option(10, help="Search budget: steps per path."),
     intent: list[str] = typer.Option([], "--intent", help="Fleet intent: trusted-launch, reserve-capacity, "
-                                     "track-latest, gen2 (repeatable), over the VMs and scale sets selected by:"),
+                                     "track-latest, gen2 (repeatable), over the VMs and scale sets selected by "
+                                     "(vnet-flow-logs: over the virtual networks):"),
+    window: str = typer.Option(None, "--window", help="vnet-flow-logs: how long NSG and VNet flow logs both log "
+                               "before the NSG ones are disabled (ISO 8601, default PT24H)."),
     where: list[str] = typer.Option([], "--where", help="Tag KEY=VALUE (KEY=* any value; repeatable: all of them)."),
     rg: list[str] = typer.Option([], "--resource-group", "-g", help="Resource group (repeatable: any of them)."),
     type_: list[str] = typer.Option([], "--type", help="vm or vmss (repeatable)."),
@@ -66,7 +80,7 @@ def plan(
         raise UserError("--where, --resource-group, --type, --in-subscription and --region select the resources "
                         "of an --intent")
     if intent:
-        spec = _intent_spec(intent, in_subscription, rg, where, type_, region)
+        spec = _intent_spec(intent, in_subscription, rg, where, type_, region, window)
     elif goal is None:
         if not resource or not set_:
             raise UserError("give a goal file, or --resource ID with at least one --set PATH=VALUE, or --intent NAME")
@@ -100,7 +114,7 @@ def plan(
 
 
 def _intent_spec(names: list[str], subscriptions: list[str], rgs: list[str], where: list[str], types: list[str],
-                 regions: list[str]):
+                 regions: list[str], window: str | None = None):
     from pydantic import ValidationError
 
     from refit.plan import intents
@@ -115,7 +129,13 @@ def _intent_spec(names: list[str], subscriptions: list[str], rgs: list[str], whe
     for n in names:
         if n not in intents.INTENTS:
             raise UserError(f"--intent '{n}' is not one refit knows ({', '.join(intents.INTENTS)})")
-    return intents.GoalFile(intents=[intents.Intent(intent=n, where=sel) for n in names])
+    if window is not None and "vnet-flow-logs" not in names:
+        raise UserError("--window is the validation window of --intent vnet-flow-logs")
+    try:
+        return intents.GoalFile(intents=[intents.Intent(intent=n, where=sel, **(
+            {"window": window} if window is not None and n == "vnet-flow-logs" else {})) for n in names])
+    except ValidationError as e:
+        raise UserError(f"--intent: {e.errors()[0]['msg'].removeprefix('Value error, ')}") from None
 
 
 def _counts(skipped: list[tuple[str, str]]) -> list[tuple[str, int]]:
@@ -180,15 +200,21 @@ def apply(
     max_parallel: int = typer.Option(None, "--max-parallel", help="Steps in flight at once (default 0: as many as "
                                      "the dependencies allow, paced by Azure's throttles)."),
     output: str = output_option(),
+    engine: str = E.engine_option(),
+    temporal: str = E.temporal_option(),
+    namespace: str = E.namespace_option(),
+    task_queue: str = E.task_queue_option(),
+    detach: bool = E.detach_option(),
 ) -> None:
     """Execute a plan: independent steps in parallel, each skipped if already true, journaled and resumable;
     the first failure stops the run with a rollback report."""
     import json
 
-    from refit.plan.model import Plan
+    from refit.plan.model import Plan, Step
     from refit.run import apply as runner
 
     json_out = json_of(ctx, output)
+    engine = E.check_engine(engine, temporal, namespace)
     if plan_file is None and not resume:
         raise UserError("give a plan file (written by `refit plan GOAL --out plan.json`), or --resume RUN")
     if max_parallel is not None and max_parallel < 0:
@@ -233,7 +259,22 @@ def apply(
         if not json_out:
             console.print(f"resuming run {run.id} (reconciling every step from its live state)" if resumed else
                           f"run {run.id}: {run.params['steps']} steps", highlight=False)
-        out = runner.execute(client, journal, run, progress, max_parallel)
+        by_n = {x.n: x for x in (steps or [Step(**r.step) for r in journal.apply_steps(run.id)])}
+
+        def on_event(kind: str, **kw) -> None:  # a Temporal run's progress, as its follower mirrors it
+            if kind == "apply" and kw.get("n") in by_n:
+                progress(by_n[kw["n"]], kw["status"])
+
+        done = E.execute_on(engine, run, journal, client.clock, temporal, namespace, task_queue, detach, on_event,
+                            lambda m: err_console.print(m, highlight=False),
+                            lambda run: runner.execute(client, journal, run, progress, max_parallel))
+        if not isinstance(done, runner.Outcome):  # followed from its workflow: the outcome as the journal has it
+            if done.status in LIVE_RUN_STATUSES:  # detached: the workflow runs on
+                emit_json({"run": done.id, "status": done.status, "engine": done.params.get("engine")}) if json_out \
+                    else None
+                return
+            done = runner.outcome_of(journal, done)
+        out = done
     report = {"ok": out.ok, "aborted": out.aborted, "done": sorted(x.n for x in out.done),
               "skipped": sorted(x.n for x in out.skipped),
               "failed": out.failed.n if out.failed else None,

@@ -153,6 +153,22 @@ def _findings_table(title: str, findings: list, show: tuple[str, ...] = ()) -> N
     console.print(t)
 
 
+def _on_engine(engine: str, run, journal, clock, temporal, namespace: str, task_queue: str, detach: bool,
+               json_out: bool, local, extras: dict | None = None):
+    """The run on its engine (refit.cli.engine.execute_on), printing what it does either way."""
+    return E.execute_on(engine, run, journal, clock, temporal, namespace, task_queue, detach, _printer(json_out),
+                        lambda m: err_console.print(m, highlight=False), local, extras)
+
+
+def _detached(report: dict[str, Any], journal, run, json_out: bool) -> bool:
+    """A Temporal run left running (`--detach`, Ctrl-C): say so with the run as the journal has it so far."""
+    if run.status not in LIVE_RUN_STATUSES:
+        return False
+    if json_out:
+        emit_json(report | _report(journal, run))
+    return True
+
+
 def _exit_for(run) -> None:
     if run is not None and run.status != "completed":
         raise typer.Exit(1)
@@ -172,12 +188,20 @@ def disks(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be created; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
     output: str = output_option(),
+    engine: str = E.engine_option(),
+    temporal: str = E.temporal_option(),
+    namespace: str = E.namespace_option(),
+    task_queue: str = E.task_queue_option(),
+    detach: bool = E.detach_option(),
 ) -> None:
     """Create <vm>-<suffix> from a gallery image for every in-scope VM: its resource group, region, zone,
     security type and disk SKU; the version replicated to the VM's region first."""
+    from dataclasses import asdict
+
     from refit.run import refresh as R
 
     json_out = json_of(ctx, output)
+    engine = E.check_engine(engine, temporal, namespace)
     consent(yes, dry_run)
     tags = _tags_of(ctx)
     sel = _selection(rg, where, vm)
@@ -196,8 +220,14 @@ def disks(
         if _nothing_to_do(report, todo, dry_run, json_out, "nothing to create"):
             return
         confirm(yes, f"Create {len(todo)} disks?")
-        run = R.run_disks(client, journal, s, items, {"image": image, "suffix": suffix, "selection": sel.to_json()},
-                          clock.now(), _printer(json_out))
+        run = R.start_disks(journal, s, items, {"image": image, "suffix": suffix, "selection": sel.to_json()},
+                            clock.now())
+        run = _on_engine(engine, run, journal, clock, temporal, namespace, task_queue, detach, json_out,
+                         lambda run: R.execute_simple(client, journal, run, lambda run: R.disks_decisions(
+                             client, journal, run, items, _printer(json_out))),
+                         {run.id: {"items": [asdict(i) for i in items]}})
+        if _detached(report, journal, run, json_out):
+            return
         report["results"] = [{"vm": r.name, "state": r.state, "detail": r.detail} for r in journal.vms(run.id)]
         _finish(report, run, json_out)
 
@@ -214,11 +244,17 @@ def tag(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be tagged; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
     output: str = output_option(),
+    engine: str = E.engine_option(),
+    temporal: str = E.temporal_option(),
+    namespace: str = E.namespace_option(),
+    task_queue: str = E.task_queue_option(),
+    detach: bool = E.detach_option(),
 ) -> None:
     """Set each in-scope VM's OsDiskName tag to <vm>-<suffix> where it differs (and the disk exists)."""
     from refit.run import refresh as R
 
     json_out = json_of(ctx, output)
+    engine = E.check_engine(engine, temporal, namespace)
     consent(yes, dry_run)
     tags = _tags_of(ctx)
     sel = _selection(rg, where, vm)
@@ -237,8 +273,13 @@ def tag(
         if _nothing_to_do(report, todo, dry_run, json_out, "nothing to tag"):
             return
         confirm(yes, f"Tag {len(todo)} VMs?")
-        run = R.run_tag(client, journal, s, tags, findings, {"suffix": suffix, "selection": sel.to_json(),
-                                                             "tags": tags.to_json()}, clock.now(), _printer(json_out))
+        run = R.start_tag(journal, s, findings, {"suffix": suffix, "selection": sel.to_json(), "tags": tags.to_json()},
+                          clock.now())
+        run = _on_engine(engine, run, journal, clock, temporal, namespace, task_queue, detach, json_out,
+                         lambda run: R.execute_simple(client, journal, run, lambda run: R.tag_decisions(
+                             client, journal, run, tags, _printer(json_out))))
+        if _detached(report, journal, run, json_out):
+            return
         _finish(report, run, json_out)
 
 
@@ -313,25 +354,17 @@ def swap(
     """Swap every in-scope VM whose OsDiskName differs from its OS disk (and passes the rule catalog's swap
     rules): canary, waves, health gates, rollback, journal. Resumable."""
     from refit.run import refresh as R
-    from refit.run.temporal.client import engine_of
 
     json_out = json_of(ctx, output)
     engine = E.check_engine(engine, temporal, namespace)
 
     def execute(run):
-        """The run on its engine: here, or followed from its Temporal workflow (a Temporal run is never executed
-        here, whatever --engine says: its workflow is)."""
-        if engine_of(run) is not None or engine == "temporal":
-            e = engine_of(run) or {}
-            siblings = [r for r in journal.runs() if (engine_of(r) or {}).get("campaign") == e.get("campaign")
-                        and r.id != run.id] if e else []
-            run = E.run_temporal(journal, [run, *siblings], clock, temporal, namespace, task_queue, _printer(json_out),
-                                 detach, lambda m: err_console.print(m, highlight=False))[0]
-            if run.status in LIVE_RUN_STATUSES:  # detached: the workflow runs on
-                emit_json(_report(journal, run)) if json_out else None
-                raise typer.Exit(0)
-            return run
-        return R.execute(client, journal, run, _printer(json_out))
+        run = _on_engine(engine, run, journal, clock, temporal, namespace, task_queue, detach, json_out,
+                         lambda run: R.execute(client, journal, run, _printer(json_out)))
+        if run.status in LIVE_RUN_STATUSES:  # detached: the workflow runs on
+            emit_json(_report(journal, run)) if json_out else None
+            raise typer.Exit(0)
+        return run
     consent(yes, dry_run)
     tags = _tags_of(ctx)
     sel = _selection(rg, where, vm)
@@ -513,6 +546,9 @@ def status(
     journal = Journal()
     try:
         with open_session(ctx) as s:
+            for r in journal.runs(s.subscription, R.REFRESH_KINDS):  # a Temporal run's rows, as its workflow has them
+                if run_id in (None, r.id):
+                    E.sync_from_workflow(journal, r, lambda m: err_console.print(m, highlight=False))
             world = load_world(s)
             explicit = ctx.meta.get("refresh.tags") if not journal.runs(s.subscription, R.REFRESH_KINDS) else None
             st = R.status(world, journal, s, run_id, explicit)

@@ -63,7 +63,10 @@ def publish(
     ctx: typer.Context,
     definition: str = typer.Option(..., "--definition", help=DEFINITION_HELP),
     version: str = typer.Option(..., "--version", help="The new version's name, Major.Minor.Patch (e.g. 1.7.1)."),
-    source: str = typer.Option(..., "--source", help="What to capture: a managed image, VM, disk, snapshot or version id."),
+    source: str = typer.Option(..., "--source", help="What to capture: a managed image, VM, disk, snapshot or version id, "
+                               "or a VHD's blob uri (https://ACCOUNT.blob.core.windows.net/CONTAINER/NAME.vhd)."),
+    storage_account: str = typer.Option(None, "--storage-account", help="With a VHD source: the id of the storage "
+                                        "account that holds the blob."),
     regions: str = typer.Option(None, "--regions", help="Target regions, comma-separated (default: the definition's)."),
     canary: str = typer.Option(None, "--canary-region", help="Replicate to this region only (promote adds the rest)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check it against Azure's rules; change nothing."),
@@ -82,7 +85,7 @@ def publish(
         d = release.definition_of(world, definition)
         if not dry_run:
             confirm(yes, f"Publish {d['name']} {version} to {canary or regions or d['location']}?")
-        out = release.publish(s, world, d, version, source, _regions(regions), canary, dry_run)
+        out = release.publish(s, world, d, version, source, _regions(regions), canary, dry_run, storage_account)
     if json_out:
         emit_json(out)
     elif dry_run:

@@ -8,7 +8,8 @@ import json
 import typer
 
 from refit.arm.errors import UserError
-from refit.cli.common import confirm, consent, console, emit_json, json_of, output_option
+from refit.cli import engine as E
+from refit.cli.common import confirm, consent, console, emit_json, err_console, json_of, output_option
 from refit.cli.session import open_session
 
 
@@ -27,19 +28,26 @@ def rollout(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the waves; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
     output: str = output_option(),
+    engine: str = E.engine_option(),
+    temporal: str = E.temporal_option(),
+    namespace: str = E.namespace_option(),
+    task_queue: str = E.task_queue_option(),
+    detach: bool = E.detach_option(),
 ) -> None:
     """Roll scale sets to an image version region by region, the canary region first: each set through Azure's own
     rolling upgrade (osRollingUpgrade for a set that tracks the definition, the model otherwise), watched to the end.
     The first Faulted or Cancelled upgrade halts the campaign and excludes the version from latest. Exit 0 completed,
     1 halted, 2 bad input."""
+    from dataclasses import asdict
+
     from refit.azure.clock import clock_for
     from refit.azure.fleet import load_world
     from refit.azure.pacing import PacedClient
-    from refit.run import release
     from refit.run import rollout as ro
-    from refit.run.journal import Journal, VmRow
+    from refit.run.journal import LIVE_RUN_STATUSES, Journal, VmRow
 
     json_out = json_of(ctx, output)
+    engine = E.check_engine(engine, temporal, namespace)
     consent(yes, dry_run)
     journal = Journal()
     earlier = None
@@ -104,8 +112,7 @@ def rollout(
         if not json_out:
             console.print(f"run {run.id}", highlight=False)
 
-        def event(e: dict) -> None:
-            journal.step(run.id, e["set"], e["event"], e.get("code") or "", json.dumps(e, default=str), e["at"])
+        def show(e: dict) -> None:
             name = e["set"].rsplit("/", 1)[-1]
             if json_out:
                 print(json.dumps(e, default=str), flush=True)
@@ -123,23 +130,33 @@ def rollout(
                             f"{now[3] or 0} waiting ({e.get('code')})")
                     console.print(line, highlight=False)
 
-        def kill(version_id: str):
-            if no_kill:
-                return None
-            fresh = load_world(s)
-            return release.kill(s, fresh, release.version_of(fresh, version_id))
+        def event(e: dict) -> None:
+            ro.record_event(journal, run.id, e)
+            show(e)
 
-        client = PacedClient(s, clock)
-        try:
-            out = ro.execute(client, ro.Rollout(client, version_doc, plans, event, kill))
-        finally:
-            client.close()
-        for p in plans:
-            journal.set_vm(run.id, p.vmss["id"], state=p.state, detail=p.detail)
-        status = "completed" if out.ok else "halted"
+        def here(run):
+            client = PacedClient(s, clock)
+            try:
+                out = ro.execute(client, ro.Rollout(client, version_doc, plans, event, ro.kill_here(s, not no_kill)))
+            finally:
+                client.close()
+            ro.record_outcome(journal, run.id, version, out, clock.now())
+            return out
+
+        # the workflow's input beside the journal: the version, the waves, whether to kill (refit.run.temporal)
+        extra = {"version": version_doc, "plans": [asdict(p) for p in plans], "kill": not no_kill}
+        journal.release(run.id)  # the engine holds it from here (the local one: while it runs; Temporal: following)
+        out = E.execute_on(engine, run, journal, clock, temporal, namespace, task_queue, detach,
+                           lambda kind, **e: show(e) if kind == "rollout" else None,
+                           lambda m: err_console.print(m, highlight=False), lambda run: _held(journal, run, here),
+                           {run.id: extra})
+        if not isinstance(out, ro.Outcome):  # followed from its workflow: the outcome as the journal has it
+            if out.status in LIVE_RUN_STATUSES:  # detached: the workflow runs on
+                emit_json({"run": out.id, "status": out.status, "engine": out.params.get("engine")}) if json_out \
+                    else None
+                return
+            out = ro.outcome_of(journal, out, plans, version)
         message = "" if out.ok else f"({(out.breach or {}).get('code', '')}) {(out.breach or {}).get('message', '')}"
-        journal.finish_run(run.id, status, message, clock.now())
-        journal.release(run.id)
     summary = {"run": run.id, "ok": out.ok, "sets": {p.vmss["id"]: {"state": p.state, "region": p.region,
                                                                      "wave": p.wave, "version": p.version}
                                                       for p in plans},
@@ -154,3 +171,13 @@ def rollout(
             console.print(f"{out.killed['version'].rsplit('/', 1)[-1]} excluded from latest", highlight=False)
     if not out.ok:
         raise typer.Exit(1)
+
+
+def _held(journal, run, execute):
+    """Execute the run here holding its lock (one process writes a run's rows)."""
+    if not journal.acquire(run.id):
+        raise UserError(f"run {run.id} is being executed by another refit process; wait for it or stop it first")
+    try:
+        return execute(run)
+    finally:
+        journal.release(run.id)

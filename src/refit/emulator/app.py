@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from refit.arm import jsonc
 from refit.arm.errors import ArmError
-from refit.emulator import control, identity, throttle
+from refit.emulator import control, identity, msgraph, throttle
 from refit.emulator.core import Emulator, WireRequest, WireResponse
 
 JSON = "application/json; charset=utf-8"
@@ -145,8 +145,16 @@ def build_app(emu: Emulator, *, arm: bool = True) -> Starlette:
             return _error(ArmError(500, "InternalServerError", "The emulator hit an internal error; see its log."), ids)
         return _render(resp, {**ids, **control.ratelimit_headers(request.method), **limits})
 
+    async def graph_devices(request: HttpRequest) -> HttpResponse:
+        # Microsoft Graph's devices (refit.emulator.msgraph): the path after /v1.0/devices, as sent
+        rest = request.url.path[len("/v1.0/devices"):]
+        status, body = msgraph.handle(emu, request.method, rest, _query(request), dict(request.headers),
+                                      _base_url(request))
+        return _render(WireResponse(status, body))
+
     routes += [
         Route("/metadata/endpoints", metadata, methods=["GET"]),
+        Route("/v1.0/devices{rest:path}", AnyMethod(graph_devices)),
         Route("/_refit/{op:path}", control_route, methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/common/discovery/instance", instance_discovery, methods=["GET"]),
         Route("/{tenant}/v2.0/.well-known/openid-configuration", openid, methods=["GET"]),

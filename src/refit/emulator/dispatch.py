@@ -81,6 +81,10 @@ def handle(emu: Emulator, req: WireRequest) -> WireResponse:
 
             if compute_catalog.serves(rlow[2:]):
                 return compute_catalog.route(emu, req, sub, rest[2:])
+        if rlow[1:] == ["microsoft.storage", "checknameavailability"] and req.method == "POST":
+            from refit.platform.effects.storage import check_name_availability
+
+            return WireResponse(200, check_name_availability(emu, req.body))
         if len(rlow) == 2:
             return discovery.provider(emu, req, sub, rest[1])
         if len(rlow) == 3:

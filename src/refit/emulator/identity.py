@@ -99,7 +99,8 @@ def metadata_endpoints(base_url: str, api_version: str | None) -> Any:
         "gallery": base_url,
         "batch": "https://batch.core.windows.net/",
         "sqlManagement": "https://management.core.windows.net:8443/",
-        "microsoftGraphResourceId": "https://graph.microsoft.com/",
+        # Microsoft Graph is served here too, under /v1.0 (refit.emulator.msgraph): az's cloud endpoint for it
+        "microsoftGraphResourceId": base_url + "/",
         "vmImageAliasDoc": base_url + "/_refit/vm-image-aliases",
         "suffixes": {"keyVaultDns": "vault.refit.local", "storage": "core.refit.local",
                      "sqlServerHostname": "database.refit.local", "acrLoginServer": "azurecr.refit.local"},

@@ -53,6 +53,9 @@ def locations(emu: Emulator, req: WireRequest, sub: str) -> WireResponse:
         loc: dict[str, Any] = {"id": f"/subscriptions/{sub}/locations/{name}", "name": name, "type": "Region",
                                "displayName": display, "regionalDisplayName": display,
                                "metadata": {"regionType": "Physical", "regionCategory": "Recommended"}}
+        pair = regions.paired(name)
+        if pair:  # as `az account list-locations` shows it (Subscriptions - List Locations, metadata.pairedRegion)
+            loc["metadata"]["pairedRegion"] = [{"name": pair, "id": f"/subscriptions/{sub}/locations/{pair}"}]
         if zones:
             loc["availabilityZoneMappings"] = [{"logicalZone": z, "physicalZone": f"{name}-az{z}"} for z in "123"]
         out.append(loc)

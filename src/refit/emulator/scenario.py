@@ -5,7 +5,10 @@ parameters (and `i`, the index of a `repeat`ed entry): `vm-{i:02d}`, `{zones[i %
 string that is exactly one expression keeps the expression's type (`capacity: "{vms}"` is a number).
 Every document goes through the same resource handlers and rule catalog as a PUT, then is completed at
 once (resources start in their final state); `when: "{expr}"` skips an entry when false; `refit:` on an entry sets emulator-private state, e.g.
-`refit: {power: deallocated}` for a VM.
+`refit: {power: deallocated}` for a VM. `existing: true` seeds a resource Azure already holds although it would no
+longer create it (an NSG flow log, whose creation Azure blocks since June 2025, rule FL1): the document is checked as
+an update of itself, so every rule an unchanged existing resource must keep still applies, and only the rules of a
+create (FL1, a name's uniqueness) do not.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ class Scenario(BaseModel):
     subscriptions: list[dict[str, str]] = Field(default_factory=list)
     timing: dict[str, float] = Field(default_factory=dict)
     health: dict[str, Any] = Field(default_factory=dict)  # the health model (health.py), issue 4
+    # Entra device objects already in the tenant (refit.platform.directory), e.g. a deleted VM's leftover: Graph's
+    # fields (displayName; id, deviceId, registrationDateTime... default as a join sets them). Seeded first, so
+    # that the resources' AADLoginForWindows joins meet them.
+    devices: list[dict[str, Any]] = Field(default_factory=list)
     resources: list[dict[str, Any]]
 
 
@@ -187,6 +194,12 @@ def apply(emu: Cloud, sc: Scenario, params: dict[str, Any]) -> dict[str, Any]:
             raise ScenarioError(f"health: {e}") from e
     created = 0
     with emu.lock:
+        from refit.platform import directory
+
+        for n, dev in enumerate(render(sc.devices, env)):
+            if not isinstance(dev, dict) or not isinstance(dev.get("displayName"), str):
+                raise ScenarioError(f"devices[{n}] needs a displayName (the hostname the device holds)")
+            directory.add(emu, dev)
         for n, entry in enumerate(sc.resources):
             if "when" in entry and not render(entry["when"], env):
                 continue
@@ -196,8 +209,11 @@ def apply(emu: Cloud, sc: Scenario, params: dict[str, Any]) -> dict[str, Any]:
             for i in range(repeat):
                 doc = render({k: v for k, v in entry.items() if k not in ("repeat", "when")}, {**env, "i": i, "n": i + 1})
                 private = doc.pop("refit", None) or {}
+                existing = doc.pop("existing", False)
+                if not isinstance(existing, bool):
+                    raise ScenarioError(f"resources[{n}].existing must be true or false")
                 try:
-                    create_now(emu, doc, private)
+                    create_now(emu, doc, private, existing=existing)
                 except ArmError as e:
                     raise ScenarioError(f"resources[{n}] ({doc.get('id')}): ({e.code}) {e.message}") from e
                 created += 1
@@ -205,8 +221,10 @@ def apply(emu: Cloud, sc: Scenario, params: dict[str, Any]) -> dict[str, Any]:
     return {"scenario": sc.name, "created": created, "resources": len(emu.world)}
 
 
-def create_now(emu: Cloud, body: dict[str, Any], private: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Create (or update) one resource through its handler and the rule catalog, completed at once."""
+def create_now(emu: Cloud, body: dict[str, Any], private: dict[str, Any] | None = None,
+               existing: bool = False) -> dict[str, Any]:
+    """Create (or update) one resource through its handler and the rule catalog, completed at once. `existing`: the
+    resource is one Azure already holds, checked as an unchanged update of itself (not as a create)."""
     from refit.platform.effects import handler_for
 
     if not isinstance(body.get("id"), str):
@@ -222,7 +240,7 @@ def create_now(emu: Cloud, body: dict[str, Any], private: dict[str, Any] | None 
     old = emu.get(rid)
     call = Call("PUT", LATEST_API, copy.deepcopy(body))
     new = h.prepare(emu, rid, call.body, old, call)
-    sync_err, async_err = emu.validate(old, new)
+    sync_err, async_err = emu.validate(new if existing and old is None else old, new)
     if sync_err or async_err:
         raise sync_err or async_err  # type: ignore[misc]
     h.duration(emu, old, new)

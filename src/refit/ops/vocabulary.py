@@ -161,6 +161,44 @@ def await_rolling_upgrade(vmss_id: str) -> Op:
               meta={"summary": f"rolling upgrade of {ResourceId.parse(vmss_id).name} to the latest model"})
 
 
+DELETE_ENTRA_DEVICE = "delete_entra_device"
+GRAPH_DEVICES = "https://graph.microsoft.com/v1.0/devices"
+# What deleting a device object takes (https://learn.microsoft.com/graph/api/device-delete, "Permissions").
+DEVICE_DELETE_PERMISSION = ("Microsoft Graph Device.ReadWrite.All (application), or Directory.AccessAsUser.All for a "
+                            "user who holds the Cloud Device Administrator (or Intune / Windows 365 Administrator) role")
+
+
+def delete_entra_device(vm: dict[str, Any], device: dict[str, Any]) -> Op:
+    """Delete the Entra device object named the VM's hostname before the recreated VM's AADLoginForWindows runs: the
+    old VM's device is not deleted with it, and while it exists the new VM cannot join (rule EXT1, seed 002). One
+    Microsoft Graph request (DELETE /devices/{id}), sent by `refit apply` with the same credential as ARM's. A
+    deleted device cannot be restored (Graph's deletedItems holds no devices: INFERRED from its supported types)."""
+    name, oid = device.get("displayName"), device["id"]
+    return Op(DELETE_ENTRA_DEVICE, vm["id"], Request("DELETE", f"{GRAPH_DEVICES}/{oid}", ""), irreversible=True,
+              rollback_note="none: a deleted Entra device cannot be restored; the recreated VM's join registers a "
+                            "new one",
+              meta={"summary": f"delete stale Entra device {name} (object id {oid}): recreated {vm['name']} cannot join "
+                               "Entra ID under its hostname while it exists (Graph Device.ReadWrite.All or the Cloud "
+                               "Device Administrator role)", "device": dict(device),
+                    "permission": DEVICE_DELETE_PERMISSION})
+
+
+VALIDATION_WINDOW = "validation_window"
+
+
+def validation_window(flow_log_ids: list[str], seconds: float, why: str) -> Op:
+    """Both flow logs logging side by side for `seconds` (the NSG -> VNet flow-log migration's validation window,
+    https://learn.microsoft.com/azure/network-watcher/nsg-flow-logs-migrate): the step waits that long, then reads
+    the new VNet flow logs (the first is the step's request) and fails unless each still exists, enabled and
+    Succeeded. A read: it changes nothing, so nothing rolls it back."""
+    first = flow_log_ids[0]
+    hours = seconds / 3600
+    return Op(VALIDATION_WINDOW, first, Request("GET", first, api_version_for(first)),
+              meta={"summary": f"validation window: NSG and VNet flow logs both logging for {hours:g} h "
+                               f"({len(flow_log_ids)} VNet flow log{'s' if len(flow_log_ids) != 1 else ''} to check)",
+                    "window_s": seconds, "validate": list(flow_log_ids), "why": why})
+
+
 def _short(v: Any) -> str:
     if isinstance(v, str) and v.startswith("/subscriptions/"):
         rid = ResourceId.parse(v)

@@ -11,6 +11,7 @@ to be created with those properties (the planner fills what the rules require: z
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,12 @@ def from_sets(resource: str, sets: list[str]) -> GoalSet:
             v = int(value)
         elif value.strip() in ("null", "~"):
             v = None
+        elif value.strip()[:1] in ("[", "{"):  # a list or an object (zones=["2"]), written as JSON
+            try:
+                v = json.loads(value)
+            except ValueError as e:
+                raise UserError(f"--set {path.strip()}: '{value}' is not valid JSON ({e.msg}); write a list as "
+                                '["2"] and an object as {"name": "value"}') from None
         props[path.strip()] = v
     return parse({"goals": [{"resource": resource, "properties": props}]}, "--set")
 

@@ -10,6 +10,8 @@ expanded over the fleet as it is to one goal per resource, which the planner sol
         where: {types: [vmss]}
         health: {protocol: http, port: 80, requestPath: /health}   # for a set with no health source
       - intent: gen2                    # Gen1 VMs and scale sets to Gen2
+      - intent: vnet-flow-logs          # virtual networks whose NSGs log: VNet flow logs, then NSG logs off
+        window: PT24H                   # how long both log before the NSG flow logs are disabled
     waves: {canary: 1, batch_percent: 20}
 
 A resource an intent does not apply to is skipped, with the reason (already Trusted Launch, not running, ...).
@@ -44,7 +46,8 @@ AUTO_OS = "properties.upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUp
 MAX_SURGE = "properties.upgradePolicy.rollingUpgradePolicy.maxSurge"
 EXTENSIONS = "properties.virtualMachineProfile.extensionProfile.extensions"
 HEALTH_PROBE = "properties.virtualMachineProfile.networkProfile.healthProbe.id"
-INTENTS = ("trusted-launch", "reserve-capacity", "track-latest", "gen2")
+INTENTS = ("trusted-launch", "reserve-capacity", "track-latest", "gen2", "vnet-flow-logs")
+NETWORK_INTENTS = ("vnet-flow-logs",)  # over virtual networks, planned by refit.plan.flowlogs
 
 
 class Health(BaseModel):
@@ -58,10 +61,19 @@ class Health(BaseModel):
 
 class Intent(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    intent: Literal["trusted-launch", "reserve-capacity", "track-latest", "gen2"]
+    intent: Literal["trusted-launch", "reserve-capacity", "track-latest", "gen2", "vnet-flow-logs"]
     where: Selector = Field(default_factory=Selector)
     group: str | None = None  # reserve-capacity: the capacity reservation group's name (default: crg-<region>)
     health: Health | None = None  # track-latest: the health extension for a set with no health source
+    window: str | None = None  # vnet-flow-logs: how long both flow logs log (ISO 8601, PT24H by default)
+
+    @model_validator(mode="after")
+    def _network(self) -> Intent:
+        if self.intent in NETWORK_INTENTS and self.where.types:
+            raise ValueError(f"{self.intent} selects virtual networks: 'types' (vm, vmss) does not apply")
+        if self.window is not None and (self.intent != "vnet-flow-logs" or facts.iso_minutes(self.window) is None):
+            raise ValueError("'window' is vnet-flow-logs' validation window, an ISO 8601 duration such as PT24H")
+        return self
 
 
 class Waves(BaseModel):
@@ -110,6 +122,8 @@ def expand(world: World, spec: GoalFile) -> Expansion:
     by_resource: dict[str, dict[str, Any]] = {g.resource: dict(g.properties) for g in spec.goals}
     out = Expansion(None)
     for it in spec.intents:
+        if it.intent in NETWORK_INTENTS:
+            continue  # over virtual networks, in an order of its own (refit.plan.flowlogs)
         for doc in it.where.select(world):
             out.selected += 1
             props, why = _EXPAND[it.intent](world, doc, it)

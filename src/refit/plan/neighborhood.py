@@ -9,6 +9,7 @@ from refit.arm.ids import ResourceId, id_key
 from refit.arm.world import World
 from refit.plan.goal import Goal
 from refit.plan.search import _refs
+from refit.platform.effects.extensions import VM_EXTENSION
 
 # Documents included but not followed: a subnet lists every network interface in it (`ipConfigurations`), and a
 # network interface its VM, so following them would pull half the fleet into every VM's group. No compute rule the
@@ -55,8 +56,10 @@ def neighborhood(world: World, goals: list[Goal], index: Index | None = None) ->
     group with them."""
     index = index or Index(world)
     keys: set[str] = set()
-    frontier = [g.resource for g in goals] + [val for g in goals for val in g.properties.values()
-                                                if isinstance(val, str) and val.lower().startswith("/subscriptions/")]
+    # The ids a goal's values name, nested ones too (a CVM goal's osDisk securityProfile names its disk
+    # encryption set).
+    frontier = [g.resource for g in goals] + [ref for g in goals
+                                                for ref in _refs({"id": g.resource, "goal": list(g.properties.values())})]
     rgs: set[str] = set()
     for _ in range(4):
         nxt = []
@@ -85,4 +88,7 @@ def neighborhood(world: World, goals: list[Goal], index: Index | None = None) ->
     for k in list(keys):
         found |= index.vms_by_crg.get(k, set())
     docs = [d for k in sorted(found) if (d := world.get(k)) is not None]
+    # A VM's extensions: its recreate path installs them again (and AADLoginForWindows needs its Entra device gone).
+    docs += [e for d in list(docs) if d.get("type", "").lower() == v.VM.lower()
+             for e in world.children(d["id"], VM_EXTENSION) if id_key(e["id"]) not in found]
     return World(docs)

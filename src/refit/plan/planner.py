@@ -21,6 +21,7 @@ from refit.plan.neighborhood import Index, neighborhood
 from refit.plan.precheck import check_goals
 from refit.plan.sim import Sim
 from refit.plan.solve import Answer, solve
+from refit.platform import directory
 
 
 def _components(goals: GoalSet) -> list[list]:
@@ -89,7 +90,9 @@ class _Planning:
         self.record(group_no, comp, answer, renamed=False)
 
     def solve(self, nb: World, comp: list, ctx: generate.Context | None = None) -> Answer:
-        answer = solve(Sim.from_world(nb, now=self.master.now()), comp, *self.budget, ctx=ctx)
+        sim = Sim.from_world(nb, now=self.master.now())
+        directory.carry(self.master.cloud, sim.cloud, nb.of_type(v.VM))  # the Entra devices of its VMs' hostnames
+        answer = solve(sim, comp, *self.budget, ctx=ctx)
         self.plan.expansions += answer.expansions
         self.plan.situations += 1
         return answer

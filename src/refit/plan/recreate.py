@@ -12,6 +12,10 @@ from refit.ops import vocabulary as voc
 from refit.ops.op import Op
 from refit.plan.goal import Goal
 from refit.plan.sim import Sim
+from refit.platform import directory
+from refit.platform.effects import extensions
+
+VM_EXTENSION = extensions.VM_EXTENSION
 
 SERVER_FIELDS = ("provisioningState", "vmId", "timeCreated", "instanceView", "extended", "uniqueId")
 
@@ -35,6 +39,7 @@ def vm_path(sim: Sim, goal: Goal) -> tuple[list[Op], str]:
     if sim.power(vm["id"]) in ("running", "stopped"):
         ops.append(voc.deallocate(vm["id"]))
     ops.append(voc.delete(vm["id"], f"delete VM {vm['name']} (NIC and disks are kept)", name="recreate_delete"))
+    ops += entra_device_cleanup(sim, vm)
     body: dict[str, Any] = {k: copy.deepcopy(val) for k, val in vm.items()
                             if k in ("location", "tags", "zones", "plan", "identity")}
     props = copy.deepcopy(vm["properties"])
@@ -57,12 +62,44 @@ def vm_path(sim: Sim, goal: Goal) -> tuple[list[Op], str]:
     st = get_path(body, "properties.securityProfile.securityType")
     if st in ("TrustedLaunch", "ConfidentialVM") and not get_path(body, "properties.securityProfile.uefiSettings"):
         set_path(body, "properties.securityProfile.uefiSettings", dict(voc.TL_UEFI))
-    if st == "ConfidentialVM":
-        set_path(body, "properties.storageProfile.osDisk.managedDisk.securityProfile",
-                 {"securityEncryptionType": "VMGuestStateOnly"})
+    enc = "properties.storageProfile.osDisk.managedDisk.securityProfile.securityEncryptionType"
+    if st == "ConfidentialVM" and not get_path(body, enc):
+        # Azure requires it (rule CVM1); the goal's own (DiskWithVMGuestState, with its customer key's
+        # diskEncryptionSet) is kept. The image is the goal's too: a CVM boots a gallery version of a confidential
+        # definition (from a VHD, seed 002), never a managed image (S8, S11).
+        set_path(body, enc, "VMGuestStateOnly")
     ops.append(voc.put(vm["id"], body, f"create VM {vm['name']} again with the goal's properties "
                        "(same NIC, same data disks, new OS disk)", name="recreate_create"))
+    ops += extensions_again(sim, vm)
     return ops, ""
+
+
+def entra_device_cleanup(sim: Sim, vm: dict[str, Any]) -> list[Op]:
+    """A Windows VM with AADLoginForWindows is joined to Entra ID by a device object named its hostname, which
+    deleting the VM leaves behind; the recreated VM's join fails while a device of that name exists (rule EXT1,
+    seed 002). So every device of that name the live state shows (the old VM's, and any older leftover) is deleted
+    after the VM and before its extension runs again."""
+    ext = next((e for e in sim.world.children(vm["id"], VM_EXTENSION) if extensions.is_aad_login(e)), None)
+    if ext is None or (get_path(vm, "properties.storageProfile.osDisk.osType") or "").lower() != "windows":
+        return []
+    name = directory.hostname(vm).lower()
+    return [voc.delete_entra_device(vm, d) for d in directory.devices(sim.cloud)
+            if str(d.get("displayName") or "").lower() == name]
+
+
+def extensions_again(sim: Sim, vm: dict[str, Any]) -> list[Op]:
+    """Deleting a VM deletes its extensions: each is written again on the new VM, as it was (Azure never returns
+    protectedSettings, https://learn.microsoft.com/azure/virtual-machines/extensions/features-windows, so an
+    extension that had some gets its public settings only)."""
+    ops = []
+    for ext in sim.world.children(vm["id"], VM_EXTENSION):
+        props = {k: copy.deepcopy(val) for k, val in (ext.get("properties") or {}).items()
+                 if k not in ("provisioningState", "instanceView", "protectedSettings")}
+        body = {"location": ext.get("location") or vm["location"], "properties": props}
+        what = ".".join(str(props.get(k)) for k in ("publisher", "type"))
+        ops.append(voc.put(ext["id"], body, f"install extension {ext['name']} ({what}) on the new {vm['name']}",
+                           name="recreate_extension"))
+    return ops
 
 
 # A scale set's properties that Azure sets and a PUT must not carry (ARM returns them; the REST spec marks them

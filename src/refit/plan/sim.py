@@ -20,8 +20,8 @@ from refit.arm.paths import clone
 from refit.arm.world import World
 from refit.ops.op import Op
 from refit.ops.op import Request as OpRequest
-from refit.ops.vocabulary import AWAIT_ROLLING_UPGRADE
-from refit.platform import effects, writes
+from refit.ops.vocabulary import AWAIT_ROLLING_UPGRADE, DELETE_ENTRA_DEVICE, VALIDATION_WINDOW
+from refit.platform import directory, effects, writes
 from refit.platform.clock import ManualClock
 from refit.platform.cloud import Cloud
 from refit.platform.effects import rolling, vmss, vmss_instances
@@ -51,6 +51,8 @@ class Sim:
         cloud.settings["subscriptions"] = [{"id": s, "displayName": s} for s in sorted(subs)] or cloud.subscriptions
         for doc in world:
             effects.adopt(cloud, clone(doc))
+        for dev in world.devices or []:  # the tenant's Entra devices, as the live source read them from Graph
+            directory.adopt(cloud, dev)
         vmss_instances.materialise(cloud)  # a Uniform set's instances are not in Resource Graph's resources
         return cls(cloud)
 
@@ -77,6 +79,16 @@ class Sim:
             out = self._await_upgrade(op)
             out.duration = self.cloud.now() - start
             return out
+        if op.name == DELETE_ENTRA_DEVICE:  # a Microsoft Graph request: the directory, not ARM
+            try:
+                directory.delete(self.cloud, op.request.path.rstrip("/").rsplit("/", 1)[-1])
+            except ArmError as e:
+                return StepOutcome(False, e, rules=self._rules(e))
+            return StepOutcome(True)
+        if op.name == VALIDATION_WINDOW:
+            out = self._window(op)
+            out.duration = self.cloud.now() - start
+            return out
         out = self._send(op.request)
         if out.ok and op.meta.get("followup"):
             follow = self._send(OpRequest.from_json(op.meta["followup"]))
@@ -84,6 +96,19 @@ class Sim:
                 return follow
         out.duration = self.cloud.now() - start
         return out
+
+    def _window(self, op: Op) -> StepOutcome:
+        """A validation window: the clock runs for its length (every operation due in it completes), then each flow
+        log it validates is read; one missing or not enabled fails the step with the read's answer."""
+        self.cloud.clock.advance(float(op.meta.get("window_s") or op.duration_s or 0.0))
+        self.cloud.tick()
+        for rid in op.meta.get("validate") or [op.resource]:
+            out = self._send(OpRequest("GET", rid, op.request.api_version))
+            if not out.ok:
+                return out
+            if (self.get(rid) or {}).get("properties", {}).get("enabled") is not True:
+                return StepOutcome(False, ArmError(409, "FlowLogNotEnabled", f"flow log {rid} is not enabled"))
+        return StepOutcome(True)
 
     def _send(self, r: OpRequest) -> StepOutcome:
         self.cloud.last_violations = []

@@ -24,6 +24,7 @@ from refit.arm.ids import ResourceId
 from refit.arm.world import World
 from refit.plan.goal import Goal
 from refit.plan.sim import _VOLATILE
+from refit.platform.effects import extensions
 
 NAME, GROUP = "{{refit:name}}", "{{refit:resource-group}}"
 # What Azure gives each resource of its own and no rule the planner plans against reads: left out of a situation.
@@ -74,6 +75,8 @@ def situation(nb: World, goals: list[Goal], texts: Texts | None = None) -> Situa
     if not rid.resource_group or rid.name.lower() == rid.resource_group.lower() or any(
             n.lower() in (NAME + GROUP).lower() for _, n in names):
         return None
+    if any(extensions.is_aad_login(d) for d in nb.of_type(extensions.VM_EXTENSION)):
+        return None  # its recreate path names the VM's own Entra devices (by id), which renaming cannot carry
     texts = texts or Texts()
     docs = sorted(nb, key=lambda d: str(d.get("id", "")).lower())
     text = "[" + json.dumps(goals[0].model_dump(), sort_keys=True) + "," + ",".join(texts.of(d) for d in docs) + "]"

@@ -25,6 +25,7 @@ SENDS: dict[str, str] = {
     "microsoft.compute/capacityreservationgroups/capacityreservations": COMPUTE,
     "microsoft.compute/disks": DISKS,
     "microsoft.compute/snapshots": DISKS,
+    "microsoft.compute/diskencryptionsets": DISKS,
     "microsoft.compute/galleries": GALLERY,
     "microsoft.compute/galleries/images": GALLERY,
     "microsoft.compute/galleries/images/versions": GALLERY,
@@ -116,6 +117,13 @@ _MSI = ("2015-08-31-preview", "2018-11-30", "2021-09-30-preview", "2022-01-31-pr
 # azure-mgmt-authorization 5.0.0b2 sends (roleAssignments 2022-04-01, roleDefinitions 2022-05-01-preview).
 _ROLE_ASSIGNMENTS = ("2015-07-01", "2018-01-01-preview", "2018-09-01-preview", "2020-04-01-preview", "2022-04-01")
 _ROLE_DEFINITIONS = ("2015-07-01", "2018-01-01-preview", "2022-04-01", "2022-05-01-preview")
+# Microsoft.Storage: the stable folders of specification/storage/resource-manager/Microsoft.Storage (2015-06-15 to
+# 2025-08-01, the version azure-mgmt-storage 25, az's, is generated for).
+_STORAGE = (
+    "2015-06-15", "2016-01-01", "2016-05-01", "2016-12-01", "2017-06-01", "2017-10-01", "2018-02-01", "2018-07-01",
+    "2018-11-01", "2019-04-01", "2019-06-01", "2021-01-01", "2021-02-01", "2021-04-01", "2021-06-01", "2021-08-01",
+    "2021-09-01", "2022-05-01", "2022-09-01", "2023-01-01", "2023-04-01", "2023-05-01", "2024-01-01", "2025-01-01",
+    "2025-06-01", "2025-08-01")
 
 
 def _since(family: tuple[str, ...], first: str) -> tuple[str, ...]:
@@ -141,6 +149,8 @@ PUBLISHED: dict[str, tuple[str, ...]] = {
     "Microsoft.Compute/skus": _SKUS,
     "Microsoft.Compute/disks": _DISK_RP,
     "Microsoft.Compute/snapshots": _DISK_RP,
+    # Disk encryption sets arrived with DiskRP 2019-07-01 (specs DiskRP stable/2019-07-01 diskEncryptionSet).
+    "Microsoft.Compute/diskEncryptionSets": _since(_DISK_RP, "2019-07-01"),
     "Microsoft.Compute/galleries": _GALLERY_RP,
     "Microsoft.Compute/galleries/images": _GALLERY_RP,
     "Microsoft.Compute/galleries/images/versions": _GALLERY_RP,
@@ -151,6 +161,12 @@ PUBLISHED: dict[str, tuple[str, ...]] = {
     "Microsoft.ManagedIdentity/userAssignedIdentities": _MSI,
     "Microsoft.Authorization/roleAssignments": _ROLE_ASSIGNMENTS,
     "Microsoft.Authorization/roleDefinitions": _ROLE_DEFINITIONS,
+    "Microsoft.Storage/storageAccounts": _STORAGE,
+    # Network Watcher arrived with 2016-09-01, its flowLogs as a child resource with 2019-11-01 (the first Network
+    # folder whose networkWatcher.json has FlowLogs_CreateOrUpdate; INFERRED from the specs' history). az sends
+    # 2022-01-01 for watchers and 2025-03-01 for flow logs (azure-cli 2.91 aaz network/watcher).
+    "Microsoft.Network/networkWatchers": _since(_NETWORK, "2016-09-01"),
+    "Microsoft.Network/networkWatchers/flowLogs": _since(_NETWORK, "2019-11-01"),
 }
 ARM_NAMESPACE = "microsoft.resources"  # resource groups, deployments, tags, subscriptions, resources, providers
 

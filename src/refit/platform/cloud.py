@@ -154,6 +154,7 @@ class Cloud:
         self.timing = Timing()
         self.rng = random.Random(0)
         self.settings: dict[str, Any] = {}
+        self.directory: dict[str, Any] = {}  # the tenant's Entra ID objects (refit.platform.directory)
         self._pinned: float | None = None
         self._load(time_scale)
 
@@ -166,6 +167,7 @@ class Cloud:
         self.clock = VirtualClock(scale=meta.get("time_scale", time_scale), sim_now=meta.get("sim_now"))
         self.settings = meta.get("settings") or self._default_settings()
         self.timing = Timing(meta.get("timing") or {})
+        self.directory = meta.get("directory") or {}
         for data in ops:
             op = Operation(**data)
             self.ops[op.id] = op
@@ -192,6 +194,7 @@ class Cloud:
         self.store.put_meta("time_scale", self.clock.scale)
         self.store.put_meta("settings", self.settings)
         self.store.put_meta("timing", dict(self.timing.table))
+        self.store.put_meta("directory", self.directory)
 
     def flush(self) -> None:
         with self.lock:
@@ -214,6 +217,7 @@ class Cloud:
             self.inflight.clear()
             self._heap.clear()
             self.settings = self._default_settings() | keep
+            self.directory = {}
             self.timing = Timing()
             self.version += 1
             self._save_meta()
@@ -238,6 +242,7 @@ class Cloud:
         c.timing.table = dict(self.timing.table)
         c.rng = random.Random(0)
         c.settings = copy.deepcopy(self.settings)
+        c.directory = copy.deepcopy(self.directory)
         c.clock = copy.copy(self.clock)
         c._pinned = None
         return c

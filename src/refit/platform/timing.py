@@ -21,6 +21,7 @@ DEFAULTS: dict[str, float] = {
     "vm.delete": 60.0,
     "vm.run_command": 90.0,  # Run Command (e.g. the guest MBR -> GPT conversion)
     "vm.boot": 30.0,  # start done -> the Application Health extension reports (initializing until then)
+    "vm.extension.aad_login": 90.0,  # AADLoginForWindows: install, then the Entra join (dsregcmd) in the guest
     # Microsoft.Compute/disks
     "disk.create": 5.0,  # Empty / Copy
     "disk.create_from_image": 60.0,
@@ -53,6 +54,11 @@ DEFAULTS: dict[str, float] = {
     "aib.customizer": 300.0,  # Customizing: each customizer
     "aib.capture": 300.0,  # Distributing: generalize and capture, before the gallery version is written
     "aib.cancel": 60.0,  # cancel: Canceling -> Canceled
+    # Microsoft.Storage/storageAccounts (INFERRED): a create is an LRO (202 + Location) of some seconds; an update
+    # and a delete answer at once
+    "storage.create": 20.0,
+    "storage.update": 0.0,
+    "storage.delete": 0.0,
     # template deployments (INFERRED): ARM's engine looks at the operations it started about this often
     "deployment.step": 2.0,
     # generic

@@ -25,11 +25,19 @@ from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
 from refit.azure.pacing import POLL_SECONDS, PacedClient, Wait, operation, request
 from refit.ops.op import Request
-from refit.ops.vocabulary import AWAIT_ROLLING_UPGRADE
+from refit.ops.vocabulary import AWAIT_ROLLING_UPGRADE, DELETE_ENTRA_DEVICE, VALIDATION_WINDOW
 from refit.plan.goal import Goal, equal, unmet
 from refit.plan.model import Plan, Step
 from refit.platform import apis
-from refit.run.campaign import BUSY_PROVISIONING, SETTLE_ROUNDS, TRANSITIONAL_POWER, power_of
+from refit.run.campaign import (
+    BUSY_PROVISIONING,
+    SETTLE_ROUNDS,
+    TRANSITIONAL_POWER,
+    Hold,
+    RunAll,
+    drive_local,
+    power_of,
+)
 from refit.run.control import ABORTED, Gate
 from refit.run.journal import ApplyStepRow, Journal, Run
 from refit.run.sched import Scheduler, TaskResult
@@ -129,6 +137,8 @@ def matches(actual: Any, wanted: Any) -> bool:
 def effect_live(step: Step, doc: dict | None) -> bool:
     """Whether a PUT, PATCH or DELETE step's effect is in the settled document of its resource."""
     method = step.request["method"].upper()
+    if step.op == DISABLE_FLOW_LOG:  # a PUT of an existing flow log: live once Azure shows it disabled
+        return doc is not None and get_path(doc, "properties.enabled") is False
     if method == "PUT":
         return doc is not None and get_path(doc, "properties.provisioningState") in (None, "Succeeded")
     if method == "DELETE":
@@ -198,6 +208,26 @@ def await_upgrade(c: PacedClient, step: Step, region: str) -> Generator[Any, Any
                    f"within {SETTLE_ROUNDS * POLL_SECONDS / 3600:.0f} h")
 
 
+DISABLE_FLOW_LOG, CREATE_FLOW_LOG = "disable_flow_log", "create_flow_log"  # refit.plan.flowlogs' steps
+
+
+def validation_window(c: PacedClient, step: Step, steps: list[Step], regions: dict[str, str],
+                      ) -> Generator[Any, Any, None]:
+    """Both flow logs log for the window (the step's duration, on the Clock), then each VNet flow log its group
+    created is read: gone, disabled or not Succeeded fails the step, and the NSG flow logs stay enabled."""
+    yield Wait(step.duration_seconds)
+    for s in steps:
+        if s.group != step.group or s.op != CREATE_FLOW_LOG or s.n >= step.n:
+            continue
+        doc = yield from settled(c, s.resource, s.request["api_version"], regions)
+        state = "gone" if doc is None else (
+            "disabled" if get_path(doc, "properties.enabled") is not True else
+            str(get_path(doc, "properties.provisioningState") or "Succeeded"))
+        if state != "Succeeded":
+            raise ArmError(409, "FlowLogValidationFailed", f"VNet flow log {s.resource.rsplit('/', 1)[-1]} is {state} "
+                           "at the end of the validation window: the NSG flow logs stay enabled")
+
+
 def is_done(c: PacedClient, step: Step, later: list[Step], regions: dict[str, str] | None = None,
             ) -> Generator[Any, Any, bool]:
     """Whether the step's effect is already true in the live state (`later`: the steps after it, in plan order).
@@ -205,6 +235,17 @@ def is_done(c: PacedClient, step: Step, later: list[Step], regions: dict[str, st
     PATCH that is live (the VM was since started again), or the start before a guest command that ran. A
     killed run's half-done chain (deallocated, no PATCH) thus resumes at the PATCH, then starts the VM."""
     regions = {} if regions is None else regions
+    if step.op == DELETE_ENTRA_DEVICE:  # a Graph DELETE: done once Graph no longer has the device
+        r = yield from request(c, "GET", step.request["path"])
+        if r.status not in (200, 404):
+            raise r.error()
+        return r.status == 404
+    if step.op == VALIDATION_WINDOW:  # done once what it holds back (its group's later steps) is live
+        rest = [s for s in later if s.group == step.group]
+        for s in rest:
+            if not (yield from _live(c, s, regions)):
+                return False
+        return bool(rest)
     if step.op == AWAIT_ROLLING_UPGRADE:
         body = yield from _rolling(c, step, regions.get(id_key(step.resource), ""))
         code = get_path(body, "properties.runningStatus.code") if body else None
@@ -263,7 +304,7 @@ class Apply:
     def __init__(self, client: PacedClient, rows: list[ApplyStepRow], journal: Journal | None = None,
                  run: Run | None = None, progress: Callable[[Step, str], None] | None = None,
                  max_parallel: int = 0, workers: int = 16, groups: list[dict] | None = None,
-                 cleanup_from: int | None = None):
+                 cleanup_from: int | None = None, gate: Any = None):
         self.c = client
         # The end state of each group (Plan.groups), and whether it was live when the run first looked.
         self.groups = {g["group"]: g for g in groups or []}
@@ -282,7 +323,8 @@ class Apply:
         self.out = Outcome(run=run)
         self._in_flight = 0
         self._failed_here: set[int] = set()
-        self.gate = Gate(journal, run.id if run is not None else None, self.clock)  # an operator's pause or abort
+        # an operator's pause or abort: the journal's controls here; a workflow's signals on the Temporal engine
+        self.gate = gate if gate is not None else Gate(journal, run.id if run is not None else None, self.clock)
         self._begun_groups = {r.group for r in rows if r.state in (RUNNING, DONE)}
         by_target: dict[str, list[int]] = {}
         for i, s in enumerate(self.steps):
@@ -332,6 +374,8 @@ class Apply:
         try:
             if step.op == AWAIT_ROLLING_UPGRADE:
                 yield from await_upgrade(self.c, step, region)
+            elif step.op == VALIDATION_WINDOW:
+                yield from validation_window(self.c, step, self.steps, self.regions)
             else:
                 yield from operation(self.c, r.method, r.path, r.api_version, r.body, region=region)
             if step.followup:
@@ -389,6 +433,17 @@ class Apply:
 
     # ---- the graph --------------------------------------------------------------------------------------------
     def execute(self) -> Outcome:
+        """The steps here: the decisions below, their tasks on a Scheduler (the local engine)."""
+        sched = Scheduler(self.c, workers=self.workers)
+        try:
+            return drive_local(self.decisions(), sched, self.gate)
+        finally:
+            sched.close()
+
+    def decisions(self) -> Generator[Any, Any, Outcome]:
+        """The run's graph as a campaign's decisions (refit.run.campaign: Hold, then one RunAll whose `then` starts
+        each step as the steps it waits for end), whichever engine drives them (drive_local, or the Temporal
+        workflow: refit.run.temporal.workflows)."""
         n = len(self.rows)
         waiting = [set(r.after) for r in self.rows]
         children: list[list[int]] = [[] for _ in range(n)]
@@ -425,12 +480,8 @@ class Apply:
             return ready
 
         first = {j: task(j) for j in range(n) if j not in complete and not waiting[j]}
-        sched = Scheduler(self.c, workers=self.workers)
-        try:
-            if self.gate.hold():
-                sched.run(first, limit=self.max_parallel, then=then, gate=self.gate, exempt=self._begun)
-        finally:
-            sched.close()
+        if (yield Hold()):
+            yield RunAll(first, limit=self.max_parallel, then=then, exempt=self._begun)
         self.out.aborted = self.gate.aborted() and self.out.failed is None
         why = f"{ABORTED} before this step" if self.out.aborted else "the run stopped at a failure before this step"
         for i, r in enumerate(self.rows):
@@ -460,6 +511,27 @@ class Apply:
         if self.j is not None and self.run is not None:
             self.j.finish_run(self.run.id, status, msg, self.clock.now())
             o.run = self.j.run(self.run.id)
+
+
+def outcome_of(journal: Journal, run: Run) -> Outcome:
+    """A run's Outcome as its journal rows tell it (a run executed elsewhere: by a Temporal workflow)."""
+    run = journal.run(run.id) or run
+    rows = sorted(journal.apply_steps(run.id), key=lambda r: (r.finished or 0.0, r.pos))
+    out = Outcome(run=run, aborted=run.status == "halted" and run.message.startswith(ABORTED))
+    for r in rows:
+        step = Step(**r.step)
+        if r.state == DONE:
+            out.done.append(step)
+        elif r.state == SKIPPED:
+            out.skipped.append(step)
+        elif r.state == FAILED:
+            code, _, message = r.detail.partition(") ")
+            out.failures.append((step, ArmError(409, code.lstrip("("), message)))
+        elif r.state in (NOT_STARTED, PENDING):
+            out.not_started.append(step)
+    if out.failures:
+        out.failed, out.error = out.failures[0]
+    return out
 
 
 def execute(client: PacedClient, journal: Journal, run: Run, progress: Callable[[Step, str], None] | None = None,

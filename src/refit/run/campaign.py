@@ -165,13 +165,16 @@ class ArmIO:
 
 @dataclass
 class RunAll:
-    """Campaign action: run these VM tasks (factories of generators) to completion, at most `limit` at once;
-    `gated`: an operator's pause holds and an abort drops the tasks not yet started. Answered with
-    {key: TaskResult}."""
+    """Campaign action: run these tasks (factories of generators) to completion, at most `limit` at once;
+    `gated`: an operator's pause holds and an abort drops the tasks not yet started, but those `exempt(key)`
+    (the rest of a chain already begun); `then(key, result)`, as each task ends, returns the tasks that may
+    start now (a dependency graph's newly ready nodes: refit.run.apply). Answered with {key: TaskResult}."""
 
     tasks: dict[Any, Callable[[], Generator]]
     limit: int = 0
     gated: bool = True
+    then: Callable[[Any, Any], dict[Any, Callable[[], Generator]]] | None = None
+    exempt: Callable[[Any], bool] | None = None
 
 
 @dataclass
@@ -196,7 +199,8 @@ def drive_local(gen: Generator, sched: Scheduler, gate: Gate) -> Any:
         except StopIteration as stop:
             return stop.value
         if isinstance(action, RunAll):
-            value = sched.run(action.tasks, limit=action.limit, gate=gate if action.gated else None)
+            value = sched.run(action.tasks, limit=action.limit, then=action.then,
+                              gate=gate if action.gated else None, exempt=action.exempt)
         elif isinstance(action, Hold):
             value = gate.hold()
         elif isinstance(action, Soak):

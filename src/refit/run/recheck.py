@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 from refit.arm.errors import ArmError
 from refit.arm.paths import get_path
+from refit.ops.vocabulary import DELETE_ENTRA_DEVICE
 from refit.plan.model import Step
 from refit.plan.sim import Sim
+from refit.platform import directory
 
 
 @dataclass
@@ -58,6 +60,9 @@ def _already(sim: Sim, step: Step) -> bool:
 
     req = step.request
     method, path = req["method"].upper(), req["path"]
+    if step.op == DELETE_ENTRA_DEVICE:  # a Graph step: done when the directory no longer has the device
+        oid = path.rstrip("/").rsplit("/", 1)[-1].lower()
+        return all(d["id"].lower() != oid for d in directory.devices(sim.cloud))
     doc = sim.get(step.resource)
     if method == "POST":
         verb = path.rstrip("/").rsplit("/", 1)[-1].lower()

@@ -28,6 +28,7 @@ from refit.platform.rules import images as image_rules
 
 Doc = dict[str, Any]
 GALLERY_API = apis.GALLERY
+STORAGE_ACCOUNT = "Microsoft.Storage/storageAccounts"
 COMPUTE_API = apis.COMPUTE
 
 
@@ -144,28 +145,54 @@ def _regions(names: list[str], what: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def publish_request(world: World, definition: Doc, version: str, source: str, targets: list[str]) -> tuple[str, Doc]:
-    """The PUT that publishes `version` of `definition` from `source` to `targets` (id, body)."""
+def is_vhd(source: str) -> bool:
+    """A source given as a blob uri (https://{account}.blob.core.windows.net/...) rather than a resource id."""
+    return source.lower().startswith(("https://", "http://"))
+
+
+def _storage_profile(world: World, source: str, storage_account: str | None) -> Doc:
+    """`storageProfile` of a new version: a resource id as `source.id`; a VHD as `osDiskImage.source` with the
+    storage account that holds the blob (GalleryImageVersion_Create_WithVHD.json; the way a confidential VM's OS
+    disk reaches a ConfidentialVmSupported definition, seed 002; whether the two match is rule CVM6)."""
+    if is_vhd(source):
+        if not storage_account:
+            raise UserError(f"{source} is a VHD: give --storage-account with the id of the storage account that "
+                            "holds it (/subscriptions/.../providers/Microsoft.Storage/storageAccounts/NAME)")
+        _named(world, storage_account, STORAGE_ACCOUNT, "storage account",
+               ".../providers/Microsoft.Storage/storageAccounts/NAME")
+        return {"osDiskImage": {"source": {"uri": source, "storageAccountId": storage_account}}}
+    if storage_account:
+        raise UserError("--storage-account goes with a VHD source (its blob uri): drop it for a resource id source")
     if world.get(source) is None:
-        raise UserError(f"no source {source}: a managed image, VM, disk, snapshot or image version to capture")
+        raise UserError(f"no source {source}: a managed image, VM, disk, snapshot or image version to capture, or a "
+                        "VHD's blob uri")
+    return {"source": {"id": source}}
+
+
+def publish_request(world: World, definition: Doc, version: str, source: str, targets: list[str],
+                    storage_account: str | None = None) -> tuple[str, Doc]:
+    """The PUT that publishes `version` of `definition` from `source` (a resource id, or a VHD's blob uri in
+    `storage_account`) to `targets` (id, body)."""
+    storage_profile = _storage_profile(world, source, storage_account)
     vid = f"{definition['id']}/versions/{version}"
     if world.get(vid) is not None:
         raise UserError(f"version {version} of {definition['name']} exists: publish a new version number "
                         "(a version is immutable; `refit release promote` adds regions to it)")
     body = {"location": definition["location"], "properties": {
         "publishingProfile": {"targetRegions": [{"name": r, "regionalReplicaCount": 1} for r in targets]},
-        "storageProfile": {"source": {"id": source}}}}
+        "storageProfile": storage_profile}}
     return vid, body
 
 
 def publish(session, world: World, definition: Doc, version: str, source: str, region_names: list[str],
-            canary: str | None, dry_run: bool = False) -> dict[str, Any]:
-    """Publish a version: to the canary region only (`canary`), else to `region_names` (default: the definition's)."""
+            canary: str | None, dry_run: bool = False, storage_account: str | None = None) -> dict[str, Any]:
+    """Publish a version: to the canary region only (`canary`), else to `region_names` (default: the definition's).
+    `source` is a resource id, or a VHD's blob uri held by `storage_account`."""
     if canary and region_names:
         raise UserError("--canary-region replicates to that region only: drop --regions (refit release promote adds "
                         "them once the canary succeeded)")
     targets = _regions([canary] if canary else (region_names or [definition["location"]]), "--regions")
-    vid, body = publish_request(world, definition, version, source, targets)
+    vid, body = publish_request(world, definition, version, source, targets, storage_account)
     _check(world, voc.put(vid, body, f"publish {version}"))
     if dry_run:
         return {"dry_run": True, "version": vid, "request": body}

@@ -19,6 +19,7 @@ version and watches an upgrade already rolling instead of starting another (rule
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ from refit.azure.pacing import POLL_SECONDS, PacedClient, Wait, operation, reque
 from refit.platform import apis, regions
 from refit.platform.rules import facts
 from refit.platform.rules import images as image_rules
+from refit.run.campaign import RunAll, drive_local
 
 Doc = dict[str, Any]
 COMPUTE_API = apis.COMPUTE
@@ -255,28 +257,53 @@ class Outcome:
 
 
 class Rollout:
+    """One rollout's decisions (refit.run.campaign's RunAll), whichever engine drives them. `kill(version_id)` is a
+    generator (the local engine's runs refit.run.release.kill here; a workflow's is an activity)."""
+
     def __init__(self, client: PacedClient, version: Doc, plans: list[SetPlan], event: Callable[[Doc], None],
-                 kill: Callable[[str], Doc | None]):
+                 kill: Callable[[str], Generator[Any, Any, Doc | None]]):
         self.c, self.version, self.plans = client, version, plans
         self.event, self._kill = event, kill
         self.name = version["id"].rstrip("/").rsplit("/", 1)[-1]
         self.stopped: SetPlan | None = None  # the first set that failed: nothing starts after it
         self.killed: Doc | None = None
+        self._killing = False
 
-    def kill(self, version_id: str) -> Doc | None:
+    def kill(self, version_id: str) -> Generator[Any, Any, Doc | None]:
         """Kill the version once (the first failure does; sets rolling beside it see their upgrade cancelled)."""
-        if self.killed is None:
-            self.killed = self._kill(version_id) or {}
+        if self.killed is None and not self._killing:
+            self._killing = True  # a set failing beside it while the kill is in flight does not kill again
+            self.killed = (yield from self._kill(version_id)) or {}
         return self.killed or None
 
-    def _halt(self, p: SetPlan) -> Outcome:
+    def _halt(self, p: SetPlan) -> Generator[Any, Any, Outcome]:
         """The campaign stops at `p`: what has not started does not; the version is killed."""
         p = self.stopped or p
         for rest in self.plans:
             if rest.state == "pending":
                 rest.state = "not-started"
         err = next((x.get("error") for x in reversed(p.polls) if x.get("error")), None)
-        return Outcome(False, self.plans, err, self.kill(self.version["id"]))
+        killed = yield from _one_task(lambda: self.kill(self.version["id"]))
+        return Outcome(False, self.plans, err, killed)
+
+    def decisions(self, side_by_side: int = 8) -> Generator[Any, Any, Outcome]:
+        """Region by region; within a region, its sets side by side (at most `side_by_side` at once: each is one
+        of Azure's rolling upgrades, on a set of its own). The first set that fails halts the campaign once its
+        region's sets have ended (those still rolling are watched to their end, or to the kill's cancel)."""
+        for wave in sorted({p.wave for p in self.plans}):
+            sets = [p for p in self.plans if p.wave == wave]
+            if not (yield from _one_task(lambda sets=sets: self.bring(sets[0]))):
+                return (yield from self._halt(sets[0]))
+            done = yield RunAll({i: (lambda p=p: self._one(p)) for i, p in enumerate(sets)}, limit=side_by_side,
+                                gated=False)
+            for i, p in enumerate(sets):
+                r = done[i]
+                if not r.ok:
+                    p.state, p.detail = "failed", f"{type(r.error).__name__}: {r.error}"
+            failed = [p for i, p in enumerate(sets) if not (done[i].ok and done[i].value)]
+            if failed:
+                return (yield from self._halt(failed[0]))
+        return Outcome(True, self.plans)
 
     def bring(self, p: SetPlan) -> Generator[Any, Any, bool]:
         """The version to the wave's region (added to its targets once the regions before succeeded), replicated."""
@@ -324,7 +351,7 @@ class Rollout:
         self._emit(p, "failed", error=err)
         if self.stopped is None:  # the first breach: kill now, so the sets rolling beside it stop too
             self.stopped = p
-            self.kill(vid)
+            yield from self.kill(vid)
         return False
 
     def _start(self, p: SetPlan) -> Generator[Any, Any, None]:
@@ -345,6 +372,13 @@ class Rollout:
                     yield Wait(POLL_SECONDS * 6)
             self._emit(p, "started", how="osRollingUpgrade", version=vid)
             r = yield from request(self.c, "POST", f"{sid}/osRollingUpgrade", COMPUTE_API)
+            if r.status == 409 and get_path((yield from _latest(self.c, sid)) or {},
+                                            "properties.runningStatus.code") == "RollingForward":
+                # M18: one is rolling already. Ours, when this request was sent twice (a Temporal activity retried
+                # after its worker was lost with the first attempt's answer), or one that began since the read
+                # above: either way it is watched to its end, as above.
+                self._emit(p, "watching", how="an upgrade already rolling (this request's earlier attempt's)")
+                return
             if r.status >= 400:
                 raise r.error()
             return
@@ -435,29 +469,70 @@ class Rollout:
             yield Wait(POLL_SECONDS)
 
 
+def _one_task(factory) -> Generator[Any, Any, Any]:
+    """A campaign decision that runs one task (the version brought to a region, the kill) and answers its value."""
+    r = (yield RunAll({0: factory}, gated=False))[0]
+    if not r.ok:
+        raise r.error  # type: ignore[misc]
+    return r.value
+
+
 def execute(client: PacedClient, rollout: Rollout, side_by_side: int = 8) -> Outcome:
-    """Run the campaign region by region; within a region, its sets side by side (at most `side_by_side` at once:
-    each is one of Azure's rolling upgrades, on a set of its own). The first set that fails halts the campaign once
-    its region's sets have ended (those still rolling are watched to their end, or to the kill's cancel)."""
-    from refit.run.sched import Scheduler, drive
+    """The rollout's decisions on the local engine: here, its sets' tasks on a Scheduler."""
+    from refit.run.sched import Scheduler
 
     s = Scheduler(client, workers=max(1, side_by_side))
     try:
-        for wave in sorted({p.wave for p in rollout.plans}):
-            sets = [p for p in rollout.plans if p.wave == wave]
-            if not drive(client, rollout.bring(sets[0])):
-                return rollout._halt(sets[0])
-            done = s.run({i: (lambda p=p: rollout._one(p)) for i, p in enumerate(sets)}, limit=side_by_side)
-            for i, p in enumerate(sets):
-                r = done[i]
-                if not r.ok:
-                    p.state, p.detail = "failed", f"{type(r.error).__name__}: {r.error}"
-            failed = [p for i, p in enumerate(sets) if not (done[i].ok and done[i].value)]
-            if failed:
-                return rollout._halt(failed[0])
+        return drive_local(rollout.decisions(side_by_side), s, None)
     finally:
         s.close()
-    return Outcome(True, rollout.plans)
+
+
+def kill_here(session, enabled: bool = True) -> Callable[[str], Generator[Any, Any, Doc | None]]:
+    """The kill switch as the local engine pulls it: refit.run.release.kill on the fleet as it is now."""
+    from refit.azure.fleet import load_world
+    from refit.run import release
+
+    def kill(version_id: str) -> Generator[Any, Any, Doc | None]:
+        yield from ()  # a generator that waits for nothing: the workflow's kill is an activity instead
+        if not enabled:
+            return None
+        fresh = load_world(session)
+        return release.kill(session, fresh, release.version_of(fresh, version_id))
+
+    return kill
+
+
+# ---- the journal of a rollout run (both engines) --------------------------------------------------------------------
+def record_event(journal, run_id: str, e: Doc) -> None:
+    journal.step(run_id, e["set"], e["event"], e.get("code") or "", json.dumps(e, default=str), e["at"])
+
+
+def record_outcome(journal, run_id: str, version_id: str, out: Outcome, now: float) -> None:
+    """Each set's end state, the upgrade error that halted it and the kill's report (steps of the version), the
+    run's status."""
+    for p in out.plans:
+        journal.set_vm(run_id, p.vmss["id"], state=p.state, detail=p.detail)
+    for what, value in (("breach", out.breach), ("killed", out.killed)):
+        if value:  # events of the version, shaped as the sets' events are
+            record_event(journal, run_id, {"set": version_id, "event": what, "at": now, "detail": value})
+    status = "completed" if out.ok else "halted"
+    message = "" if out.ok else f"({(out.breach or {}).get('code', '')}) {(out.breach or {}).get('message', '')}"
+    journal.finish_run(run_id, status, message, now)
+
+
+def outcome_of(journal, run, plans: list[SetPlan], version_id: str) -> Outcome:
+    """A run's Outcome as its journal tells it (a run executed elsewhere: by a Temporal workflow)."""
+    run = journal.run(run.id) or run
+    rows = {r.vm.lower(): r for r in journal.vms(run.id)}
+    for p in plans:
+        r = rows.get(p.vmss["id"].lower())
+        if r is not None:
+            p.state, p.detail = r.state, r.detail
+            p.version = version_id if r.state not in ("pending", "not-started") else None
+    last = {s["step"]: json.loads(s["detail"])["detail"] for s in journal.steps(run.id, version_id)
+            if s["step"] in ("breach", "killed")}
+    return Outcome(run.status == "completed", plans, last.get("breach"), last.get("killed"))
 
 
 # ---- what it will take ---------------------------------------------------------------------------------------------

@@ -70,6 +70,11 @@ def footprint(step: Step) -> tuple[set[str], set[str]] | None:
             return {id_key(ResourceId.parse(step.resource))}, set()
         except ArmError:
             return None
+    if method == "GET" and step.op == "validation_window":  # waiting while flow logs log: it reads the new one
+        try:
+            return set(), {id_key(ResourceId.parse(step.resource))}
+        except ArmError:
+            return None
     if method == "POST" and verb_of(req) not in KNOWN_ACTIONS:
         return None
     if method not in ("PUT", "PATCH", "DELETE", "POST"):

@@ -9,7 +9,7 @@ resource of the same plan (`configuration...expressions.X.references`), which is
 resource's ARM id or attribute: `source_image_id = azurerm_shared_image.app.id` names the definition even
 though its id is computed. Mapped types: azurerm VM/VMSS (linux, windows, orchestrated), extensions,
 managed disks, images, shared image gallery/definition/version, capacity reservation group/reservation,
-autoscale settings, resource groups, and `azapi_resource` (any ARM type, its `body` as the document).
+autoscale settings, network watcher flow logs, resource groups, and `azapi_resource` (any ARM type, its `body` as the document).
 """
 
 from __future__ import annotations
@@ -244,6 +244,7 @@ _ARM_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
                                      ("gallery_name", "image_name", "name")),
     "azurerm_capacity_reservation_group": ("Microsoft.Compute/capacityReservationGroups", ("name",)),
     "azurerm_monitor_autoscale_setting": ("Microsoft.Insights/autoscalesettings", ("name",)),
+    "azurerm_network_watcher_flow_log": ("Microsoft.Network/networkWatchers/flowLogs", ("network_watcher_name", "name")),
 }
 _CHILD_OF: dict[str, tuple[str, str]] = {
     # azurerm type: (parent id attribute, child segment)
@@ -411,6 +412,10 @@ def _vm(v: _Values, u: dict[str, str]) -> dict[str, Any]:
         des = od.get("disk_encryption_set_id")
         if des:
             _put(doc, f"{base}.managedDisk.diskEncryptionSet.id", des)
+        # A confidential VM's OS disk encryption and its customer key (azurerm os_disk security_encryption_type,
+        # secure_vm_disk_encryption_set_id -> managedDisk.securityProfile, expandOSDiskSecurityProfile).
+        _put(doc, f"{base}.managedDisk.securityProfile.securityEncryptionType", od.get("security_encryption_type"))
+        _put(doc, f"{base}.managedDisk.securityProfile.diskEncryptionSet.id", od.get("secure_vm_disk_encryption_set_id"))
     _security(v, doc, "properties", u, od)
     _put(doc, "properties.capacityReservation.capacityReservationGroup.id",
          v.get("capacity_reservation_group_id", "properties.capacityReservation", sink=u))
@@ -555,6 +560,32 @@ def _autoscale(v: _Values, u: dict[str, str]) -> dict[str, Any]:
     return doc
 
 
+def _flow_log(v: _Values, u: dict[str, str]) -> dict[str, Any]:
+    """azurerm_network_watcher_flow_log (provider v4): `target_resource_id` (a VNet, subnet or NIC; or an NSG),
+    `network_security_group_id` (v3's name for an NSG target, deprecated in v4), `storage_account_id`, `enabled`,
+    `version`, `retention_policy {enabled, days}`, `traffic_analytics {...}`."""
+    doc = _common(v, "Microsoft.Network/networkWatchers/flowLogs", u)
+    target = v.get("target_resource_id", "properties.targetResourceId", sink=u)
+    if target is None:
+        target = v.get("network_security_group_id", "properties.targetResourceId", sink=u)
+    _put(doc, "properties.targetResourceId", target)
+    _put(doc, "properties.storageId", v.get("storage_account_id", "properties.storageId", sink=u))
+    _put(doc, "properties.enabled", v.get("enabled", "properties.enabled", sink=u))
+    version = v.get("version", "properties.format.version", sink=u)
+    if version is not None:
+        doc["properties"]["format"] = {"type": "JSON", "version": version}
+    rp = v.block("retention_policy")
+    if rp:
+        doc["properties"]["retentionPolicy"] = {"enabled": rp.get("enabled"), "days": rp.get("days")}
+    ta = v.block("traffic_analytics")
+    if ta:
+        doc["properties"]["flowAnalyticsConfiguration"] = {"networkWatcherFlowAnalyticsConfiguration": {
+            "enabled": ta.get("enabled"), "workspaceId": ta.get("workspace_id"),
+            "workspaceRegion": ta.get("workspace_region"), "workspaceResourceId": ta.get("workspace_resource_id"),
+            "trafficAnalyticsInterval": ta.get("interval_in_minutes")}}
+    return doc
+
+
 def _resource_group(v: _Values, u: dict[str, str]) -> dict[str, Any]:
     return _common(v, "Microsoft.Resources/resourceGroups", u)
 
@@ -589,6 +620,7 @@ MAPPERS: dict[str, Callable[[_Values, dict[str, str]], dict[str, Any] | None]] =
     "azurerm_capacity_reservation_group": _crg,
     "azurerm_capacity_reservation": _cr,
     "azurerm_monitor_autoscale_setting": _autoscale,
+    "azurerm_network_watcher_flow_log": _flow_log,
     "azurerm_resource_group": _resource_group,
     "azapi_resource": _azapi,
 }

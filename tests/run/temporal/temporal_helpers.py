@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from refit.run.temporal.codec import data_converter  # as refit's own clients encode payloads
+
 HERE = Path(__file__).parent
 FLEET_YAML = (HERE / "swap_fleet.yaml").read_text()
+HISTORIES = HERE / "histories"  # recorded workflow histories that the current code must replay
 RG = "rg-refresh"
 
 
@@ -44,7 +47,7 @@ def wf_status(temporal, workflow_id: str) -> str:
     from temporalio.service import RPCError
 
     async def go() -> str:
-        c = await Client.connect(temporal.address)
+        c = await Client.connect(temporal.address, data_converter=data_converter())
         try:
             d = await c.get_workflow_handle(workflow_id).describe()
         except RPCError:
@@ -61,7 +64,7 @@ def activity_identities(temporal, workflow_id: str) -> dict[str, int]:
     from temporalio.client import Client
 
     async def go() -> dict[str, int]:
-        c = await Client.connect(temporal.address)
+        c = await Client.connect(temporal.address, data_converter=data_converter())
         h = await c.get_workflow_handle(workflow_id).fetch_history()
         out: dict[str, int] = {}
         for e in h.events:
@@ -82,3 +85,34 @@ def set_desired(session, sub: str, vms: int, suffix: str) -> None:
                             {"operation": "Merge", "properties": {"tags": {"OsDiskName": f"vm-{n:03d}-{suffix}"}}})
         assert status == 200
 
+
+
+def replay(histories) -> None:
+    """Replay workflow histories with the current code, in Temporal's sandbox (a clock read, a random number or I/O
+    in workflow code fails the replay too); raises on any nondeterminism."""
+    import asyncio
+
+    from temporalio.worker import Replayer
+
+    from refit.run.temporal.worker import runner
+    from refit.run.temporal.workflows import CampaignWorkflow, ShardWorkflow
+
+    async def go() -> None:
+        replayer = Replayer(workflows=[CampaignWorkflow, ShardWorkflow], workflow_runner=runner(sandbox=True),
+                            data_converter=data_converter())
+        for h in histories:
+            await replayer.replay_workflow(h)
+
+    asyncio.run(go())
+
+
+def fetch_histories(temporal, workflow_ids: list[str]):
+    import asyncio
+
+    from temporalio.client import Client
+
+    async def go():
+        c = await Client.connect(temporal.address, data_converter=data_converter())
+        return [await c.get_workflow_handle(w).fetch_history() for w in workflow_ids]
+
+    return asyncio.run(go())

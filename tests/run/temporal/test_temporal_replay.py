@@ -9,46 +9,18 @@ REFIT_RECORD_HISTORIES=1 to write the fresh histories into histories/ (when a ch
 
 from __future__ import annotations
 
-import asyncio
 import os
-from pathlib import Path
 
 import pytest
-from temporal_helpers import fleet, seed
-
-from refit.run.temporal.worker import runner
-from refit.run.temporal.workflows import CampaignWorkflow, ShardWorkflow
-
-HISTORIES = Path(__file__).parent / "histories"
-
-
-def _replay(histories) -> None:
-    from temporalio.worker import Replayer
-
-    async def go() -> None:
-        replayer = Replayer(workflows=[CampaignWorkflow, ShardWorkflow], workflow_runner=runner(sandbox=True))
-        for h in histories:
-            await replayer.replay_workflow(h)  # raises on any nondeterminism
-
-    asyncio.run(go())
-
-
-def _fetch(temporal, workflow_ids: list[str]):
-    from temporalio.client import Client
-
-    async def go():
-        c = await Client.connect(temporal.address)
-        return [await c.get_workflow_handle(w).fetch_history() for w in workflow_ids]
-
-    return asyncio.run(go())
+from temporal_helpers import HISTORIES, fetch_histories, fleet, replay, seed
 
 
 def test_recorded_histories_replay_with_the_current_code():
     from temporalio.client import WorkflowHistory
 
     files = sorted(HISTORIES.glob("*.json"))
-    assert len(files) >= 3
-    _replay([WorkflowHistory.from_json(f.stem, f.read_text()) for f in files])
+    assert len(files) >= 4
+    replay([WorkflowHistory.from_json(f.stem, f.read_text()) for f in files])
 
 
 def test_a_fresh_history_with_signals_replays(session, temporal, workers, queue, refit, refit_json):
@@ -62,11 +34,11 @@ def test_a_fresh_history_with_signals_replays(session, temporal, workers, queue,
     assert refit_json("refresh", "swap", "--yes", "--resume", run_id)["status"] == "completed"
     assert fleet(session) == {f"vm-{n:03d}": (f"vm-{n:03d}-b", "running") for n in range(1, 7)}
     ids = [f"refit-{run_id}", f"refit-campaign-{run_id}"]
-    histories = _fetch(temporal, ids)
+    histories = fetch_histories(temporal, ids)
     kinds = {e.WhichOneof("attributes") for h in histories for e in h.events}
     assert "workflow_execution_signaled_event_attributes" in kinds
     assert "activity_task_completed_event_attributes" in kinds
-    _replay(histories)
+    replay(histories)
     if os.environ.get("REFIT_RECORD_HISTORIES") == "1":
         HISTORIES.mkdir(exist_ok=True)
         for name, h in zip(("swap-paused-resumed", "swap-paused-resumed-campaign"), histories, strict=True):
@@ -85,6 +57,6 @@ def test_record_an_aborted_swap(session, temporal, workers, queue, refit, refit_
     time.sleep(0.5)
     assert refit("campaign", "abort", run_id, "--yes")[0] == 0
     assert refit_json("refresh", "swap", "--yes", "--resume", run_id, code=1)["status"] == "halted"
-    [h] = _fetch(temporal, [f"refit-{run_id}"])
-    _replay([h])
+    [h] = fetch_histories(temporal, [f"refit-{run_id}"])
+    replay([h])
     (HISTORIES / "swap-aborted.json").write_text(h.to_json())

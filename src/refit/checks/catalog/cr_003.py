@@ -5,6 +5,7 @@ from __future__ import annotations
 from refit.arm import views as v
 from refit.arm.ids import ResourceId
 from refit.checks import capacity as cap
+from refit.checks import resiliency as res
 from refit.checks.model import Check, Eval, Fix
 from refit.checks.registry import register
 
@@ -27,7 +28,9 @@ class ReservationMatchesNoVm(Check):
         terraform='sku {\n  name     = "Standard_D2s_v5"\n  capacity = 0\n}\nzone = "1"')
     source = ('reference rules C4, C5, C6; seed 002; az capacity reservation update (--capacity, --tags only); '
         'learn.microsoft.com/azure/virtual-machines/capacity-reservation-modify')
-    notes = "A zero-capacity reservation passes: it is the first step of protecting running VMs (rule C3)."
+    notes = ("A zero-capacity reservation passes: it is the first step of protecting running VMs (rule C3). So does "
+             "a reservation in the DR region of a group that reserves its size for critical VMs (RF-RES-002): a "
+             "warm standby has no VM until the failover.")
 
     def evaluate(self, ev: Eval):
         reserved = int(ev.get("sku.capacity") or 0)
@@ -35,6 +38,9 @@ class ReservationMatchesNoVm(Check):
             return self.ok("zero-size reservation")
         group = str(ResourceId.parse(ev.id).parent)
         if not any(cap.matches(ev, vm, ev.doc) for vm in cap.group_vms(ev, group)):
+            standby = res.standby_for(ev, ev.doc)
+            if standby:  # RF-RES-002's warm standby: no VM by design until a failover
+                return self.ok(f"DR standby for {', '.join(standby)}")
             zones = ev.get("zones") or []
             where = f" in zone {', '.join(zones)}" if zones else ""
             return self.failed(f"reserves {reserved} x {ev.get('sku.name')}{where}, but no VM associated with the "

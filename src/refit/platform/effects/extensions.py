@@ -22,10 +22,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from refit.arm.ids import ResourceId
+from refit.platform import directory
 from refit.platform.cloud import Answer, Call, Cloud
 from refit.platform.effects import register
 from refit.platform.effects.base import GenericType, required
 from refit.platform.effects.input import check_write
+from refit.platform.rules import RULES
+from refit.platform.rules.extensions import JOIN_FAILED
 
 VM_EXTENSION = "Microsoft.Compute/virtualMachines/extensions"
 VMSS_EXTENSION = "Microsoft.Compute/virtualMachineScaleSets/extensions"
@@ -53,15 +57,82 @@ def instance_view(cloud: Cloud, ext: Doc) -> Doc:
     status = _status(cloud.now_iso()) if state == "Succeeded" else {
         "code": f"ProvisioningState/{state.lower()}", "level": "Error" if state == "Failed" else "Info",
         "displayStatus": f"Provisioning {state.lower()}", "time": cloud.now_iso()}
+    failed = (cloud.priv(ext["id"]).get("entra") or {}).get("message") if is_aad_login(ext) else None
+    if failed and state == "Failed":
+        status["message"] = failed  # what the handler reported (the failed join and the stale device: rule EXT1)
     return {"name": ext["name"], "type": handler_type(ext), "typeHandlerVersion": p.get("typeHandlerVersion", ""),
             "statuses": [status]}
 
 
+# ---- AADLoginForWindows: the Microsoft Entra join (refit.platform.directory) -----------------------------------
+# https://learn.microsoft.com/entra/identity/devices/howto-vm-sign-in-azure-ad-windows: publisher
+# Microsoft.Azure.ActiveDirectory, type AADLoginForWindows; it joins the VM to Microsoft Entra ID.
+AAD_PUBLISHER, AAD_TYPE = "Microsoft.Azure.ActiveDirectory", "AADLoginForWindows"
+
+
+def is_aad_login(ext: Doc | None) -> bool:
+    p = (ext or {}).get("properties") if isinstance((ext or {}).get("properties"), dict) else {}
+    return str(p.get("publisher") or "").lower() == AAD_PUBLISHER.lower() and \
+        str(p.get("type") or "").lower() == AAD_TYPE.lower()
+
+
+def _windows(vm: Doc | None) -> bool:
+    os_disk = (((vm or {}).get("properties") or {}).get("storageProfile") or {}).get("osDisk") or {}
+    return str(os_disk.get("osType") or "").lower() == "windows"
+
+
+def aad_login_of(cloud: Cloud, vm: Doc) -> Doc | None:
+    """The VM's AADLoginForWindows extension, if it has one."""
+    return next((e for e in cloud.world.children(vm["id"], VM_EXTENSION) if is_aad_login(e)), None)
+
+
+def entra_status(cloud: Cloud, vm: Doc) -> Doc | None:
+    """The VM instance view's status of its Entra join, for a Windows VM with AADLoginForWindows (None: no such
+    extension, or its first run has not finished). The code and texts are INFERRED (no public instance view shows
+    the join); the message quotes what `dsregcmd /status` prints (seed 002: "IsDeviceJoined: NO")."""
+    ext = aad_login_of(cloud, vm) if _windows(vm) else None
+    if ext is None or "entra" not in cloud.priv(ext["id"]):
+        return None
+    dev_id = directory.joined_device(cloud, vm)
+    dev = directory.state(cloud)["devices"].get(dev_id) if dev_id else None
+    if dev is not None:
+        return {"code": "EntraDeviceJoin/joined", "level": "Info", "displayStatus": "Microsoft Entra joined",
+                "message": f"AzureAdJoined : YES, DeviceId : {dev['deviceId']}", "time": cloud.now_iso()}
+    why = cloud.priv(ext["id"])["entra"].get("message") or "the device object of this VM was deleted"
+    return {"code": "EntraDeviceJoin/notJoined", "level": "Warning", "displayStatus": "Not Microsoft Entra joined",
+            "message": f"AzureAdJoined : NO ({why})", "time": cloud.now_iso()}
+
+
 class ExtensionType(GenericType):
-    """A VM's extension: a resource of its own (written synchronously, INFERRED)."""
+    """A VM's extension: a resource of its own (written synchronously, INFERRED), except AADLoginForWindows on a
+    Windows VM, whose write is the guest's Entra join on the clock (timing `vm.extension.aad_login`)."""
 
     def __init__(self):
         super().__init__(VM_EXTENSION)
+
+    def duration(self, cloud, old, new):
+        if is_aad_login(new) and _windows(cloud.get(ResourceId.parse(new["id"]).parent)):
+            return "vm.extension.aad_login", cloud.timing["vm.extension.aad_login"]
+        return super().duration(cloud, old, new)
+
+    def finish(self, cloud, doc, op):
+        """Every run of AADLoginForWindows (a PUT; a new forceUpdateTag is one) tries the join again."""
+        vm = cloud.get(ResourceId.parse(doc["id"]).parent)
+        if not is_aad_login(doc) or not _windows(vm):
+            return
+        dev, blocking = directory.join(cloud, vm)
+        cloud.touch(vm["id"])
+        priv = cloud.priv(doc["id"])
+        if dev is not None:
+            priv["entra"] = {"joined": True, "device": dev["id"]}
+            return
+        p = doc["properties"]
+        fields = {"hostname": directory.hostname(vm), "device": blocking[0]["id"]}
+        priv["entra"] = {"joined": False, "device": blocking[0]["id"], "message": JOIN_FAILED.format(**fields)}
+        p["provisioningState"] = "Failed"
+        cloud.save(doc)
+        if op.id != "scenario":  # a scenario's extension starts in the state it describes
+            raise RULES["EXT1"].refuse(name=doc["name"], publisher=p.get("publisher"), type=p.get("type"), **fields)
 
     def render(self, cloud, doc, call):
         if call is None:

@@ -86,9 +86,15 @@ class ImageVersionType(ResourceType):
                 if source is None:
                     raise RULES["G28"].refuse(source=src)
                 size = _source_size(cloud, source)
-            p["storageProfile"] = {"source": {"id": src} if src else {"uri": uri},
+            # A VHD source keeps the storage account that holds its blob (GalleryImageVersion_Create_WithVHD.json:
+            # osDiskImage.source {storageAccountId, uri}); whether the two match is the catalog's (CVM6).
+            sent_src = (sp.get("source") or {}) if (sp.get("source") or {}).get("uri") else \
+                ((sp.get("osDiskImage") or {}).get("source") or {})
+            vhd = {"uri": uri, **({"storageAccountId": sent_src["storageAccountId"]}
+                                  if sent_src.get("storageAccountId") else {})}
+            p["storageProfile"] = {"source": {"id": src} if src else dict(vhd),
                                    "osDiskImage": {"sizeInGB": size, "hostCaching": "ReadWrite",
-                                                   "source": {"id": src} if src else {"uri": uri}}}
+                                                   "source": {"id": src} if src else dict(vhd)}}
             pp["publishedDate"] = cloud.now_iso()
         else:
             sp = p.get("storageProfile") or {}

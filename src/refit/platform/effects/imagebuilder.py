@@ -387,6 +387,12 @@ class ImageTemplateType(ResourceType):
             run["outputs"].append(out["id"])
         return list(run["waits"])
 
+    @staticmethod
+    def _staging_account(doc: dict[str, Any], run: dict[str, Any]) -> str:
+        """The staging group's storage account that holds the build's VHD (the version names it, rule CVM6)."""
+        staging = str(doc["properties"].get("exactStagingResourceGroup") or "")
+        return f"{staging}/providers/Microsoft.Storage/storageAccounts/{run['storage']}"
+
     def _publish(self, cloud: Cloud, doc: dict[str, Any], run: dict[str, Any], i: int, d: dict[str, Any],
                  principal: str, vhd: str) -> tuple[str | None, str | None, str | None]:
         """(version id, failure text, operation to wait for) of a SharedImage target."""
@@ -424,7 +430,7 @@ class ImageTemplateType(ResourceType):
         # its parent image definition" (image-builder-json).
         body: dict[str, Any] = {"location": loc, "properties": {
             "publishingProfile": {"targetRegions": regions_, "excludeFromLatest": bool(d.get("excludeFromLatest"))},
-            "storageProfile": {"source": {"uri": vhd}}}}
+            "storageProfile": {"source": {"uri": vhd, "storageAccountId": self._staging_account(doc, run)}}}}
         if isinstance(d.get("artifactTags"), dict):
             body["tags"] = dict(d["artifactTags"])
         try:

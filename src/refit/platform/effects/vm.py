@@ -15,11 +15,11 @@ from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
 from refit.arm.paths import get_path
-from refit.platform import vmimages
+from refit.platform import directory, vmimages
 from refit.platform.cloud import Answer, Call, Cloud, Operation
 from refit.platform.effects import disks, extensions, register
 from refit.platform.effects.base import ResourceType, invalid, new_guid, required, same
-from refit.platform.rules import RULES, facts, images
+from refit.platform.rules import RULES, confidential, facts, images
 
 ALLOCATED = set(facts.ALLOCATED_POWER_STATES)
 POWER_DISPLAY = {
@@ -117,7 +117,16 @@ class VirtualMachineType(ResourceType):
                 creation["imageReference"] = {"id": f.source_id}
             extra: dict[str, Any] = {"osType": f.os_type, "hyperVGeneration": f.hyper_v_generation,
                                      "supportedCapabilities": {"architecture": f.architecture}}
-            if sec != "Standard":
+            disk_sec = (osd.get("managedDisk") or {}).get("securityProfile") or {}
+            if sec == "ConfidentialVM":
+                # The confidential disk type follows securityEncryptionType and the customer key's disk encryption
+                # set (rules CVM1-CVM3; DiskRP DiskSecurityTypes, Disk_Create_WithSecurityProfile.json).
+                des = (disk_sec.get("diskEncryptionSet") or {}).get("id")
+                extra["securityProfile"] = {"securityType": confidential.disk_security_type(
+                    disk_sec.get("securityEncryptionType"), bool(des))}
+                if des:
+                    extra["securityProfile"]["secureVMDiskEncryptionSetId"] = des
+            elif sec != "Standard":
                 extra["securityProfile"] = {"securityType": sec}
             plan.append({"create": disks.new_disk_doc(cloud, ResourceId.parse(disk_id), loc, doc.get("zones"), sku,
                                                       size, creation, extra)})
@@ -126,7 +135,8 @@ class VirtualMachineType(ResourceType):
                 sp["imageReference"] = {**sp["imageReference"], "exactVersion": ev}
             osd.update({"name": name, "createOption": "FromImage", "osType": f.os_type, "diskSizeGB": size,
                         "caching": osd.get("caching") or "ReadWrite",
-                        "managedDisk": {"storageAccountType": sku, "id": disk_id}})
+                        "managedDisk": {"storageAccountType": sku, "id": disk_id,
+                                        **({"securityProfile": disk_sec} if disk_sec else {})}})
             osd.setdefault("deleteOption", "Detach")
         elif opt.lower() == "attach":
             disk_id = (osd.get("managedDisk") or {}).get("id")
@@ -262,6 +272,7 @@ class VirtualMachineType(ResourceType):
         priv = cloud.priv(doc["id"])
         if op.kind == "put" and op.data.get("old") is None:
             set_power(cloud, doc, "running")
+            directory.created(cloud, doc)  # joined to Entra ID by no device yet (AADLoginForWindows joins it)
             if op.id != "scenario":  # a scenario's VMs start booted; a created VM's guest boots now
                 from refit.platform.effects import health
 
@@ -521,6 +532,9 @@ def instance_view(cloud: Cloud, doc: dict[str, Any]) -> dict[str, Any]:
     exts = extensions.vm_extension_views(cloud, doc)
     if exts:
         view["extensions"] = exts
+    entra = extensions.entra_status(cloud, doc)  # AADLoginForWindows: joined to Microsoft Entra ID or not
+    if entra is not None:
+        view["statuses"].append(entra)
     return view
 
 

@@ -33,7 +33,7 @@ from refit.arm import views as v
 from refit.arm.errors import ArmError
 from refit.arm.ids import ResourceId, id_key
 from refit.platform.cloud import Call, Cloud
-from refit.platform.rules import facts
+from refit.platform.rules import confidential, facts
 from refit.platform.rules import images as image_rules
 
 VMSS_VM = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines"
@@ -536,7 +536,12 @@ def new_os_disk(cloud: Cloud, vmss: Doc | None, inst: Doc, image_id: str | None)
     sec = (p.get("securityProfile") or {}).get("securityType") or "Standard"
     extra: Doc = {"osType": f.os_type if f else (osd.get("osType") or "Linux"),
                   "hyperVGeneration": f.hyper_v_generation if f else "V2"}
-    if sec != "Standard":
+    if sec == "ConfidentialVM":
+        # A confidential instance's OS disk type follows its securityEncryptionType (rule CVM1; DiskRP DiskSecurityTypes).
+        disk_sec = (osd.get("managedDisk") or {}).get("securityProfile") or {}
+        extra["securityProfile"] = {"securityType": confidential.disk_security_type(
+            disk_sec.get("securityEncryptionType"), bool((disk_sec.get("diskEncryptionSet") or {}).get("id")))}
+    elif sec != "Standard":
         extra["securityProfile"] = {"securityType": sec}
     sku = (old or {}).get("sku", {}).get("name") or (osd.get("managedDisk") or {}).get("storageAccountType") \
         or "Premium_LRS"

@@ -20,12 +20,17 @@ from refit.platform.rules import sizes  # noqa: F401
 from refit.platform.rules import disks  # noqa: F401
 from refit.platform.rules import vmss  # noqa: F401
 from refit.platform.rules import gallery  # noqa: F401
+from refit.platform.rules import confidential  # noqa: F401
 from refit.platform.rules import capacity  # noqa: F401
 from refit.platform.rules import managed_images  # noqa: F401
 from refit.platform.rules import imagebuilder  # noqa: F401
 from refit.platform.rules import authorization  # noqa: F401
 from refit.platform.rules import deployments  # noqa: F401
 from refit.platform.rules import network  # noqa: F401
+from refit.platform.rules import storage  # noqa: F401
+from refit.platform.rules import flowlogs  # noqa: F401
+from refit.platform.rules import extensions  # noqa: F401
+from refit.platform.rules import directory  # noqa: F401
 # isort: on
 
 __all__ = ["RULES", "ErrorTemplate", "Rule", "Violation", "refusal", "rule", "validate_write"]

@@ -183,7 +183,7 @@ DEFINITION: dict[str, Any] = {"properties": {
     "recommended": {"vCPUs": {"min": INT, "max": INT}, "memory": {"min": INT, "max": INT}},
     "disallowed": {"diskTypes": [STR]},
     "purchasePlan": {"name": STR, "publisher": STR, "product": STR}}}
-_VERSION_SOURCE = {"id": STR, "uri": STR}
+_VERSION_SOURCE = {"id": STR, "uri": STR, "storageAccountId": STR}
 VERSION: dict[str, Any] = {"properties": {
     "publishingProfile": {
         "replicaCount": INT, "excludeFromLatest": BOOL, "endOfLifeDate": STR,

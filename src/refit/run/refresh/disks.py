@@ -17,6 +17,7 @@ from refit.platform.rules import facts, images, validate_write
 from refit.run.campaign import (
     PENDING,
     SKIPPED,
+    RunAll,
     Tags,
 )
 from refit.run.journal import Journal, Run, VmRow
@@ -27,9 +28,9 @@ from refit.run.refresh.scope import (
     VERSION_API,
     Selection,
     _get,
-    _simple_run,
     check_suffix,
     disk_id_for,
+    execute_simple,
     select,
 )
 
@@ -156,15 +157,18 @@ def plan_disks(world: World, tags: Tags, sel: Selection, image: str, suffix: str
     return items
 
 
-def run_disks(client, journal: Journal, session, items: list[DiskItem], params: dict[str, Any], clock_now: float,
-              on_event: Callable[..., None] | None = None) -> Run:
-    """Replicate versions where needed, then create every planned disk (in parallel)."""
-    from refit.azure.pacing import operation
-
-    emit = on_event or (lambda *a, **k: None)
+def start_disks(journal: Journal, session, items: list[DiskItem], params: dict[str, Any], clock_now: float) -> Run:
+    """The run in the journal: a row per VM, pending where its disk is to be created."""
     rows = [VmRow("", i.vm, i.name, "", 0 if i.status == "create" else -1, None, i.disk_id,
                   PENDING if i.status == "create" else SKIPPED, i.reason, 0.0) for i in items]
-    run = journal.new_run("disks", session.subscription, session.endpoint, params, clock_now, rows, [(0, "", len(rows))])
+    return journal.new_run("disks", session.subscription, session.endpoint, params, clock_now, rows, [(0, "", len(rows))])
+
+
+def disks_decisions(client, journal: Journal, run: Run, items: list[DiskItem], emit: Callable[..., None]):
+    """The run's decisions (refit.run.campaign.RunAll), whichever engine drives them: replicate the versions where
+    needed, then create every planned disk (in parallel)."""
+    from refit.azure.pacing import POLL_SECONDS, Wait, operation
+
     todo = [i for i in items if i.status == "create"]
     regions: dict[str, set[str]] = {}
     for i in todo:
@@ -182,8 +186,6 @@ def run_disks(client, journal: Journal, session, items: list[DiskItem], params: 
             body = {"properties": {"publishingProfile": {"targetRegions": targets + add}}}
             yield from operation(client, "PATCH", version, VERSION_API, body)
         else:  # targeted already: wait for the replication in flight (G14/G16)
-            from refit.azure.pacing import POLL_SECONDS, Wait
-
             while True:
                 doc = yield from _get(client, version, VERSION_API, {"$expand": "ReplicationStatus"})
                 states = {location.normalize(s.get("region")): s.get("state")
@@ -193,7 +195,8 @@ def run_disks(client, journal: Journal, session, items: list[DiskItem], params: 
                 yield Wait(POLL_SECONDS * 12)
         journal.step(run.id, version, "replicate", "done", "", client.clock.now())
 
-    res = _simple_run(client, {ver: (lambda ver=ver, w=w: replicate(ver, w)) for ver, w in regions.items()})
+    res = yield RunAll({ver: (lambda ver=ver, w=w: replicate(ver, w)) for ver, w in sorted(regions.items())},
+                       gated=False)
     failed_versions = {k: r.error for k, r in res.items() if not r.ok}
 
     def create(i: DiskItem):
@@ -213,12 +216,19 @@ def run_disks(client, journal: Journal, session, items: list[DiskItem], params: 
         journal.set_vm(run.id, i.vm, state="created", detail="")
         emit("disk", vm=i.name, disk=ResourceId.parse(i.disk_id).name, state="created", detail="")
 
-    res = _simple_run(client, {i.vm: (lambda i=i: create(i)) for i in todo})
+    res = yield RunAll({i.vm: (lambda i=i: create(i)) for i in todo}, gated=False)
     for k, r in res.items():
         if not r.ok:
             journal.set_vm(run.id, k, state="failed", detail=str(r.error))
-    bad = [r for r in journal.vms(run.id) if r.state == "failed"]
-    created = sum(1 for r in journal.vms(run.id) if r.state == "created")
+    rows = journal.vms(run.id)
+    bad = [r for r in rows if r.state == "failed"]
+    created = sum(1 for r in rows if r.state == "created")
     journal.finish_run(run.id, "failed" if bad else "completed",
                        f"{created} disks created" + (f", {len(bad)} failed" if bad else ""), client.clock.now())
-    return journal.run(run.id)  # type: ignore[return-value]
+
+
+def run_disks(client, journal: Journal, session, items: list[DiskItem], params: dict[str, Any], clock_now: float,
+              on_event: Callable[..., None] | None = None) -> Run:
+    """Replicate versions where needed, then create every planned disk (in parallel), on the local engine."""
+    return execute_simple(client, journal, start_disks(journal, session, items, params, clock_now),
+                          lambda run: disks_decisions(client, journal, run, items, on_event or (lambda *a, **k: None)))

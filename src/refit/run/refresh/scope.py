@@ -174,3 +174,17 @@ def _simple_run(client, tasks: dict[str, Callable[[], Any]], workers: int = 16) 
         return sched.run(tasks)
     finally:
         sched.close()
+
+
+def execute_simple(client, journal, run, decisions: Callable[[Any], Any], workers: int = 16):
+    """A run without waves or gates (`refresh disks`, `refresh tag`) on the local engine: its decisions here,
+    their tasks on a Scheduler. The Temporal engine drives the same decisions from a workflow."""
+    from refit.run.campaign import drive_local
+    from refit.run.sched import Scheduler
+
+    sched = Scheduler(client, workers=workers)
+    try:
+        drive_local(decisions(run), sched, None)
+    finally:
+        sched.close()
+    return journal.run(run.id)

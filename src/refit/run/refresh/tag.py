@@ -11,6 +11,7 @@ from refit.run.campaign import (
     PENDING,
     SKIPPED,
     TAGS_API,
+    RunAll,
     Tags,
 )
 from refit.run.journal import Journal, Run, VmRow
@@ -18,9 +19,9 @@ from refit.run.refresh.scope import (
     DISK_NAME,
     Assessment,
     Selection,
-    _simple_run,
     check_suffix,
     disk_id_for,
+    execute_simple,
     select,
 )
 
@@ -50,32 +51,42 @@ def tag_body(tags: Tags, value: str) -> dict[str, Any]:
     return {"operation": "Merge", "properties": {"tags": {tags.disk: value}}}
 
 
-def run_tag(client, journal: Journal, session, tags: Tags, findings: list[Assessment], params: dict[str, Any],
-            clock_now: float, on_event: Callable[..., None] | None = None) -> Run:
-    from refit.azure.pacing import request
-
-    emit = on_event or (lambda *a, **k: None)
+def start_tag(journal: Journal, session, findings: list[Assessment], params: dict[str, Any], clock_now: float) -> Run:
+    """The run in the journal: a row per VM, pending where its tag is to be set."""
     rows = [VmRow("", f.vm, f.name, f.zone, 0 if f.status == "tag" else -1, None, f.target,
                   PENDING if f.status == "tag" else (IN_SYNC if f.status == IN_SYNC else SKIPPED), f.reason, 0.0)
             for f in findings]
-    run = journal.new_run("tag", session.subscription, session.endpoint, params, clock_now, rows, [(0, "", len(rows))])
+    return journal.new_run("tag", session.subscription, session.endpoint, params, clock_now, rows, [(0, "", len(rows))])
 
-    def tag(f: Assessment):
-        journal.step(run.id, f.vm, "tag", "started", f"{tags.disk}={f.target}", client.clock.now())
-        r = yield from request(client, "PATCH", f"{f.vm}{TAGS_PATH}", TAGS_API, tag_body(tags, f.target or ""),
-                               resource=f.vm)
+
+def tag_decisions(client, journal: Journal, run: Run, tags: Tags, emit: Callable[..., None]):
+    """The run's decisions (refit.run.campaign.RunAll), whichever engine drives them: every pending VM's tag
+    PATCHed at once, through the paced client (the local Scheduler's, or a workflow's activities)."""
+    from refit.azure.pacing import request
+
+    def tag(row: VmRow):
+        journal.step(run.id, row.vm, "tag", "started", f"{tags.disk}={row.target}", client.clock.now())
+        r = yield from request(client, "PATCH", f"{row.vm}{TAGS_PATH}", TAGS_API, tag_body(tags, row.target or ""),
+                               resource=row.vm)
         if r.status >= 400:
             e = r.error()
-            journal.step(run.id, f.vm, "tag", "failed", f"({e.code}) {e.message}", client.clock.now())
-            journal.set_vm(run.id, f.vm, state="failed", detail=f"({e.code}) {e.message}")
+            journal.step(run.id, row.vm, "tag", "failed", f"({e.code}) {e.message}", client.clock.now())
+            journal.set_vm(run.id, row.vm, state="failed", detail=f"({e.code}) {e.message}")
             return
-        journal.step(run.id, f.vm, "tag", "done", "", client.clock.now())
-        journal.set_vm(run.id, f.vm, state="tagged", detail=f"{tags.disk}={f.target}")
-        emit("tag", vm=f.name, value=f.target)
+        journal.step(run.id, row.vm, "tag", "done", "", client.clock.now())
+        journal.set_vm(run.id, row.vm, state="tagged", detail=f"{tags.disk}={row.target}")
+        emit("tag", vm=row.name, value=row.target)
 
-    _simple_run(client, {f.vm: (lambda f=f: tag(f)) for f in findings if f.status == "tag"})
-    bad = [r for r in journal.vms(run.id) if r.state == "failed"]
-    n = sum(1 for r in journal.vms(run.id) if r.state == "tagged")
+    todo = [r for r in journal.vms(run.id) if r.state == PENDING]
+    yield RunAll({r.vm: (lambda r=r: tag(r)) for r in todo}, gated=False)
+    rows = journal.vms(run.id)
+    bad = [r for r in rows if r.state == "failed"]
+    n = sum(1 for r in rows if r.state == "tagged")
     journal.finish_run(run.id, "failed" if bad else "completed", f"{n} VMs tagged" + (f", {len(bad)} failed" if bad else ""),
                        client.clock.now())
-    return journal.run(run.id)  # type: ignore[return-value]
+
+
+def run_tag(client, journal: Journal, session, tags: Tags, findings: list[Assessment], params: dict[str, Any],
+            clock_now: float, on_event: Callable[..., None] | None = None) -> Run:
+    return execute_simple(client, journal, start_tag(journal, session, findings, params, clock_now),
+                          lambda run: tag_decisions(client, journal, run, tags, on_event or (lambda *a, **k: None)))

@@ -24,8 +24,13 @@ from temporalio.exceptions import ApplicationError
 from refit.arm.errors import ArmError
 from refit.arm.ids import same_id
 from refit.arm.paths import get_path
-from refit.azure.pacing import POLL_SECONDS, Http, PacedClient, Wait
+from refit.azure.pacing import ARM_HEADER, COMPUTE_HEADER, POLL_SECONDS, Http, PacedClient, Wait
 from refit.run.campaign import ArmIO, os_disk_id, power_of, tag_of
+
+# What of a reply the workflow reads: the throttling headers (refit.azure.pacing.Pacer.learn), Retry-After and the
+# long-running operation's URLs (refit.azure.pacing.operation).
+REPLY_HEADERS = frozenset({COMPUTE_HEADER, "retry-after", "retry-after-ms", "x-ms-retry-after-ms",
+                           "azure-asyncoperation", "location"})
 
 
 def slim(doc: dict[str, Any]) -> dict[str, Any]:
@@ -149,8 +154,37 @@ class Activities:
         return self._answer(lambda: self.drive(self.io.health(a["vm"], a["region"], a["has_health"], a["grace"],
                                                               a["boot_wait"], t0), t0))
 
+    @activity.defn(name="arm_http")
+    def arm_http(self, a: dict[str, Any]) -> dict[str, Any]:
+        """One request of a run whose generators run in the workflow (`refresh disks|tag`, `apply`): sent as is
+        (the workflow's pacer booked its slot; a 429 is the workflow's to wait out), answered with the status,
+        the headers the pacer and the long-running-operation polls read, and the body. Retried by Temporal only
+        when no answer came (connection error, the worker lost): ARM's PUT and PATCH are idempotent, and the
+        steps that POST an action read the live state first (refit.run.apply.is_done)."""
+        self.calls += 1
+        reply = self.client.send(Http(a["method"], a["path"], a.get("api_version"), a.get("body"), a.get("params"),
+                                      a.get("resource"), a.get("region") or ""))
+        headers = {k: v for k, v in reply.headers.items() if k in REPLY_HEADERS or k.startswith(ARM_HEADER)}
+        return {"status": reply.status, "headers": headers, "body": reply.body, "now": self.clock.now()}
+
+    @activity.defn(name="release_kill")
+    def release_kill(self, a: dict[str, Any]) -> dict[str, Any]:
+        """A rollout's kill switch (refit.run.release.kill) on the fleet as it is now: excludeFromLatest on the
+        version, the rolling upgrades taking it cancelled. Idempotent: a retry sets the flag again and cancels only
+        what is still rolling it."""
+        import dataclasses
+
+        from refit.azure.fleet import load_world
+        from refit.run import release
+
+        def go() -> dict[str, Any]:
+            s = dataclasses.replace(self.client.session, subscription=a["subscription"], on_close=[], _clients={})
+            world = load_world(s)
+            return {"report": release.kill(s, world, release.version_of(world, a["version"]))}
+        return self._answer(go)
+
     def all(self) -> list:
-        return [self.vm_settled, self.vm_tags, self.vm_operation, self.vm_health]
+        return [self.vm_settled, self.vm_tags, self.vm_operation, self.vm_health, self.arm_http, self.release_kill]
 
 
 def cpu_seconds() -> float:

@@ -58,6 +58,8 @@ async def connect(address: str, namespace: str = DEFAULT_NAMESPACE, timeout: flo
     from temporalio.client import Client
     from temporalio.service import TLSConfig
 
+    from refit.run.temporal.codec import data_converter, runtime
+
     check_address(address)
     kw: dict[str, Any] = {"namespace": namespace}
     cert, key, api_key = (os.environ.get("TEMPORAL_TLS_CERT"), os.environ.get("TEMPORAL_TLS_KEY"),
@@ -69,7 +71,8 @@ async def connect(address: str, namespace: str = DEFAULT_NAMESPACE, timeout: flo
         kw["tls"] = True
         kw["api_key"] = api_key
     try:
-        return await asyncio.wait_for(Client.connect(address, **kw), timeout)
+        return await asyncio.wait_for(Client.connect(address, data_converter=data_converter(), runtime=runtime(), **kw),
+                                      timeout)
     except (TimeoutError, RuntimeError, OSError) as e:
         reason = "timed out" if isinstance(e, asyncio.TimeoutError) else str(e).splitlines()[0][:200]
         raise Unreachable(f"cannot reach Temporal at {address} ({reason}); start one with `refit temporal dev` or "
@@ -80,16 +83,25 @@ def shard_id(run_id: str) -> str:
     return f"refit-{run_id}"
 
 
-def shard_input(journal: Journal, run: Run, scale: float, clock_now: float, heartbeat: float) -> dict[str, Any]:
+def shard_input(journal: Journal, run: Run, scale: float, clock_now: float, heartbeat: float,
+                extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A shard workflow's input: the run as the journal has it (an apply run's steps too), and `extra`, what the
+    run's decisions need that the journal does not keep (the disks `refresh disks` creates)."""
     r = {"id": run.id, "kind": run.kind, "subscription": run.subscription, "endpoint": run.endpoint,
          "status": run.status, "params": {k: v for k, v in run.params.items() if k != "engine"}, "message": run.message}
-    return {"run": r, "vms": [asdict(v) for v in journal.vms(run.id)], "waves": journal.waves(run.id),
-            "scale": scale, "clock_now": clock_now, "heartbeat_seconds": heartbeat,
-            "control": journal.control(run.id) if hasattr(journal, "control") else None}
+    inp = {"run": r, "vms": [asdict(v) for v in journal.vms(run.id)], "waves": journal.waves(run.id),
+           "scale": scale, "clock_now": clock_now, "heartbeat_seconds": heartbeat,
+           "control": journal.control(run.id) if hasattr(journal, "control") else None}
+    if run.kind == "apply":
+        inp["apply_steps"] = [asdict(s) for s in journal.apply_steps(run.id)]
+    if extra:
+        inp["extra"] = extra
+    return inp
 
 
 async def start(client, journal: Journal, runs: list[Run], address: str, namespace: str, task_queue: str,
-                scale: float, clock_now: float, heartbeat: float = 10.0) -> str:
+                scale: float, clock_now: float, heartbeat: float = 10.0,
+                extras: dict[str, dict[str, Any]] | None = None) -> str:
     """Start the campaign's workflow (one shard per run), unless it runs already; record the engine in each run."""
     from temporalio.client import WorkflowExecutionStatus
     from temporalio.service import RPCError
@@ -110,7 +122,7 @@ async def start(client, journal: Journal, runs: list[Run], address: str, namespa
     except RPCError:
         pass
     shards = [{"workflow_id": shard_id(r.id), "task_queue": task_queue,
-               "input": shard_input(journal, r, scale, clock_now, heartbeat)} for r in runs]
+               "input": shard_input(journal, r, scale, clock_now, heartbeat, (extras or {}).get(r.id))} for r in runs]
     await client.start_workflow(CampaignWorkflow.run, {"shards": shards}, id=campaign, task_queue=task_queue,
                                 task_timeout=timedelta(seconds=10))
     return campaign
@@ -167,6 +179,8 @@ def apply_ops(journal: Journal, ops: list[list[Any]], on_event) -> None:
             journal.finish_run(*args)
         elif kind == "set_run_status":
             journal.set_run_status(*args)
+        elif kind == "set_apply_step":
+            journal.set_apply_step(*args)
         elif kind == "event":
             with contextlib.suppress(Exception):  # printing never stops the mirror
                 on_event(args[0], **args[1])
@@ -214,12 +228,13 @@ def signal_sync(run: Run, action: str) -> None:
 
 
 def run_campaign(journal: Journal, runs: list[Run], address: str, namespace: str, task_queue: str, scale: float,
-                 clock_now: float, on_event=None, detach: bool = False, heartbeat: float = 10.0) -> bool:
+                 clock_now: float, on_event=None, detach: bool = False, heartbeat: float = 10.0,
+                 extras: dict[str, dict[str, Any]] | None = None) -> bool:
     """Start (or re-attach to) the campaign and follow it; True once every run finished, False if detached."""
 
     async def go() -> bool:
         client = await connect(address, namespace)
-        await start(client, journal, runs, address, namespace, task_queue, scale, clock_now, heartbeat)
+        await start(client, journal, runs, address, namespace, task_queue, scale, clock_now, heartbeat, extras)
         if detach:
             return False
         return await follow(client, journal, runs, on_event)

@@ -1,13 +1,16 @@
 """refit's campaigns as Temporal workflows: the same decisions as the local engine, driven durably.
 
-`ShardWorkflow` executes ONE journal run (a `refresh swap` or `rollback` over one subscription and region) with
-refit.run.campaign's own `Campaign`: the wave loop and every VM's steps are the generators the local engine runs,
-here driven by the workflow instead of the local Scheduler:
+`ShardWorkflow` executes ONE journal run (a `refresh swap` or `rollback` over one subscription and region, a
+`refresh disks` or `tag`, an `apply`, a `rollout`) with the decisions the local engine runs: a swap's with
+refit.run.campaign's own `Campaign` (the wave loop and every VM's steps, each io call an activity), the others'
+with their own generators over a `RemoteClient` (each request one `arm_http` activity). Driven by the workflow
+instead of the local Scheduler:
 
   the campaign yields         local engine (drive_local)          this workflow
   RunAll(tasks, limit)        Scheduler.run, many VMs at once     asyncio tasks in the workflow, a semaphore
   Hold() / Soak(s)            Gate: the journal's controls table  signals (pause / resume / abort), durable timers
   a VM step's Call            (inline: ArmIO's Http / Wait)       one activity (refit.run.temporal.activities)
+  a task's Http (RemoteClient) the Scheduler's HTTP threads        one `arm_http` activity
   Wait(s) (capacity backoff)  Clock.sleep                         workflow.sleep (a durable timer)
 
 Nothing here does I/O or reads a clock: the campaign's clock is `WorkflowClock` (the emulator's or Azure's time as
@@ -34,10 +37,14 @@ from temporalio.exceptions import TemporalError
 
 with workflow.unsafe.imports_passed_through():
     from refit.arm.errors import ArmError
-    from refit.azure.pacing import Wait
+    from refit.azure.pacing import Http, Pacer, Reply, Wait
+    from refit.run import apply as A
+    from refit.run import rollout as R
     from refit.run.campaign import Campaign, Hold, RunAll, Soak, Tags
     from refit.run.control import ABORTED, PAUSED
-    from refit.run.journal import Run, VmRow
+    from refit.run.journal import ApplyStepRow, Run, VmRow
+    from refit.run.refresh.disks import DiskItem, disks_decisions
+    from refit.run.refresh.tag import tag_decisions
     from refit.run.sched import TaskResult
     from refit.run.waves import Policy
 
@@ -75,6 +82,19 @@ class ActivityIO:
         return r
 
 
+class RemoteClient:
+    """The paced client a run's generators see inside a workflow (`refresh disks|tag`, `apply`): its pacer learns
+    the target's buckets from the replies as the local client's does, its clock is the workflow's, and each `Http`
+    they yield is one `arm_http` activity (refit.run.temporal.activities), each `Wait` a durable timer."""
+
+    def __init__(self, clock: WorkflowClock):
+        self.clock = clock
+        self.pacer = Pacer(clock)
+        self.durations: dict[str, float] = {}  # learned operation durations, as PacedClient's
+        self.requests = 0
+        self.throttled = 0
+
+
 class WorkflowClock:
     """The target's clock as the workflow may know it: the time the last activity reported, moved on by the
     workflow's own (replayed, deterministic) time times the clock's scale."""
@@ -98,8 +118,10 @@ class WorkflowClock:
 class RecordingJournal:
     """The journal calls a Campaign makes, kept in memory and appended to `ops` for the follower."""
 
-    def __init__(self, run: dict[str, Any], vms: list[dict[str, Any]], waves: list[dict[str, Any]]):
+    def __init__(self, run: dict[str, Any], vms: list[dict[str, Any]], waves: list[dict[str, Any]],
+                 steps: list[dict[str, Any]] | None = None):
         self.run_row = dict(run)
+        self._steps = list(steps or [])
         self._vms = {v["vm"].lower(): dict(v) for v in vms}
         self._waves = {w["n"]: dict(w) for w in waves}
         self.ops: list[list[Any]] = []
@@ -146,6 +168,17 @@ class RecordingJournal:
     def event(self, kind: str, **kw: Any) -> None:
         self._op("event", kind, kw)
 
+    # ---- an apply run's steps (refit.run.apply) ------------------------------------------------------------------
+    def apply_steps(self, run_id: str) -> list[ApplyStepRow]:
+        return [ApplyStepRow(**dict(r)) for r in self._steps]
+
+    def set_apply_step(self, run_id: str, pos: int, state: str, detail: str = "", started: float | None = None,
+                       finished: float | None = None) -> None:
+        self._op("set_apply_step", run_id, pos, state, detail, started, finished)
+
+    def run(self, run_id: str) -> None:
+        return None  # the run as a Run lives in the follower's journal
+
 
 class SignalGate:
     """refit.run.control.Gate's interface over the workflow's signals."""
@@ -178,7 +211,7 @@ class ShardWorkflow:
     @workflow.init
     def __init__(self, inp: dict[str, Any]) -> None:
         # Built before any signal is handled: a pause sent as the workflow starts is not lost.
-        self.journal = RecordingJournal(inp["run"], inp["vms"], inp["waves"])
+        self.journal = RecordingJournal(inp["run"], inp["vms"], inp["waves"], inp.get("apply_steps"))
         self.gate = SignalGate()
         self.clock = WorkflowClock(float(inp.get("clock_now") or 0.0), float(inp.get("scale") or 1.0))
         self.opts = _options(inp)
@@ -227,12 +260,50 @@ class ShardWorkflow:
             (self.pause if inp["control"] == "pause" else self.abort)()
         run = Run(r["id"], r["kind"], r.get("subscription", ""), r.get("endpoint", ""), r.get("status", "running"),
                   0.0, 0.0, r.get("params") or {}, r.get("message", ""), None, None)
-        params = run.params
-        campaign = Campaign(None, self.journal, run, Tags(**params.get("tags", {})), Policy(**params.get("policy", {})),
-                            self.journal.event, io=ActivityIO(), clock=self.clock, gate=self.gate)
-        await self._decisions(campaign.decisions())
+        await self._decisions(self._campaign(run, inp.get("extra") or {}))
         return {"run": run.id, "status": self.journal.run_row["status"], "message": self.journal.run_row["message"],
                 "ops": len(self.journal.ops), "activities": self.calls}
+
+    def _campaign(self, run: Run, extra: dict[str, Any]):
+        """The run's decisions, by its kind: the generators the local engine drives, given the workflow's io."""
+        params, j = run.params, self.journal
+        if run.kind in ("swap", "rollback"):
+            return Campaign(None, j, run, Tags(**params.get("tags", {})), Policy(**params.get("policy", {})), j.event,
+                            io=ActivityIO(), clock=self.clock, gate=self.gate).decisions()
+        client = RemoteClient(self.clock)
+        if run.kind == "tag":
+            return tag_decisions(client, j, run, Tags(**params.get("tags", {})), j.event)
+        if run.kind == "disks":
+            return disks_decisions(client, j, run, [DiskItem(**d) for d in extra.get("items", [])], j.event)
+        if run.kind == A.KIND:
+            def progress(step, status: str) -> None:
+                j.event("apply", n=step.n, status=status)
+
+            return A.Apply(client, j.apply_steps(run.id), j, run, progress, int(params.get("max_parallel") or 0),  # type: ignore[arg-type]
+                           groups=params.get("groups"), cleanup_from=params.get("cleanup_from"),
+                           gate=self.gate).decisions()
+        if run.kind == "rollout":
+            return self._rollout(client, run, extra)
+        raise ValueError(f"no workflow runs a {run.kind} run")
+
+    def _rollout(self, client: RemoteClient, run: Run, extra: dict[str, Any]):
+        """refit.run.rollout's decisions; its kill switch an activity (refit.run.release.kill on the worker)."""
+        j = self.journal
+        version = extra["version"]
+
+        def event(e: dict[str, Any]) -> None:
+            R.record_event(j, run.id, e)
+            j.event("rollout", **e)
+
+        def kill(version_id: str):
+            if not extra.get("kill", True):
+                return None
+            r = yield Call("release_kill", {"subscription": run.subscription, "version": version_id})
+            return r["report"]
+
+        ro = R.Rollout(client, version, [R.SetPlan(**p) for p in extra["plans"]], event, kill)
+        out = yield from ro.decisions()
+        R.record_outcome(j, run.id, version["id"], out, self.clock.now())
 
     async def _decisions(self, gen) -> None:
         value: Any = None
@@ -254,26 +325,46 @@ class ShardWorkflow:
                 raise TypeError(f"a campaign yielded {action!r}")
 
     async def _run_all(self, action: RunAll) -> dict[Any, TaskResult]:
-        """Scheduler.run's contract: every task to completion, at most `limit` at once; with `gated`, a pause
-        holds the tasks not yet started and an abort drops them (they have no result)."""
+        """Scheduler.run's contract: every task to completion, at most `limit` at once (0: no limit); with
+        `gated`, a pause holds the tasks not yet started and an abort drops them (they have no result), but those
+        `exempt(key)`; `then(key, result)` as each task ends gives the tasks that may start now."""
         results: dict[Any, TaskResult] = {}
-        limit = action.limit if action.limit > 0 else max(1, len(action.tasks))
-        sem = asyncio.Semaphore(limit)
+        sem = asyncio.Semaphore(action.limit) if action.limit > 0 else None
+        running: list[asyncio.Task] = []
+
+        def free(key: Any) -> bool:
+            return action.exempt is not None and action.exempt(key)
 
         async def one(key: Any, factory) -> None:
-            async with sem:
-                if action.gated:
-                    await workflow.wait_condition(lambda: self.gate.control != "pause")
-                    if self.gate.aborted():
+            if sem is not None:
+                await sem.acquire()
+            try:
+                if action.gated and not free(key):
+                    await workflow.wait_condition(lambda: self.gate.control != "pause" or free(key))
+                    if self.gate.aborted() and not free(key):
                         return
                 try:
-                    results[key] = TaskResult(True, await self._task(factory()))
+                    res = TaskResult(True, await self._task(factory()))
                 except TemporalError:
                     raise
                 except Exception as e:  # as Scheduler.run: a task's error is its result (the VM is reported)
-                    results[key] = TaskResult(False, error=e)
+                    res = TaskResult(False, error=e)
+                results[key] = res
+            finally:
+                if sem is not None:
+                    sem.release()
+            if action.then is not None:
+                spawn(action.then(key, res))
 
-        await asyncio.gather(*(one(k, f) for k, f in action.tasks.items()))
+        def spawn(tasks: dict[Any, Any]) -> None:
+            for k, f in tasks.items():
+                running.append(asyncio.ensure_future(one(k, f)))
+
+        spawn(action.tasks)
+        while running:  # `then` may add tasks while these run: gather until none is left
+            batch = list(running)
+            running.clear()
+            await asyncio.gather(*batch)
         return results
 
     async def _task(self, gen) -> Any:
@@ -286,7 +377,12 @@ class ShardWorkflow:
             except StopIteration as stop:
                 return stop.value
             value, exc = None, None
-            if isinstance(action, Call):
+            if isinstance(action, Http):  # one request of the run's own generators (RemoteClient)
+                self.calls += 1
+                res = await workflow.execute_activity("arm_http", http_args(action), **self.opts)
+                self.clock.observe(float(res["now"]))  # type: ignore[union-attr]
+                value = Reply(int(res["status"]), res["headers"], res["body"])
+            elif isinstance(action, Call):
                 self.calls += 1
                 res = await workflow.execute_activity(action.name, action.args, **self.opts)
                 if res.get("now") is not None:
@@ -327,6 +423,11 @@ class CampaignWorkflow:
         status = ("completed" if all(s == "completed" for s in statuses)
                   else "halted" if "halted" in statuses else "failed")
         return {"status": status, "shards": self.results}
+
+
+def http_args(h: Http) -> dict[str, Any]:
+    return {"method": h.method, "path": h.path, "api_version": h.api_version, "body": h.body, "params": h.params,
+            "resource": h.resource, "region": h.region}
 
 
 def vm_row_json(v: VmRow) -> dict[str, Any]:
