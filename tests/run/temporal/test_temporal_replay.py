@@ -26,7 +26,9 @@ def test_recorded_histories_replay_with_the_current_code():
 def test_a_fresh_history_with_signals_replays(session, temporal, workers, queue, refit, refit_json):
     seed(session, 6)
     workers(1)
-    args = ("refresh", "swap", "--yes", "--soak", "10", "--max-parallel", "1", "--engine", "temporal",
+    # A soak of 20,000 clock seconds is 2 s of real time at the tests' x10,000: the pause lands while the campaign runs
+    # (with a 10 s soak the six VMs could all be done before `refit campaign pause` started, as it was in one CI run).
+    args = ("refresh", "swap", "--yes", "--soak", "20000", "--max-parallel", "1", "--engine", "temporal",
             "--temporal", temporal.address, "--task-queue", queue)
     run_id = refit_json(*args, "--detach")["run"]
     assert refit("campaign", "pause", run_id, "--yes")[0] == 0
