@@ -173,6 +173,15 @@ def _gallery_with_account(session, sub, security_type="ConfidentialVmSupported")
     return definition.id, account_id
 
 
+
+def _vhd_version(compute, account_id: str):
+    """img-cvm/1.0.0 published from the VHD in the builder's storage account, in LOC only."""
+    return compute.gallery_image_versions.begin_create_or_update(RG, "cvmImageGallery", "img-cvm", "1.0.0",
+                                                                 cm.GalleryImageVersion(
+        location=LOC, publishing_profile=cm.GalleryImageVersionPublishingProfile(target_regions=[cm.TargetRegion(
+            name=LOC)]), storage_profile=cm.GalleryImageVersionStorageProfile(os_disk_image=cm.GalleryOSDiskImage(
+                source=cm.GalleryDiskImageSource(uri=VHD, storage_account_id=account_id))))).result()
+
 def test_release_publish_from_a_vhd_into_a_confidential_definition(session, server, sub, capsys, monkeypatch):
     from clitools import run_cli
 
@@ -225,11 +234,7 @@ def test_the_planners_recreate_path_makes_a_cvm_from_the_vhd_version(session, se
 
     _, account_id = _gallery_with_account(session, sub, "TrustedLaunchAndConfidentialVmSupported")
     compute = session.compute
-    version = compute.gallery_image_versions.begin_create_or_update(RG, "cvmImageGallery", "img-cvm", "1.0.0",
-                                                                    cm.GalleryImageVersion(
-        location=LOC, publishing_profile=cm.GalleryImageVersionPublishingProfile(target_regions=[cm.TargetRegion(
-            name=LOC)]), storage_profile=cm.GalleryImageVersionStorageProfile(os_disk_image=cm.GalleryOSDiskImage(
-                source=cm.GalleryDiskImageSource(uri=VHD, storage_account_id=account_id))))).result()
+    version = _vhd_version(compute, account_id)
     vault = f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/kv-cvm"
     des = compute.disk_encryption_sets.begin_create_or_update(RG, "des-cvm", cm.DiskEncryptionSet(
         location=LOC, identity=cm.EncryptionSetIdentity(type="SystemAssigned"),
@@ -280,11 +285,7 @@ def test_a_confidential_scale_set_on_the_vhd_version(session, sub):
     """A scale set's confidential instances get the OS disk type their model's securityEncryptionType says."""
     _, account_id = _gallery_with_account(session, sub)
     compute = session.compute
-    version = compute.gallery_image_versions.begin_create_or_update(RG, "cvmImageGallery", "img-cvm", "1.0.0",
-                                                                    cm.GalleryImageVersion(
-        location=LOC, publishing_profile=cm.GalleryImageVersionPublishingProfile(target_regions=[cm.TargetRegion(
-            name=LOC)]), storage_profile=cm.GalleryImageVersionStorageProfile(os_disk_image=cm.GalleryOSDiskImage(
-                source=cm.GalleryDiskImageSource(uri=VHD, storage_account_id=account_id))))).result()
+    version = _vhd_version(compute, account_id)
     subnet = f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/s"
     session.resources.resources.begin_create_or_update_by_id(
         subnet.rsplit("/subnets/", 1)[0], GenericResource(location=LOC, properties={
