@@ -51,6 +51,7 @@ class EmulatorClock:
     def __init__(self, session):
         self._session = session
         self._lock = threading.Lock()
+        self._syncing = threading.Lock()  # held by the one thread reading the emulator's clock
         self._sync()
 
     def _sync(self) -> None:
@@ -61,8 +62,14 @@ class EmulatorClock:
             self._anchor_real = time.monotonic()
 
     def now(self) -> float:
-        if time.monotonic() - self._anchor_real > self.RESYNC_REAL_SECONDS:
-            self._sync()  # someone may have advanced or rescaled the emulator's clock
+        # Someone may have advanced or rescaled the emulator's clock: read it again once a second. One thread
+        # reads it, the others extrapolate meanwhile: a worker's hundreds of activity threads would otherwise
+        # all read it at the same moment (each read a new TLS connection to the emulator).
+        if time.monotonic() - self._anchor_real > self.RESYNC_REAL_SECONDS and self._syncing.acquire(blocking=False):
+            try:
+                self._sync()
+            finally:
+                self._syncing.release()
         with self._lock:
             return self._anchor_sim + (time.monotonic() - self._anchor_real) * self.scale
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -141,13 +142,29 @@ def connect_endpoint(endpoint: str, subscription: str | None = None, verify: str
     return Session(endpoint, sub, StaticCredential(), verify, emulator=True)
 
 
+def tls_context(verify: str | bool):
+    """The TLS context for `verify` (a CA file, or the system's), made once per version of the file: loading a CA
+    file costs more than the control call it serves (a worker reads the emulator's clock every second)."""
+    try:
+        version = os.stat(verify).st_mtime_ns if isinstance(verify, str) else None
+    except OSError:
+        version = None  # ssl says what is wrong with it
+    return _tls_context(verify, version)
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context(verify: str | bool, version: int | None):
+    import ssl
+
+    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else ssl.create_default_context()
+
+
 def control_call(endpoint: str, verify: str | bool, method: str, op: str, body: Any = None) -> Any:
     import json
-    import ssl
     import urllib.error
     import urllib.request
 
-    ctx = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else ssl.create_default_context()
+    ctx = tls_context(verify)
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(f"{endpoint}/_refit/{op}", data=data, method=method,
                                  headers={"Content-Type": "application/json"})
@@ -167,10 +184,9 @@ def control_call(endpoint: str, verify: str | bool, method: str, op: str, body: 
 def _only_subscription(endpoint: str, verify: str | bool) -> str | None:
     """The endpoint's subscription when it has exactly one (what `az login` would pick too)."""
     import json
-    import ssl
     import urllib.request
 
-    ctx = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else ssl.create_default_context()
+    ctx = tls_context(verify)
     req = urllib.request.Request(f"{endpoint}/subscriptions?api-version=2022-12-01",
                                  headers={"Authorization": "Bearer refit-emulator"})
     try:

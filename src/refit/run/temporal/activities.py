@@ -3,8 +3,10 @@
 Every activity that writes, when retried, reads the live state first and skips what is already true (DESIGN.md
 "reconcile, don't replay"): an attempt retried after its worker was killed mid-deallocate waits out the operation
 still in flight, sees the VM deallocated and does not deallocate again. (A first attempt follows the workflow's own
-read of the VM, `vm_settled`, whose result is in the history: nothing refit does can have changed it since.) Each heartbeats as it goes (every request, and through every wait),
-so a lost worker's activity is retried on another within the heartbeat timeout. Throttling is the paced
+read of the VM, `vm_settled`, whose result is in the history: nothing refit does can have changed it since.) Each
+heartbeats as it goes (between requests, and through every wait) once it has run for 40% of its heartbeat timeout
+and at most that often, so a lost worker's activity is retried on another within the heartbeat timeout, and the
+many that end sooner cost the server no heartbeat (each one is a write of the workflow's state). Throttling is the paced
 client's (refit.azure.pacing): it waits every Retry-After through the clock; an activity still throttled after
 that fails with `next_retry_delay` set to the Retry-After, so Temporal's retry honours it too.
 
@@ -14,6 +16,7 @@ retry a start refused for capacity); only a connection error, a 5xx or the worke
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -29,6 +32,7 @@ from refit.run.campaign import ArmIO, os_disk_id, power_of, tag_of
 
 # What of a reply the workflow reads: the throttling headers (refit.azure.pacing.Pacer.learn), Retry-After and the
 # long-running operation's URLs (refit.azure.pacing.operation).
+BEAT_SHARE = 0.4  # of the heartbeat timeout: an activity's first heartbeat after that long, then at most that often
 REPLY_HEADERS = frozenset({COMPUTE_HEADER, "retry-after", "retry-after-ms", "x-ms-retry-after-ms",
                            "azure-asyncoperation", "location"})
 
@@ -63,10 +67,19 @@ class Activities:
         self.io = ArmIO(client)
         self.hb = heartbeat_real_seconds
         self.calls = 0
+        self._beats = threading.local()  # this thread's activity: (task token, its next heartbeat, the interval)
 
     # ---- driving ArmIO's generators inline, heartbeating ----------------------------------------------------
     def _beat(self, *details: Any) -> None:
-        if activity.in_activity():
+        if not activity.in_activity():
+            return
+        info, now = activity.info(), time.monotonic()
+        mine = getattr(self._beats, "of", None)
+        if mine is None or mine[0] != info.task_token:  # the activity has just begun: its first beat is due later
+            every = info.heartbeat_timeout.total_seconds() * BEAT_SHARE if info.heartbeat_timeout else None
+            self._beats.of = (info.task_token, now + every if every else float("inf"), every)
+        elif now >= mine[1]:
+            self._beats.of = (mine[0], now + mine[2], mine[2])
             activity.heartbeat(*details)
 
     def _sleep(self, seconds: float, details: tuple) -> None:
@@ -151,6 +164,8 @@ class Activities:
         # The grace period runs from the first attempt's start: a retried attempt keeps its t0 (heartbeat details).
         prior = activity.info().heartbeat_details if activity.in_activity() else []
         t0 = float(prior[0]) if prior else self.clock.now()
+        if not prior and activity.in_activity():
+            activity.heartbeat(t0)  # at once: a retry after a lost worker must find it
         return self._answer(lambda: self.drive(self.io.health(a["vm"], a["region"], a["has_health"], a["grace"],
                                                               a["boot_wait"], t0), t0))
 

@@ -139,7 +139,7 @@ async def follow(client, journal: Journal, runs: list[Run], on_event=None, poll:
     cursors = {r.id: int((engine_of(r) or {}).get("synced", 0)) for r in runs}
     done: set[str] = set()
     while len(done) < len(runs):
-        moved = False
+        moved = more = False
         for run in runs:
             if run.id in done:
                 continue
@@ -156,10 +156,12 @@ async def follow(client, journal: Journal, runs: list[Run], on_event=None, poll:
                 params["engine"] = dict(params.get("engine") or {}, synced=p["next"])
                 run.params = params
                 journal.update_params(run.id, params)
+            more = more or p["next"] < p["total"]
             if p["status"] in FINISHED and p["next"] >= p["total"]:
                 done.add(run.id)
-        if not moved:  # caught up with every shard
-            if until is not None and loop.time() >= until:
+        if not more:  # read what every shard has written so far: wait for more (a query costs the server and
+            # the worker holding the workflow more than the writes it returns, so not one per write)
+            if not moved and until is not None and loop.time() >= until:
                 return len(done) == len(runs)
             await asyncio.sleep(poll)
     return True
