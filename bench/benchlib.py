@@ -16,6 +16,15 @@ from pathlib import Path
 from refit.azure.endpoint import Endpoint
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+# A bench stopped with SIGTERM (a timeout, pkill) unwinds like one stopped with Ctrl-C: its finally blocks stop the
+# emulator, servers and workers it started, none is left running.
+signal.signal(signal.SIGTERM, _terminated)
+
+
 @contextlib.contextmanager
 def emulator(data: Path, time_scale: float) -> Iterator[tuple[Endpoint, int]]:
     """`refit emulator start` on 127.0.0.1 (a free port) in its own process; stopped on the way out, even on error."""
