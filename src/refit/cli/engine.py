@@ -39,13 +39,15 @@ def detach_option() -> Any:
 
 def heartbeat_seconds() -> float:
     """The activities' heartbeat timeout (real seconds): how soon a lost worker's activity is retried elsewhere
-    (REFIT_TEMPORAL_HEARTBEAT, default 10)."""
+    (REFIT_TEMPORAL_HEARTBEAT, default refit.run.temporal.client.DEFAULT_HEARTBEAT)."""
     import os
 
+    from refit.run.temporal.client import DEFAULT_HEARTBEAT
+
     try:
-        v = float(os.environ.get("REFIT_TEMPORAL_HEARTBEAT", "10"))
+        v = float(os.environ.get("REFIT_TEMPORAL_HEARTBEAT", DEFAULT_HEARTBEAT))
     except ValueError as e:
-        raise UserError("REFIT_TEMPORAL_HEARTBEAT must be seconds, e.g. 10") from e
+        raise UserError("REFIT_TEMPORAL_HEARTBEAT must be seconds, e.g. 30") from e
     if v <= 0:
         raise UserError("REFIT_TEMPORAL_HEARTBEAT must be > 0")
     return v

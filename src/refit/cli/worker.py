@@ -6,6 +6,7 @@ import typer
 
 from refit.cli.common import console
 from refit.cli.session import open_session
+from refit.run.temporal.client import MAX_ACTIVITIES
 
 
 def worker(
@@ -14,7 +15,7 @@ def worker(
     namespace: str = typer.Option("default", "--namespace", envvar="REFIT_TEMPORAL_NAMESPACE", help="Temporal namespace."),
     task_queue: str = typer.Option("refit", "--task-queue", envvar="REFIT_TEMPORAL_TASK_QUEUE",
                                    help="Task queue to poll (workers sharing one share the work)."),
-    max_activities: int = typer.Option(200, "--max-activities", help="Activities this worker runs at once."),
+    max_activities: int = typer.Option(MAX_ACTIVITIES, "--max-activities", help="Activities this worker runs at once."),
     sandbox: bool = typer.Option(False, "--sandbox", help="Run workflows in Temporal's sandbox (slower; catches "
                                  "non-deterministic workflow code while it is being changed)."),
 ) -> None:

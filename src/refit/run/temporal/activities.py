@@ -61,11 +61,11 @@ class Activities:
     """The activities, bound to one worker's paced client (shared by all its activity threads: one Pacer learns
     every subscription's and region's buckets, each bucket apart)."""
 
-    def __init__(self, client: PacedClient, heartbeat_real_seconds: float = 1.0):
+    def __init__(self, client: PacedClient, max_slice_real_seconds: float = 5.0):
         self.client = client
         self.clock = client.clock
         self.io = ArmIO(client)
-        self.hb = heartbeat_real_seconds
+        self.max_slice = max_slice_real_seconds  # a wait's longest sleep: a worker told to stop notices this soon
         self.calls = 0
         self._beats = threading.local()  # this thread's activity: (task token, its next heartbeat, the interval)
 
@@ -83,10 +83,13 @@ class Activities:
             activity.heartbeat(*details)
 
     def _sleep(self, seconds: float, details: tuple) -> None:
-        """Clock seconds, in slices short enough to keep heartbeating."""
+        """Clock seconds, in slices of the heartbeat interval (at most `max_slice` real seconds): a waiting
+        activity wakes only to heartbeat (hundreds of threads per worker wait at once in a wave)."""
+        mine = getattr(self._beats, "of", None)
+        every = min(self.max_slice, mine[2]) if mine and mine[2] else self.max_slice
         end = self.clock.now() + seconds
         while (left := end - self.clock.now()) > 0:
-            self.clock.sleep(min(left, max(0.001, self.hb * self.clock.scale)))
+            self.clock.sleep(min(left, max(0.001, every * self.clock.scale)))
             self._beat(*details)
 
     def drive(self, gen, *details: Any) -> Any:

@@ -25,6 +25,16 @@ from refit.run.journal import Journal, Run
 DEFAULT_TASK_QUEUE = "refit"
 DEFAULT_NAMESPACE = "default"
 FINISHED = ("completed", "halted", "failed")
+# The activities' heartbeat timeout (real seconds), REFIT_TEMPORAL_HEARTBEAT's default: a lost worker's activity is
+# retried elsewhere within it. Each heartbeat the SDK sends (at most one per 80% of the timeout) is a write of the
+# workflow's state on the server, for every activity in flight: a wave of 1,000 VMs waiting on their operations
+# sends 125 a second at 10 s, 42 at 30 s (bench/README.md measured what that costs the dev server).
+DEFAULT_HEARTBEAT = 30.0
+# Concurrent activities per worker: threads that mostly wait on the network or the clock. A VM in a wave has one
+# activity in flight; ten subscriptions' waves of 100 are 1,000 at once, and an activity beyond the workers' slots
+# waits on the server, its VM with it (at 200, four workers held 800: the waves stretched).
+MAX_ACTIVITIES = 500
+FOLLOW_SECONDS = 1.0  # the follower's round: each shard asked once, then this pause unless a page was full
 
 
 def engine_of(run: Run | None) -> dict[str, Any] | None:
@@ -100,7 +110,7 @@ def shard_input(journal: Journal, run: Run, scale: float, clock_now: float, hear
 
 
 async def start(client, journal: Journal, runs: list[Run], address: str, namespace: str, task_queue: str,
-                scale: float, clock_now: float, heartbeat: float = 10.0,
+                scale: float, clock_now: float, heartbeat: float = DEFAULT_HEARTBEAT,
                 extras: dict[str, dict[str, Any]] | None = None) -> str:
     """Start the campaign's workflow (one shard per run), unless it runs already; record the engine in each run."""
     from temporalio.client import WorkflowExecutionStatus
@@ -128,7 +138,7 @@ async def start(client, journal: Journal, runs: list[Run], address: str, namespa
     return campaign
 
 
-async def follow(client, journal: Journal, runs: list[Run], on_event=None, poll: float = 0.5,
+async def follow(client, journal: Journal, runs: list[Run], on_event=None, poll: float = FOLLOW_SECONDS,
                  until: float | None = None) -> bool:
     """Mirror the shards' journal writes into the journal until every shard has finished (True) or `until`
     (a loop-time deadline; False: detached, the workflows run on)."""
@@ -139,7 +149,7 @@ async def follow(client, journal: Journal, runs: list[Run], on_event=None, poll:
     cursors = {r.id: int((engine_of(r) or {}).get("synced", 0)) for r in runs}
     done: set[str] = set()
     while len(done) < len(runs):
-        moved = more = False
+        more = False
         for run in runs:
             if run.id in done:
                 continue
@@ -150,7 +160,6 @@ async def follow(client, journal: Journal, runs: list[Run], on_event=None, poll:
                 continue  # not started yet, or no worker to answer just now: ask again
             apply_ops(journal, p["ops"], on_event)
             if p["ops"]:
-                moved = True
                 cursors[run.id] = p["next"]
                 params = dict(run.params)
                 params["engine"] = dict(params.get("engine") or {}, synced=p["next"])
@@ -161,7 +170,7 @@ async def follow(client, journal: Journal, runs: list[Run], on_event=None, poll:
                 done.add(run.id)
         if not more:  # read what every shard has written so far: wait for more (a query costs the server and
             # the worker holding the workflow more than the writes it returns, so not one per write)
-            if not moved and until is not None and loop.time() >= until:
+            if until is not None and loop.time() >= until:  # detached: up to date as of this round
                 return len(done) == len(runs)
             await asyncio.sleep(poll)
     return True
@@ -230,7 +239,7 @@ def signal_sync(run: Run, action: str) -> None:
 
 
 def run_campaign(journal: Journal, runs: list[Run], address: str, namespace: str, task_queue: str, scale: float,
-                 clock_now: float, on_event=None, detach: bool = False, heartbeat: float = 10.0,
+                 clock_now: float, on_event=None, detach: bool = False, heartbeat: float = DEFAULT_HEARTBEAT,
                  extras: dict[str, dict[str, Any]] | None = None) -> bool:
     """Start (or re-attach to) the campaign and follow it; True once every run finished, False if detached."""
 

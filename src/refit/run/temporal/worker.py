@@ -12,9 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from refit.run.temporal.activities import Activities
-from refit.run.temporal.client import connect
-
-MAX_ACTIVITIES = 200  # concurrent activities per worker: threads that mostly wait on the network or the clock
+from refit.run.temporal.client import MAX_ACTIVITIES, connect
 
 
 def runner(sandbox: bool = False):
