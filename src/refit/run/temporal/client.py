@@ -32,7 +32,7 @@ FINISHED = ("completed", "halted", "failed")
 DEFAULT_HEARTBEAT = 30.0
 # Concurrent activities per worker: threads that mostly wait on the network or the clock. A VM in a wave has one
 # activity in flight; ten subscriptions' waves of 100 are 1,000 at once, and an activity beyond the workers' slots
-# waits on the server, its VM with it (at 200, four workers held 800: the waves stretched).
+# waits on the server, its VM with it (at 200, four workers held 800; bench/README.md measured the change).
 MAX_ACTIVITIES = 500
 FOLLOW_SECONDS = 1.0  # the follower's round: each shard asked once, then this pause unless a page was full
 
